@@ -1,0 +1,36 @@
+# Chuangwen (创文): the two commands of the README, and a few helpers.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install lint typecheck bench
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy --config-file pyproject.toml */services.py org/scope.py org/audit.py workdays/calendar.py
+
+test: lint typecheck
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) -m bench

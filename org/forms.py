@@ -1,0 +1,17 @@
+from django import forms
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="XLSX 文件")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError("请上传 .xlsx 格式的文件")
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("文件不能超过 20 MB")
+        return upload
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label="设备名称", max_length=100)

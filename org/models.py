@@ -1,0 +1,362 @@
+"""Organisation and responsibility (组织与责任): regions, units, people, contracting, grids."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Region(models.Model):
+    """区域: the area tree district 区 → street 街道 / township 乡镇 → community 社区 / village 村 → group 居民小组."""
+
+    class Level(models.TextChoices):
+        DISTRICT = "district", "区"
+        STREET = "street", "街道"
+        TOWNSHIP = "township", "乡镇"
+        COMMUNITY = "community", "社区"
+        VILLAGE = "village", "村"
+        GROUP = "group", "居民小组"
+
+    # Which level may hang under which: the shape of the tree, checked on every write and import.
+    PARENT_LEVELS: dict[str, tuple[str, ...]] = {
+        Level.DISTRICT: (),
+        Level.STREET: (Level.DISTRICT,),
+        Level.TOWNSHIP: (Level.DISTRICT,),
+        Level.COMMUNITY: (Level.STREET, Level.TOWNSHIP),
+        Level.VILLAGE: (Level.TOWNSHIP, Level.STREET),
+        Level.GROUP: (Level.COMMUNITY, Level.VILLAGE),
+    }
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    level = models.CharField("层级", max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path of codes ("/511902/511902001/"), so a subtree is one indexed prefix query.
+    path = models.CharField(max_length=400, db_index=True, editable=False)
+    lat = models.FloatField("中心纬度", null=True, blank=True)
+    lng = models.FloatField("中心经度", null=True, blank=True)
+    # GeoJSON-style outer ring [[lng, lat], ...] in WGS-84, used to derive the region of a point.
+    boundary = models.JSONField("边界", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "区域"
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent else "/") + self.code + "/"
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        allowed = self.PARENT_LEVELS.get(self.level, ())
+        if self.parent is None and allowed:
+            raise ValidationError({"parent": f"{self.get_level_display()}必须有上级区域"})
+        if self.parent is not None and self.parent.level not in allowed:
+            raise ValidationError(
+                {"parent": f"{self.get_level_display()}不能隶属于{self.parent.get_level_display()}"}
+            )
+
+    def subtree(self) -> models.QuerySet["Region"]:
+        return Region.objects.filter(path__startswith=self.path)
+
+    def ancestors(self) -> list["Region"]:
+        codes = [c for c in self.path.strip("/").split("/")[:-1]]
+        by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+        return [by_code[c] for c in codes if c in by_code]
+
+
+class Unit(models.Model):
+    """单位: an organisation that owns work (区级部门, 街道办事处, 社区居委会, 企业 ...)."""
+
+    class Kind(models.TextChoices):
+        HQ = "hq", "创文指挥部"
+        DEPARTMENT = "department", "区级部门"
+        STREET_OFFICE = "street_office", "街道办事处"
+        TOWNSHIP_GOVERNMENT = "township_government", "乡镇人民政府"
+        COMMUNITY_COMMITTEE = "community_committee", "社区居委会"
+        VILLAGE_COMMITTEE = "village_committee", "村委会"
+        ENTERPRISE = "enterprise", "企业"
+        OTHER = "other", "其他"
+
+    # Units that answer for the territory of their region (a street answers for its communities).
+    TERRITORIAL_KINDS = (
+        Kind.STREET_OFFICE,
+        Kind.TOWNSHIP_GOVERNMENT,
+        Kind.COMMUNITY_COMMITTEE,
+        Kind.VILLAGE_COMMITTEE,
+    )
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    short_name = models.CharField("简称", max_length=40, blank=True)
+    kind = models.CharField("类型", max_length=32, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="所属区域", on_delete=models.PROTECT, related_name="units"
+    )
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    is_active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_territorial(self) -> bool:
+        return self.kind in self.TERRITORIAL_KINDS
+
+
+class User(AbstractUser):
+    """人员: a person who signs in. Citizens do not need accounts."""
+
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机号", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人员"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Role(models.TextChoices):
+    """角色: what a person does in a unit."""
+
+    HQ_ADMIN = "hq_admin", "创文办管理员"
+    DISPATCHER = "dispatcher", "受理派遣员"
+    HANDLER = "handler", "责任单位处置员"
+    COLLECTOR = "collector", "信息采集员/网格员"
+    STREET_CHIEF = "street_chief", "街巷长"
+    INSPECTOR = "inspector", "督查员"
+    REPORT_CLERK = "report_clerk", "网报专员"
+    VOLUNTEER = "volunteer", "志愿者"
+    LEADER = "leader", "包保领导"
+
+
+class Membership(models.Model):
+    """任职: one role a person holds in one unit. A person may hold several roles in several units."""
+
+    user = models.ForeignKey(User, verbose_name="人员", on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    title = models.CharField("职务", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任职"
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class Site(models.Model):
+    """点位: a place that is inspected (market, school, compound, station ...)."""
+
+    class Kind(models.TextChoices):
+        MARKET = "market", "农贸市场"
+        SCHOOL = "school", "学校"
+        BACK_STREET = "back_street", "背街小巷"
+        COMPOUND = "compound", "老旧小区"
+        STATION = "station", "车站"
+        SQUARE = "square", "广场公园"
+        HOSPITAL = "hospital", "医院"
+        OTHER = "other", "其他"
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="sites"
+    )
+    address = models.CharField("地址", max_length=200, blank=True)
+    lat = models.FloatField("纬度", null=True, blank=True)
+    lng = models.FloatField("经度", null=True, blank=True)
+    is_active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "点位"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractQuerySet(models.QuerySet["Contract"]):
+    def active(self, on=None):
+        day = on or timezone.localdate()
+        return self.filter(Q(start__lte=day), Q(end__isnull=True) | Q(end__gte=day))
+
+
+class Contract(models.Model):
+    """包保/挂联: a leader or a unit answers for a region or a site over a period."""
+
+    leader = models.ForeignKey(
+        User,
+        verbose_name="包保领导",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contracts",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="包保单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contracts",
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name="包保区域",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contracts",
+    )
+    site = models.ForeignKey(
+        Site,
+        verbose_name="包保点位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contracts",
+    )
+    start = models.DateField("开始日期")
+    end = models.DateField("结束日期", null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "包保关系"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(leader__isnull=False, unit__isnull=True)
+                | Q(leader__isnull=True, unit__isnull=False),
+                name="contract_one_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(region__isnull=False, site__isnull=True)
+                | Q(region__isnull=True, site__isnull=False),
+                name="contract_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader or self.unit} → {self.region or self.site}"
+
+
+class Grid(models.Model):
+    """网格: the smallest patrol area of a community, with its grid workers (网格员)."""
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    community = models.ForeignKey(
+        Region, verbose_name="所属社区/村", on_delete=models.PROTECT, related_name="grids"
+    )
+    workers = models.ManyToManyField(User, verbose_name="网格员", blank=True, related_name="grids")
+    boundary = models.JSONField("边界", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网格"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StreetSegment(models.Model):
+    """街巷: a street or lane with its street chief (街巷长), patrolled under 六必到、六必报."""
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    region = models.ForeignKey(
+        Region, verbose_name="所属区域", on_delete=models.PROTECT, related_name="segments"
+    )
+    chief = models.ForeignKey(
+        User, verbose_name="街巷长", null=True, blank=True, on_delete=models.SET_NULL, related_name="segments"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "街巷"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A device token for the JSON API. Only a hash is stored; the key is shown once at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("名称", max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+        key = secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key))
+        return token, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> User | None:
+        token = (
+            cls.objects.select_related("user")
+            .filter(key_hash=cls.hash_key(key), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if token is None:
+            return None
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user
+
+
+class AuditLog(models.Model):
+    """审计日志: every state change and every read of a citizen's contact details: who, when, from where."""
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip = models.GenericIPAddressField("来源 IP", null=True, blank=True)
+    via = models.CharField("渠道", max_length=16, default="web")
+    action = models.CharField("动作", max_length=64)
+    object_type = models.CharField("对象类型", max_length=64)
+    object_id = models.CharField("对象", max_length=64, blank=True)
+    summary = models.CharField("摘要", max_length=300, blank=True)
+    data = models.JSONField("详情", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}#{self.object_id}"

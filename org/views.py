@@ -1,0 +1,130 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from chuangwen.nav import role_tasks
+
+from . import xlsx
+from .audit import Actor
+from .forms import ImportForm, TokenForm
+from .models import ApiToken, Contract, Region, Role, Unit
+from .scope import require_role, scope_for
+
+
+@login_required
+def home(request):
+    """Each person's home page: one section per role they hold, with that role's work."""
+    memberships = request.user.memberships.select_related("unit").order_by("role")
+    sections: dict[str, dict] = {}
+    for m in memberships:
+        section = sections.setdefault(
+            m.role, {"role": m.role, "label": m.get_role_display(), "units": [], "tasks": role_tasks(m.role)}
+        )
+        section["units"].append(m.unit)
+    scope = scope_for(request.user)
+    return render(
+        request,
+        "org/home.html",
+        {
+            "sections": list(sections.values()),
+            "scope": scope,
+            "unit_count": scope.units().count(),
+            "region_count": scope.regions().count(),
+            "contracts": Contract.objects.active()
+            .filter(leader=request.user)
+            .select_related("region", "site"),
+        },
+    )
+
+
+def _paginate(request, qs, per_page=50):
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+@login_required
+def regions(request):
+    scope = scope_for(request.user)
+    qs = scope.regions().select_related("parent").annotate(unit_count=Count("units"))
+    level = request.GET.get("level", "")
+    if level in Region.Level.values:
+        qs = qs.filter(level=level)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(code__startswith=q))
+    return render(
+        request,
+        "org/regions.html",
+        {"page": _paginate(request, qs), "levels": Region.Level.choices, "level": level, "q": q},
+    )
+
+
+@login_required
+def units(request):
+    scope = scope_for(request.user)
+    qs = scope.units().select_related("region").annotate(member_count=Count("memberships"))
+    kind = request.GET.get("kind", "")
+    if kind in Unit.Kind.values:
+        qs = qs.filter(kind=kind)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(code__startswith=q))
+    return render(
+        request,
+        "org/units.html",
+        {"page": _paginate(request, qs), "kinds": Unit.Kind.choices, "kind": kind, "q": q},
+    )
+
+
+@login_required
+def contracts(request):
+    scope = require_role(request.user, Role.HQ_ADMIN, Role.LEADER)
+    qs = (
+        Contract.objects.active()
+        .select_related("leader", "unit", "region", "site")
+        .order_by("leader", "unit")
+    )
+    if not scope.everything:
+        qs = qs.filter(Q(leader=request.user) | Q(unit_id__in=scope.unit_ids))
+    return render(request, "org/contracts.html", {"page": _paginate(request, qs, 100)})
+
+
+@login_required
+def import_export(request):
+    """HQ imports and exports regions, units and people as one XLSX workbook."""
+    require_role(request.user, Role.HQ_ADMIN)
+    if request.GET.get("download"):
+        name = f"组织架构-{timezone.localdate():%Y%m%d}.xlsx"
+        return FileResponse(xlsx.export_workbook(), as_attachment=True, filename=name)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = xlsx.import_workbook(form.cleaned_data["file"], Actor.from_request(request))
+        if result.ok:
+            messages.success(request, f"导入成功：{result.summary()}")
+            return HttpResponseRedirect(reverse("org:import"))
+    return render(request, "org/import.html", {"form": form, "result": result})
+
+
+@login_required
+def tokens(request):
+    """A person's device tokens for the API: create (the key is shown once) and revoke."""
+    form = TokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = ApiToken.issue(request.user, form.cleaned_data["name"])
+    listed = request.user.api_tokens.filter(revoked_at__isnull=True).order_by("-created_at")
+    return render(request, "org/tokens.html", {"form": form, "tokens": listed, "new_key": new_key})
+
+
+@login_required
+@require_POST
+def revoke_token(request, pk: int):
+    request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    messages.success(request, "令牌已吊销")
+    return HttpResponseRedirect(reverse("org:tokens"))
