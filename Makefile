@@ -7,10 +7,10 @@ PORT ?= 8000
 
 .PHONY: demo test install lint typecheck bench
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
