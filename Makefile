@@ -27,7 +27,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy --config-file pyproject.toml */services.py org/scope.py org/audit.py workdays/calendar.py
+	$(VENV)/bin/mypy --config-file pyproject.toml $(wildcard */services.py) org/scope.py org/audit.py workdays/calendar.py
 
 test: lint typecheck
 	$(VENV)/bin/pytest

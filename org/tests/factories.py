@@ -76,5 +76,7 @@ class GridFactory(factory.django.DjangoModelFactory):
     community = factory.SubFactory(RegionFactory)
 
 
-def contract(*, leader=None, unit=None, region=None, site=None, start=dt.date(2026, 1, 1), end=None) -> Contract:
+def contract(
+    *, leader=None, unit=None, region=None, site=None, start=dt.date(2026, 1, 1), end=None
+) -> Contract:
     return Contract.objects.create(leader=leader, unit=unit, region=region, site=site, start=start, end=end)

@@ -1,0 +1,50 @@
+"""The site as a whole: the login page, the API schema, security headers."""
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_login_page_speaks_chinese(client):
+    response = client.get("/login/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<html lang="zh-Hans">' in body
+    assert "登录创文指挥平台" in body
+
+
+@pytest.mark.django_db
+def test_pages_require_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_openapi_schema_is_published(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "创文 Chuangwen API"
+    assert "/api/v1/org/me" in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_api_refuses_anonymous_with_json(client):
+    response = client.get("/api/v1/org/me")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Unauthorized"}
+
+
+def test_production_settings_refuse_a_missing_secret(monkeypatch):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import chuangwen.settings as module
+
+    monkeypatch.setenv("DJANGO_DEBUG", "0")
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    with pytest.raises(ImproperlyConfigured):
+        importlib.reload(module)
+    monkeypatch.setenv("DJANGO_DEBUG", "1")
+    importlib.reload(module)
