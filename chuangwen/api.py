@@ -10,6 +10,9 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
+from appeals.api import router as appeals_router
+from cases.api import router as cases_router
+from indicators.api import router as indicators_router
 from org.api import router as org_router
 from org.errors import ActionRefused
 from org.models import ApiToken
@@ -61,3 +64,6 @@ def on_action_refused(request, exc):
 
 
 api.add_router("/org/", org_router)
+api.add_router("/cases/", cases_router)
+api.add_router("/appeals/", appeals_router)
+api.add_router("/indicators/", indicators_router)

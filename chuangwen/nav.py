@@ -1,14 +1,15 @@
 """The navigation menu: one list, each entry shown to the roles that use it.
 
-An app adds its pages here. ``roles=None`` means every signed-in person. The menu is a convenience,
+An app adds its pages in its own ``nav.py``. ``roles=None`` means every signed-in person. The menu is a convenience,
 never a permission: every view checks role and scope itself.
 """
 
 from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
 
 from django.urls import reverse
 
-from org.models import Role
 from org.scope import scope_for
 
 
@@ -19,27 +20,24 @@ class NavItem:
     roles: frozenset[str] | None = None
 
 
-ALL_STAFF = None
-HQ = frozenset({Role.HQ_ADMIN})
-
-MENU: list[NavItem] = [
-    NavItem("首页", "home"),
-    NavItem("组织架构", "org:regions", frozenset({Role.HQ_ADMIN, Role.LEADER, Role.DISPATCHER})),
-    NavItem("单位", "org:units"),
-    NavItem("包保关系", "org:contracts", frozenset({Role.HQ_ADMIN, Role.LEADER})),
-    NavItem("导入导出", "org:import", HQ),
-]
+# Each app lists its entries in ``<app>/nav.py`` (``MENU`` and ``ROLE_TASKS``), in this order.
+APPS = ("org", "cases", "appeals", "indicators")
 
 
-# The first things each role does, shown on its home page. Apps add their entries.
-ROLE_TASKS: dict[str, list[NavItem]] = {
-    Role.HQ_ADMIN: [NavItem("组织架构", "org:regions"), NavItem("导入导出", "org:import")],
-    Role.LEADER: [NavItem("我的包保", "org:contracts")],
-}
+@cache
+def _menu() -> tuple[list[NavItem], dict[str, list[NavItem]]]:
+    menu: list[NavItem] = [NavItem("首页", "home")]
+    tasks: dict[str, list[NavItem]] = {}
+    for app in APPS:
+        module = import_module(f"{app}.nav")
+        menu.extend(module.MENU)
+        for role, items in module.ROLE_TASKS.items():
+            tasks.setdefault(role, []).extend(items)
+    return menu, tasks
 
 
 def role_tasks(role: str) -> list[dict[str, str]]:
-    return [{"label": i.label, "url": reverse(i.url_name)} for i in ROLE_TASKS.get(role, [])]
+    return [{"label": i.label, "url": reverse(i.url_name)} for i in _menu()[1].get(role, [])]
 
 
 def items_for(user) -> list[dict[str, str]]:
@@ -47,7 +45,7 @@ def items_for(user) -> list[dict[str, str]]:
         return []
     scope = scope_for(user)
     shown = []
-    for item in MENU:
+    for item in _menu()[0]:
         if item.roles is not None and not (user.is_superuser or scope.has_role(*item.roles)):
             continue
         shown.append({"label": item.label, "url": reverse(item.url_name)})

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "ninja",
     "org",
     "workdays",
+    "cases",
+    "appeals",
+    "indicators",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import Http404
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from .api import api
@@ -10,11 +11,22 @@ admin.site.site_title = "创文管理后台"
 
 urlpatterns = [
     path("", include("org.urls")),
+    path("cases/", include("cases.urls")),
+    path("indicators/", include("indicators.urls")),
+    # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
+    path("", include("appeals.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
 
-if settings.DEBUG:
-    urlpatterns += [
-        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
-    ]
+
+def media(request, path):
+    """The demo server serves public media itself (in production the web server or object store
+    does). Originals under private/, with their EXIF and GPS metadata, are never served by URL,
+    only through views that check permission."""
+    if not settings.DEBUG:
+        raise Http404
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!private/)(?P<path>.+)$", media))

@@ -48,3 +48,13 @@ def test_production_settings_refuse_a_missing_secret(monkeypatch):
         importlib.reload(module)
     monkeypatch.setenv("DJANGO_DEBUG", "1")
     importlib.reload(module)
+
+
+def test_private_media_is_never_served_by_url(client, settings):
+    settings.DEBUG = True
+    private = settings.MEDIA_ROOT / "private"
+    private.mkdir(parents=True)
+    (private / "original.jpg").write_bytes(b"secret")
+    (settings.MEDIA_ROOT / "public.txt").write_bytes(b"ok")
+    assert client.get("/media/private/original.jpg").status_code == 404
+    assert client.get("/media/public.txt").status_code == 200
