@@ -207,3 +207,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Task warnings of the index system (测评体系任务预警), in working days before the deadline:
+# yellow when at most INDICATORS_YELLOW_WORKDAYS remain (or the task is behind its monthly
+# milestone), red when at most INDICATORS_RED_WORKDAYS remain or the deadline has passed.
+INDICATORS_WARNINGS = {
+    "yellow_workdays": int(os.environ.get("INDICATORS_YELLOW_WORKDAYS", "5")),
+    "red_workdays": int(os.environ.get("INDICATORS_RED_WORKDAYS", "1")),
+}
