@@ -145,12 +145,13 @@ def _apply(task: Task, assignment: Assignment) -> dict[str, str]:
 
 
 def _set_co_units(task: Task, co_units: Sequence[Unit] | None, changed: dict[str, str]) -> None:
-    if co_units is None:
-        return
-    wanted = {u.pk for u in co_units if u.pk != task.lead_unit_id}
-    if wanted != set(task.co_units.values_list("pk", flat=True)):
+    # The lead unit is never also its own co-unit, even when only the lead unit changed.
+    current = list(task.co_units.all())
+    chosen = current if co_units is None else list(co_units)
+    wanted = [u for u in chosen if u.pk != task.lead_unit_id]
+    if {u.pk for u in wanted} != {u.pk for u in current}:
         task.co_units.set(wanted)
-        changed["co_units"] = "、".join(u.name for u in co_units if u.pk in wanted)
+        changed["co_units"] = "、".join(u.name for u in wanted)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ class IndexSystemFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测评体系{n}")
     version = "2026"
     campaign_year = 2026
-    is_active = True
+    is_active = False
 
 
 class IndexProjectFactory(factory.django.DjangoModelFactory):
