@@ -50,7 +50,7 @@ def _paginate(request, qs, per_page=50):
 @login_required
 def regions(request):
     scope = scope_for(request.user)
-    qs = scope.regions().select_related("parent").annotate(unit_count=Count("units"))
+    qs = scope.regions().select_related("parent").annotate(unit_count=Count("units")).order_by("path")
     level = request.GET.get("level", "")
     if level in Region.Level.values:
         qs = qs.filter(level=level)
@@ -67,7 +67,7 @@ def regions(request):
 @login_required
 def units(request):
     scope = scope_for(request.user)
-    qs = scope.units().select_related("region").annotate(member_count=Count("memberships"))
+    qs = scope.units().select_related("region").annotate(member_count=Count("memberships")).order_by("code")
     kind = request.GET.get("kind", "")
     if kind in Unit.Kind.values:
         qs = qs.filter(kind=kind)
