@@ -114,9 +114,10 @@ class _Sheet:
                 self.error(row.number, column, f"不能超过 {limit} 个字符")
 
 
-def _check_codes(sheet: _Sheet, column: str, existing: Iterable[str]) -> None:
+def _check_codes(sheet: _Sheet, column: str, existing: Iterable[str] = ()) -> None:
     """Codes are well-formed and unique, ignoring case: "s1" next to "S1" would be read as one
-    place by people and as two by the database."""
+    place by people and as two by the database. ``existing``: the codes already stored.
+    (Also used by ``indicators.xlsx``.)"""
     in_db = {code.casefold(): code for code in existing}
     seen: dict[str, tuple[int, str]] = {}
     for row in sheet.rows:
@@ -130,7 +131,12 @@ def _check_codes(sheet: _Sheet, column: str, existing: Iterable[str]) -> None:
         key = code.casefold()
         if key in seen:
             number, first = seen[key]
-            sheet.error(row.number, column, f"与第{number}行的「{first}」重复（不区分大小写）")
+            if first == code:
+                sheet.error(row.number, column, f"与第{number}行重复：{code}")
+            else:
+                sheet.error(
+                    row.number, column, f"与第{number}行的「{first}」重复（编码不区分大小写）：{code}"
+                )
         else:
             seen[key] = (row.number, code)
         if key in in_db and in_db[key] != code:
