@@ -100,11 +100,13 @@ def import_export(request):
     require_role(request.user, Role.HQ_ADMIN)
     if request.GET.get("download"):
         name = f"组织架构-{timezone.localdate():%Y%m%d}.xlsx"
-        return FileResponse(xlsx.export_workbook(), as_attachment=True, filename=name)
+        return FileResponse(
+            xlsx.export_workbook(Actor.from_request(request)), as_attachment=True, filename=name
+        )
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        result = xlsx.import_workbook(form.cleaned_data["file"], Actor.from_request(request))
+        result = xlsx.import_workbook(Actor.from_request(request), form.cleaned_data["file"])
         if result.ok:
             messages.success(request, f"导入成功：{result.summary()}")
             return HttpResponseRedirect(reverse("org:import"))
