@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from . import summary
 from .models import Case
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,3 +130,27 @@ def xlsx_response(chunks: Iterator[bytes], filename: str) -> StreamingHttpRespon
 def cases_response(qs: QuerySet[Case], filename: str) -> StreamingHttpResponse:
     """The cases of ``qs`` (already scope-limited and filtered) as a streamed XLSX download."""
     return xlsx_response(stream_workbook([("案件", CASE_COLUMNS, case_rows(qs))]), filename)
+
+
+def summary_response(result: summary.Summary, filename: str) -> StreamingHttpResponse:
+    """The monthly summary as XLSX: one sheet per table, the same figures as the page."""
+    header = list(summary.FIGURES.values())
+    period = f"{timezone.localtime(result.start):%Y-%m}（截至 {_local(result.at):%Y-%m-%d %H:%M}）"
+
+    def rows(table: list[summary.Row], name) -> Iterator[list]:
+        for row in table:
+            yield [name(row.obj), *row.values]
+
+    sheets = [
+        ("合计", ["统计期", *header], [[period, *(result.totals[f] for f in summary.FIGURES)]]),
+        ("按责任单位", ["责任单位", *header], rows(result.units, lambda u: u.name)),
+        ("按区域", ["街道/乡镇", *header], rows(result.regions, lambda r: r.name)),
+        ("按类别", ["类别", *header], rows(result.categories, lambda c: f"{c.major_name} / {c.name}")),
+        (
+            "最差类别",
+            ["类别", *header],
+            rows(result.worst_categories, lambda c: f"{c.major_name} / {c.name}"),
+        ),
+        ("最差区域", ["社区/村", *header], rows(result.worst_areas, lambda r: r.name)),
+    ]
+    return xlsx_response(stream_workbook(sheets), filename)

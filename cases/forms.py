@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from org.models import Region, Unit
 
+from . import metrics, summary
 from .models import Case, CasePart, Category
 
 
@@ -153,7 +154,20 @@ class CaseFilterForm(forms.Form):
     )
     start = forms.DateField(label="从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="到", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    open_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    # The cases behind one figure of the monthly summary or of the metrics page.
+    month = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False, widget=forms.HiddenInput)
+    at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    summary = forms.ChoiceField(
+        choices=[("", ""), *summary.FIGURES.items()], required=False, widget=forms.HiddenInput
+    )
+    metric = forms.ChoiceField(
+        choices=[("", ""), *((k, m.label) for k, m in metrics.METRICS.items())],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    side = forms.ChoiceField(
+        choices=[("numerator", "分子"), ("denominator", "分母")], required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, scope=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,6 +205,10 @@ class CaseFilterForm(forms.Form):
             qs = qs.due_soon()
         elif state == "reworked":
             qs = qs.filter(rework_count__gt=0)
+        if data.get("summary") or data.get("metric"):
+            # A figure's own definition decides the cases; its unit, region and category are
+            # part of it (a unit's reports are its people's, for instance), so they go there.
+            return self._figure(qs, data)
         if unit := data.get("unit"):
             qs = qs.filter(
                 Q(lead_unit=unit) | Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=unit)))
@@ -202,13 +220,39 @@ class CaseFilterForm(forms.Form):
         if major := data.get("major"):
             kind, code = major.split(":", 1)
             qs = qs.filter(category__kind=kind, category__major_code=code)
+        return self._dates(qs, data)
+
+    def _dates(self, qs: QuerySet[Case], data: dict) -> QuerySet[Case]:
         lo, hi = self.date_range() if data else (None, None)
         field = f"{data.get('date_field') or 'reported'}_at"
         if lo:
             qs = qs.filter(**{f"{field}__gte": lo})
         if hi:
             qs = qs.filter(**{f"{field}__lt": hi})
-        if moment := data.get("open_at"):
-            # Open at that moment: accepted by then and not yet closed (the summary's 待办 figure).
-            qs = qs.filter(accepted_at__lte=moment).exclude(closed_at__lte=moment)
         return qs
+
+    def selection(self, cases: QuerySet[Case] | None = None) -> metrics.Selection:
+        """The period (``month``, default this month), moment and scope the figure filters name."""
+        data = self.cleaned_data if self.is_valid() else {}
+        today = timezone.localdate()
+        year, number = (
+            (int(x) for x in data["month"].split("-")) if data.get("month") else (today.year, today.month)
+        )
+        start, end, at = summary.period(year, number)
+        return metrics.select(
+            start,
+            end,
+            at=data.get("at") or at,
+            unit=data.get("unit"),
+            region=data.get("region"),
+            category=data.get("category"),
+            cases=cases,
+        )
+
+    def _figure(self, qs: QuerySet[Case], data: dict) -> QuerySet[Case]:
+        selection = self.selection(cases=qs)
+        if data.get("summary"):
+            figure = summary.cases_behind(selection, data["summary"])
+        else:
+            figure = metrics.behind(selection, data["metric"], data.get("side") or "numerator")
+        return self._dates(figure, data)

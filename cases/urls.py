@@ -15,6 +15,8 @@ urlpatterns = [
     path("queue/unit/", views.unit_queue, name="unit_queue"),
     path("queue/verify/", views.verify_queue, name="verify_queue"),
     path("queue/extensions/", views.extensions, name="extensions"),
+    path("summary/", views.monthly_summary, name="summary"),
+    path("metrics/", views.metrics_page, name="metrics"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),
 ]

@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from org.audit import Actor
@@ -26,7 +26,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
 
-from . import export, services
+from . import export, metrics, services, summary
 from .forms import (
     CaseFilterForm,
     DecideExtensionForm,
@@ -560,6 +560,9 @@ def case_list(request):
     qs = qs.select_related("category", "region", "lead_unit").order_by("-reported_at", "-pk")
     page = _page(request, qs, 50)
     now = timezone.now()
+    figure = ""
+    if form.is_valid() and (form.cleaned_data.get("summary") or form.cleaned_data.get("metric")):
+        figure = _figure_title(form, Case.objects.visible_to(request.user))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -575,8 +578,27 @@ def case_list(request):
             "pins": _pins(page),
             "page_sizes": PAGE_SIZES,
             "timed": Case.TIMED_STATUSES,
+            "figure": figure,
         },
     )
+
+
+def _figure_title(form: CaseFilterForm, visible) -> str:
+    """What the list shows when opened from a figure: month, figure, side and scope."""
+    data = form.cleaned_data
+    selection = form.selection(cases=visible)
+    if data.get("summary"):
+        title = summary.FIGURES[data["summary"]]
+    else:
+        side = "分母" if data.get("side") == "denominator" else "分子"
+        title = f"{metrics.METRICS[data['metric']].label}（{side}）"
+    scope = "".join(f" · {obj}" for obj in (selection.unit, selection.region, selection.category) if obj)
+    text = f"{timezone.localtime(selection.start):%Y年%m月}{title}{scope}（截至 {timezone.localtime(selection.at):%Y-%m-%d %H:%M}）"
+    if data.get("metric") and metrics.METRICS[data["metric"]].cohort == "due":
+        # Part metrics count each unit's share; a joint case is listed once.
+        parts = metrics.parts_behind(selection, data["metric"], data.get("side") or "numerator")
+        text += f"：按责任单位计 {parts.count()} 件，涉及以下案件"
+    return text
 
 
 @login_required
@@ -584,3 +606,71 @@ def case_export(request):
     """The filtered list as a streamed XLSX workbook."""
     _form, qs = _filtered(request)
     return export.cases_response(qs, f"案件-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# ---------------------------------------------------------------------------------------------
+# Monthly summary and metrics
+
+
+SUMMARY_ROLES = (Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR)
+
+
+def _figure_selection(request) -> tuple[CaseFilterForm, metrics.Selection]:
+    """The month, moment and scope of the summary and metrics pages (the person's cases only)."""
+    scope = require_role(request.user, *SUMMARY_ROLES)
+    form = CaseFilterForm(request.GET or None, scope=scope)
+    cases = None if scope.everything else Case.objects.visible_to(request.user)
+    return form, form.selection(cases=cases)
+
+
+def _figure_query(selection: metrics.Selection) -> str:
+    """The query string that pins a figure's list to the same month and moment."""
+    return urlencode(
+        {
+            "month": f"{timezone.localtime(selection.start):%Y-%m}",
+            "at": timezone.localtime(selection.at).isoformat(),
+        }
+    )
+
+
+@login_required
+def monthly_summary(request):
+    """月度汇总: per unit, region and category, every figure a link to its cases."""
+    form, selection = _figure_selection(request)
+    result = summary.build(selection)
+    if request.GET.get("format") == "xlsx":
+        return export.summary_response(result, f"月度汇总-{timezone.localtime(selection.start):%Y%m}.xlsx")
+    return render(
+        request,
+        "cases/summary.html",
+        {
+            "form": form,
+            "result": result,
+            "figures": summary.FIGURES,
+            "month": f"{timezone.localtime(selection.start):%Y-%m}",
+            "base": _figure_query(selection),
+        },
+    )
+
+
+@login_required
+def metrics_page(request):
+    """案件指标: the eleven metrics of a month as of a moment; "无数据" when nothing is due."""
+    form, selection = _figure_selection(request)
+    figures = metrics.compute(selection)
+    base = _figure_query(selection)
+    for key in ("unit", "region", "category"):
+        obj = getattr(selection, key)
+        if obj is not None:
+            base += f"&{key}={obj.pk}"
+    return render(
+        request,
+        "cases/metrics.html",
+        {
+            "form": form,
+            "figures": [figures[k] for k in metrics.METRICS],
+            "month": f"{timezone.localtime(selection.start):%Y-%m}",
+            "selection": selection,
+            "base": base,
+        },
+    )
