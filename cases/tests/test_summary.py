@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from cases import metrics, summary
 from cases.models import Case, CaseEvent
 from cases.tests.factories import CaseFactory, CasePartFactory
+from org.models import Role
+from org.tests.factories import contract, member
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +193,13 @@ def test_metrics_page_filters_by_unit(client, march):
     # dept2's parts due in March: D (3-2) and F (3-9), neither handled.
     assert (figures["handle_rate"].numerator, figures["handle_rate"].denominator) == (0, 2)
     assert f"unit={march.dept2.pk}" in response.content.decode()
+
+
+def test_a_leader_sums_up_only_the_areas_they_contract(client, march):
+    leader = member(march.hq.memberships.get().unit, Role.LEADER, username="leader")
+    contract(leader=leader, region=march.c1)
+    client.force_login(leader)
+    result = client.get(reverse("cases:summary"), {"month": "2026-03"}).context["result"]
+    # c1 holds A (received, handled) and B (received, pending, overdue); E was rejected.
+    assert result.totals == {"received": 2, "handled": 1, "pending": 1, "overdue": 1, "reworked": 0}
+    assert [r.obj for r in result.worst_areas] == [march.c1]

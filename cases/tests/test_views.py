@@ -438,3 +438,39 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         CaseFactory(status=Case.Status.REPORTED, region=world.c1)
     many = [_queries(client, u + "?per_page=50") for u in urls]
     assert many == few
+
+
+# ---------------------------------------------------------------------------------------------
+# Menu, home tasks and the map settings
+
+
+def test_home_and_menu_show_each_role_its_case_work(client, world):
+    client.force_login(world.collector)
+    body = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("cases:report")}"' in body and "我上报的案件" in body
+    assert reverse("cases:dispatch_queue") not in body
+    client.force_login(world.handler)
+    body = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("cases:unit_queue")}"' in body
+    assert reverse("cases:dispatch_queue") not in body and reverse("cases:report") not in body
+    client.force_login(world.dispatcher)
+    body = client.get(reverse("home")).content.decode()
+    for name in ("dispatch_queue", "verify_queue", "extensions", "summary", "metrics"):
+        assert reverse(f"cases:{name}") in body
+
+
+def test_map_follows_the_tile_settings_and_works_without_tiles(client, world, settings):
+    report(client, world)
+    case = Case.objects.get()
+    client.force_login(world.dispatcher)
+    settings.MAP_TILE_URL = ""
+    body = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert '"tiles": ""' in body and f'"lat": {float(case.lat)}' in body  # pins still drawn
+    assert f"{case.lat}, {case.lng}" in body  # and the coordinates are written out
+    settings.MAP_TILE_URL = "https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&style=8"
+    settings.MAP_TILE_CRS = "gcj02"
+    body = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "autonavi" in body and '"crs": "gcj02"' in body
+    client.force_login(world.collector)
+    form = client.get(reverse("cases:report")).content.decode()
+    assert 'name="lat"' in form and 'name="lng"' in form and "使用手机定位" in form
