@@ -419,6 +419,8 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         CaseFactory(status=Case.Status.HANDLED, lead_unit=world.dept, region=world.c1)
         ExtensionRequest.objects.create(part=part, days=1, reason="r")
         CaseFactory(status=Case.Status.REPORTED, region=world.c1)
+        CaseFactory(status=Case.Status.ACCEPTED, region=world.c1, category=world.garbage)
+    RoutingRuleFactory(category=world.garbage, unit=world.dept)
     member(world.dept, Role.DISPATCHER, user=world.handler)  # one person sees every page
     client.force_login(world.handler)
     urls = [
@@ -427,6 +429,7 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         reverse("cases:verify_queue"),
         reverse("cases:extensions"),
         reverse("cases:dispatch_queue"),
+        reverse("cases:dispatch_queue") + "?tab=dispatch",
     ]
     few = [_queries(client, u) for u in urls]
     for i in range(30):
@@ -436,7 +439,12 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         CaseFactory(status=Case.Status.HANDLED, lead_unit=world.dept, region=world.c1)
         ExtensionRequest.objects.create(part=part, days=1, reason="r")
         CaseFactory(status=Case.Status.REPORTED, region=world.c1)
-    many = [_queries(client, u + "?per_page=50") for u in urls]
+        CaseFactory(
+            status=Case.Status.ACCEPTED,
+            region=(world.c1, world.c2)[i % 2],
+            category=(world.garbage, world.road)[i % 2],
+        )
+    many = [_queries(client, u + ("&" if "?" in u else "?") + "per_page=50") for u in urls]
     assert many == few
 
 
