@@ -127,6 +127,10 @@ def report(request):
             form.add_error(None, _error_text(exc))
         else:
             messages.success(request, f"已上报，案件编号 {case.number}")
+            nearby = services.find_duplicates(case.category, case.lat, case.lng, exclude=case)
+            if nearby:
+                numbers = "、".join(c.number for c in nearby[:5])
+                messages.warning(request, f"附近已有同类未结案件 {numbers}，受理员将判断是否合并")
             return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
     return render(request, "cases/report.html", {"form": form, "map_config": map_config()})
 
