@@ -223,3 +223,9 @@ INDICATORS_WARNINGS = {
     "yellow_workdays": int(os.environ.get("INDICATORS_YELLOW_WORKDAYS", "5")),
     "red_workdays": int(os.environ.get("INDICATORS_RED_WORKDAYS", "1")),
 }
+
+# Leaflet's files from the XStatic-Leaflet package, served as static files under leaflet/
+# (leaflet/leaflet.js, leaflet/leaflet.css), so maps need neither a CDN nor an npm step.
+import xstatic.pkg.leaflet  # noqa: E402
+
+STATICFILES_DIRS.append(("leaflet", xstatic.pkg.leaflet.BASE_DIR))  # type: ignore[arg-type]  # (prefix, dir)
