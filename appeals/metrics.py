@@ -47,6 +47,11 @@ class Row:
     def rate(self) -> float | None:
         return self.resolved / self.received if self.received else None
 
+    @property
+    def percent(self) -> str:
+        """70.30% (two decimals, as circulars print it), or 无数据 for a zero denominator."""
+        return "无数据" if self.rate is None else f"{self.rate * 100:.2f}%"
+
     def as_dict(self) -> dict:
         return {
             "key": self.key,
@@ -62,7 +67,12 @@ def received_in(qs: QuerySet[Appeal], start: dt.datetime, end: dt.datetime) -> Q
 
 
 def _states(at: dt.datetime) -> dict[str, Q]:
-    closed = Q(case__status=Case.Status.CLOSED, case__closed_at__lte=at)
+    # A case merged into another (合并) is closed when that one is.
+    closed = Q(case__status=Case.Status.CLOSED, case__closed_at__lte=at) | Q(
+        case__status=Case.Status.MERGED,
+        case__merged_into__status=Case.Status.CLOSED,
+        case__merged_into__closed_at__lte=at,
+    )
     rated = Q(rated_at__lte=at)
     unsatisfied = rated & Q(rating=Appeal.Rating.UNSATISFIED)
     return {

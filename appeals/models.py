@@ -132,6 +132,8 @@ class Appeal(models.Model):
     )
     reviewed_at = models.DateTimeField("研判时间", null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField("重新办理次数", default=0)
+    # Earlier rounds of a reopened appeal: [{case, rating, comment, rated_at, reopened_at, note}].
+    history = models.JSONField("办理历史", default=list, blank=True)
 
     follow_up_note = models.TextField("回访记录", blank=True)
     followed_up_by = models.ForeignKey(
@@ -166,8 +168,15 @@ class Appeal(models.Model):
         return self.channel in self.CLERK_CHANNELS and self.followed_up_at is None
 
     @property
+    def effective_case(self) -> Case:
+        """The case doing the work: a case merged into another (合并) is handled as that one."""
+        if self.case.status == Case.Status.MERGED and self.case.merged_into_id is not None:
+            return self.case.merged_into  # type: ignore[return-value]
+        return self.case
+
+    @property
     def may_be_rated(self) -> bool:
-        return self.case.status == Case.Status.CLOSED and not self.rating
+        return self.effective_case.status == Case.Status.CLOSED and not self.rating
 
 
 class Open311Client(models.Model):
