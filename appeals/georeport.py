@@ -27,6 +27,8 @@ ITEM_NAMES = {
     "attributes": "attribute",
     "values": "value",
     "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
 }
 
 
