@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from org.models import Role
 from org.scope import scope_for
 
+# Roles that work with appeals on the staff pages and the API (contact details masked).
+STAFF_ROLES = (Role.HQ_ADMIN, Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.INSPECTOR)
 # Roles that call citizens back (回访) and therefore see their phone number and name in full.
 CONTACT_ROLES = frozenset({Role.DISPATCHER})
 

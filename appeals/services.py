@@ -314,7 +314,7 @@ def review_unsatisfied(actor: Actor, appeal: Appeal, reopen: bool, note: str = "
             address=old.address,
             source=Case.Source.CLERK,
         )
-        case_services.accept_case(actor, case, note=f"群众对案件 {old.number} 的办理不满意，重新办理")
+        case = case_services.accept_case(actor, case, note=f"群众对案件 {old.number} 的办理不满意，重新办理")
         case = case_services.dispatch_case(actor, case, old.lead_unit, note=note.strip())
         appeal.history = [
             *appeal.history,

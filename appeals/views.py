@@ -36,7 +36,7 @@ from .forms import (
     TrackForm,
 )
 from .models import Appeal, clean_tracking_code
-from .privacy import may_see_contact
+from .privacy import STAFF_ROLES, may_see_contact
 from .progress import STEPS, progress
 from .services import (
     classify_appeal,
@@ -49,7 +49,6 @@ from .services import (
 )
 
 TRACKED = "appeals_tracked"
-STAFF_ROLES = (Role.HQ_ADMIN, Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.INSPECTOR)
 
 
 def _form_errors(form, exc: ValidationError) -> None:
