@@ -261,7 +261,7 @@ def rate_appeal(actor: Actor, appeal: Appeal, rating: str, comment: str = "", *,
     if rating == Appeal.Rating.UNSATISFIED and not comment.strip():
         raise ValidationError({"comment": ["选择不满意时，请写明原因，便于重新办理"]})
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("case").get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("case").get(pk=appeal.pk)
         if appeal.rating:
             raise ActionRefused("该诉求已评价，不能重复评价")
         if appeal.effective_case.status != Case.Status.CLOSED:
@@ -289,7 +289,7 @@ def review_unsatisfied(actor: Actor, appeal: Appeal, reopen: bool, note: str = "
         raise ValidationError({"note": ["维持结案时请说明理由"]})
     with transaction.atomic():
         appeal = (
-            Appeal.objects.select_for_update()
+            Appeal.objects.select_for_update(of=("self",))
             .select_related("case__category", "case__lead_unit")
             .get(pk=appeal.pk)
         )
@@ -344,7 +344,7 @@ def record_follow_up(actor: Actor, appeal: Appeal, note: str) -> Appeal:
     if not note.strip():
         raise ValidationError({"note": ["请填写回访情况"]})
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("case").get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("case").get(pk=appeal.pk)
         if appeal.case.status not in ANSWERABLE_STATUSES:
             raise ActionRefused("案件处置完成（或不予立案）后才能回访")
         appeal.follow_up_note = note.strip()
