@@ -152,11 +152,34 @@ def resolution(
     return total, sorted(groups.values(), key=lambda row: (-row.received, row.label))
 
 
+def in_group(qs: QuerySet[Appeal], by: str, key: str) -> QuerySet[Appeal]:
+    """The appeals of one row of ``resolution(..., by=by)`` (its ``key``)."""
+    if by == "unit":
+        return qs.filter(case__lead_unit_id=key) if key else qs.filter(case__lead_unit__isnull=True)
+    if by == "area":
+        if key:
+            return qs.filter(case__region__path__contains=f"/{key}/")
+        return qs.filter(Q(case__region__isnull=True) | Q(case__region__level=Region.Level.DISTRICT))
+    if by == "category":
+        return qs.filter(case__category_id=key)
+    if by == "channel":
+        return qs.filter(channel=key)
+    return qs
+
+
 def appeals_behind(
-    qs: QuerySet[Appeal], start: dt.datetime, end: dt.datetime, count: str, at: dt.datetime | None = None
+    qs: QuerySet[Appeal],
+    start: dt.datetime,
+    end: dt.datetime,
+    count: str,
+    at: dt.datetime | None = None,
+    by: str | None = None,
+    key: str = "",
 ) -> QuerySet[Appeal]:
-    """The appeals a figure counts (``count`` one of COUNTS)."""
+    """The appeals a figure counts (``count`` one of COUNTS), optionally of one group."""
     base = received_in(qs, start, end)
+    if by in DIMENSIONS:
+        base = in_group(base, by, key)
     if count == "received":
         return base
     return base.filter(_states(at or timezone.now())[count])

@@ -9,6 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -61,6 +62,9 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 def _map_context() -> dict:
     return {
+        # The map pick needs Leaflet's files among the static files; without them GPS and the
+        # address still work.
+        "map_available": finders.find("leaflet/leaflet.js") is not None,
         "map_center": settings.MAP_CENTER,
         "map_tile_url": settings.MAP_TILE_URL,
         "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -218,6 +222,18 @@ def appeal_list(request):
         )
     elif todo == "unsure":
         qs = qs.filter(category_unsure=True)
+    behind = StatsForm(request.GET) if request.GET.get("count") in metrics.COUNTS else None
+    if behind is not None and behind.is_valid():
+        # The appeals behind one figure of the resolution rate page.
+        start, end = _period(behind)
+        qs = metrics.appeals_behind(
+            qs,
+            start,
+            end,
+            request.GET["count"],
+            by=behind.cleaned_data["by"] or None,
+            key=request.GET.get("key", ""),
+        )
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(Q(code=clean_tracking_code(q)) | Q(case__number=q) | Q(case__description__contains=q))
@@ -383,7 +399,17 @@ def stats(request):
         total, rows = metrics.resolution(
             _visible(request.user), start, end, by=form.cleaned_data["by"] or None
         )
-    dimension = metrics.DIMENSIONS.get(form.cleaned_data.get("by") or "", "") if form.is_valid() else ""
+    by = form.cleaned_data.get("by") or "" if form.is_valid() else ""
+    query = f"start={form.data.get('start')}&end={form.data.get('end')}"
     return render(
-        request, "appeals/stats.html", {"form": form, "total": total, "rows": rows, "dimension": dimension}
+        request,
+        "appeals/stats.html",
+        {
+            "form": form,
+            "total": total,
+            "rows": rows,
+            "dimension": metrics.DIMENSIONS.get(by, ""),
+            "by": by,
+            "query": query,
+        },
     )

@@ -85,3 +85,15 @@ def test_every_figure_opens_to_its_appeals():
     unhappy = _appeal(True, Appeal.Rating.UNSATISFIED)
     assert list(appeals_behind(Appeal.objects.all(), START, END, "resolved")) == [resolved]
     assert list(appeals_behind(Appeal.objects.all(), START, END, "unsatisfied")) == [unhappy]
+
+
+def test_every_row_opens_to_its_appeals():
+    tree = region_tree()
+    unit = UnitFactory(name="城管局")
+    in_street = _appeal(True, Appeal.Rating.SATISFIED, unit=unit, region=tree["g1"])
+    elsewhere = _appeal(False, region=tree["c2"])
+    qs = Appeal.objects.all()
+    assert list(appeals_behind(qs, START, END, "received", by="area", key="S1")) == [in_street]
+    assert list(appeals_behind(qs, START, END, "received", by="unit", key="")) == [elsewhere]
+    assert list(appeals_behind(qs, START, END, "resolved", by="unit", key=str(unit.pk))) == [in_street]
+    assert list(appeals_behind(qs, START, END, "resolved", by="channel", key="hotline")) == []

@@ -1,6 +1,8 @@
 """Staff pages: masked contact details, logged reveals, clerk entry, call-back before closing,
 the dispatcher's decision on an unsatisfied rating, classification and the resolution rate page."""
 
+import html
+
 import pytest
 from django.utils import timezone
 
@@ -202,6 +204,16 @@ def test_the_resolution_rate_page(client, world):
     page = client.get("/appeals/stats/", {"start": today, "end": today, "by": "channel"}).content.decode()
     assert "诉求化解率" in page and "50.00%" in page
     assert "热线电话" in page and "网上（手机/网页）" in page and "100.00%" in page and "0.00%" in page
+    link = f"/appeals/?start={today}&end={today}&by=channel&key=web&count=resolved"
+    assert link in html.unescape(page)
+    listed = client.get(link).content.decode()
+    assert resolved.code in listed and "1 条" not in listed
+    hotline = Appeal.objects.get(channel="hotline")
+    assert hotline.code not in listed
+    assert (
+        hotline.code
+        in client.get(link.replace("key=web", "key=hotline").replace("resolved", "received")).content.decode()
+    )
     page = client.get("/appeals/stats/", {"start": "2020-01-01", "end": "2020-01-31"}).content.decode()
     assert "无数据" in page
     assert (
