@@ -16,7 +16,7 @@ from .audit import Actor
 from .errors import ActionRefused
 from .forms import ImportForm, TokenForm
 from .models import Contract, Region, Role, Unit
-from .scope import require_role, scope_for
+from .scope import UNIT_WORK_ROLES, require_role, scope_for
 
 
 @login_required
@@ -36,13 +36,33 @@ def home(request):
         {
             "sections": list(sections.values()),
             "scope": scope,
-            "unit_count": scope.units().count(),
-            "region_count": scope.regions().count(),
+            "scope_parts": _scope_parts(scope),
+            "territory": Region.objects.filter(
+                units__kind__in=Unit.TERRITORIAL_KINDS,
+                units__memberships__user=request.user,
+                units__memberships__role__in=UNIT_WORK_ROLES,
+            )
+            .distinct()
+            .order_by("path"),
+            "grids": request.user.grids.select_related("community").order_by("code"),
+            "segments": request.user.segments.select_related("region").order_by("code"),
             "contracts": Contract.objects.active()
             .filter(leader=request.user)
             .select_related("region", "site"),
         },
     )
+
+
+def _scope_parts(scope) -> list[str]:
+    """The home page's one-line summary of what the person may see."""
+    counts = [
+        (scope.units().count(), "个单位"),
+        (scope.regions().count(), "个区域"),
+        (len(scope.site_ids), "个包保点位"),
+        (len(scope.grid_ids), "个网格"),
+        (len(scope.segment_ids), "条街巷"),
+    ]
+    return [f"{n} {label}" for n, label in counts if n]
 
 
 def _paginate(request, qs, per_page=50):
