@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from . import services
@@ -113,7 +113,7 @@ def issue_token(request, body: TokenIn):
     token, key = services.issue_token(
         Actor.from_request(request, via="api"), request.user, body.name, body.days
     )
-    return 201, {"token": token, "key": key}
+    return Status(201, {"token": token, "key": key})
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut)
