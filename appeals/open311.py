@@ -190,7 +190,7 @@ def _request_body(request, appeal: Appeal, case: Case | None = None) -> dict:
 
 
 def _appeals() -> QuerySet[Appeal]:
-    return Appeal.objects.select_related("case__category", "case__lead_unit")
+    return Appeal.objects.select_related("case__category", "case__lead_unit").prefetch_related("case__photos")
 
 
 def _split(value: str) -> list[str]:

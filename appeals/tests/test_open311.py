@@ -587,3 +587,16 @@ def test_a_reopened_request_keeps_answering_under_its_first_number(client, world
         "request",
     )
     assert {b["service_request_id"] for b in both} == {first.number, appeal.case.number}
+
+
+def test_listing_requests_takes_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+    """Dispatched requests cost no query each (a request not dispatched yet costs one calendar
+    look-up for its estimated expected_datetime)."""
+    for i in range(15):
+        appeal = _appeal(world, f"垃圾{i}", photos_uploaded=[jpeg()])
+        loop.dispatch_case(
+            actor(world.dispatcher), loop.accept_case(actor(world.dispatcher), appeal.case), world.dept
+        )
+    with django_assert_max_num_queries(8):
+        response = client.get("/open311/v2/requests.json")
+    assert len(json.loads(response.content)) == 15
