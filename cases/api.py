@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -343,7 +343,11 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
     if f.status:
         qs = qs.filter(status__in=f.status)
     if f.unit_id:
-        qs = qs.filter(lead_unit_id=f.unit_id)
+        # The unit's cases: the ones it leads and the joint ones it holds an active part of.
+        parts = CasePart.objects.filter(
+            case=OuterRef("pk"), unit_id=f.unit_id, status__in=CasePart.ACTIVE_STATUSES
+        )
+        qs = qs.filter(Q(lead_unit_id=f.unit_id) | Q(Exists(parts)))
     if f.region_id:
         region = get_object_or_404(Region, pk=f.region_id)
         qs = qs.filter(region__path__startswith=region.path)
