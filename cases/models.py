@@ -1,0 +1,414 @@
+"""Problem cases 案件: the digital-city-management loop 立案 → 派单 → 处置 → 核查 → 结案.
+
+Tables: the category catalogue 部件/事件 (``Category``), routing rules (``RoutingRule``), cases
+(``Case``) with one part per responsible unit (``CasePart``, joint cases 吹哨报到), the timeline
+(``CaseEvent``), photos (``CasePhoto``) and extension requests 延期 (``ExtensionRequest``).
+Every state change goes through ``cases.services``; nothing here changes state on its own.
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from org.models import Grid, Region, Role, Unit, User
+from org.scope import scope_for
+
+
+class Category(models.Model):
+    """案件类别: a minor class of the 部件 (component) / 事件 (event) catalogue, with its major class.
+
+    Codes follow the national digital-city-management standard (GB/T 30428.2 for components,
+    the event classification of CJ/T 214) for the common classes; HQ adds local ones in the admin.
+    """
+
+    class Kind(models.TextChoices):
+        COMPONENT = "component", "部件"
+        EVENT = "event", "事件"
+
+    code = models.CharField("编码", max_length=16)
+    name = models.CharField("小类名称", max_length=60)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    major_code = models.CharField("大类编码", max_length=8)
+    major_name = models.CharField("大类名称", max_length=40)
+    time_limit_days = models.PositiveSmallIntegerField("处置时限（工作日）", default=5)
+    time_limit_hours = models.PositiveSmallIntegerField(
+        "紧急处置时限（小时）", null=True, blank=True, help_text="紧急案件按小时计时，节假日照常计算"
+    )
+    default_unit_kind = models.CharField(
+        "默认责任单位类型", max_length=32, choices=Unit.Kind.choices, blank=True
+    )
+    active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件类别"
+        ordering = ["kind", "code"]
+        # The standard numbers components and events separately, so a code is unique per kind.
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="category_kind_code")]
+
+    def __str__(self) -> str:
+        return f"{self.major_name} / {self.name}"
+
+
+class RoutingRule(models.Model):
+    """派单规则: cases of this category in this region or grid go to this unit.
+
+    Any of category, region and grid may be empty (matches everything). The most specific
+    matching rule wins: a grid rule over a region rule, a deeper region over a shallower one,
+    and with equal places a rule naming the category over one that does not (``cases.routing``).
+    """
+
+    category = models.ForeignKey(
+        Category, verbose_name="类别", null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="区域", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name="网格", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, verbose_name="责任单位", on_delete=models.CASCADE, related_name="+")
+    active = models.BooleanField("在用", default=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "派单规则"
+        indexes = [models.Index(fields=["category", "active"])]
+
+    def __str__(self) -> str:
+        place = self.grid or self.region or "全区"
+        return f"{self.category or '全部类别'} @ {place} → {self.unit}"
+
+
+class CaseCounter(models.Model):
+    """The last case number handed out in a year; locked with select_for_update while numbering."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件编号计数"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user) -> "CaseQuerySet":
+        """The cases ``user`` may see: their scope (lead unit, region, grid), the cases in which
+        one of their units holds a part, and the cases they or their units reported."""
+        scope = scope_for(user)
+        if scope.everything:
+            return self
+        extra = Q(reporter_id=user.pk) if user.is_authenticated else Q(pk__in=[])
+        if scope.unit_ids:
+            extra |= Q(reporter_unit_id__in=scope.unit_ids) | Q(
+                Exists(CasePart.objects.filter(case=OuterRef("pk"), unit_id__in=scope.unit_ids))
+            )
+        return scope.filter(self, unit="lead_unit", region="region", grid="grid", extra=extra)  # type: ignore[return-value]
+
+    def open(self) -> "CaseQuerySet":
+        return self.filter(status__in=Case.OPEN_STATUSES)
+
+    def overdue(self, at=None) -> "CaseQuerySet":
+        return self.filter(status__in=Case.TIMED_STATUSES, due_at__lt=at or timezone.now())
+
+    def due_soon(self, hours: int = 24, at=None) -> "CaseQuerySet":
+        moment = at or timezone.now()
+        return self.filter(
+            status__in=Case.TIMED_STATUSES,
+            due_at__gte=moment,
+            due_at__lt=moment + dt.timedelta(hours=hours),
+        )
+
+
+class Case(models.Model):
+    """案件: one problem reported with photo, place and category, and its way through the loop."""
+
+    class Source(models.TextChoices):
+        COLLECTOR = "collector", "采集员上报"
+        INSPECTION = "inspection", "督查发现"
+        APPEAL = "appeal", "群众诉求"
+        CLERK = "clerk", "坐席录入"
+        OPEN311 = "open311", "Open311"
+        API = "api", "接口"
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "待立案"
+        ACCEPTED = "accepted", "待派遣"
+        REJECTED = "rejected", "不予立案"
+        MERGED = "merged", "已合并"
+        DISPATCHED = "dispatched", "已派遣"
+        RETURNED = "returned", "已退单"
+        HANDLING = "handling", "处置中"
+        HANDLED = "handled", "待核查"
+        CLOSED = "closed", "已结案"
+
+    OPEN_STATUSES = (
+        Status.REPORTED,
+        Status.ACCEPTED,
+        Status.DISPATCHED,
+        Status.RETURNED,
+        Status.HANDLING,
+        Status.HANDLED,
+    )
+    # Statuses with a running clock (``due_at``): each stage's deadline.
+    TIMED_STATUSES = (Status.ACCEPTED, Status.RETURNED, Status.DISPATCHED, Status.HANDLING, Status.HANDLED)
+
+    number = models.CharField("案件编号", max_length=16, unique=True)
+    source = models.CharField("来源", max_length=12, choices=Source.choices, default=Source.COLLECTOR)
+    category = models.ForeignKey(
+        Category, verbose_name="类别", on_delete=models.PROTECT, related_name="cases"
+    )
+    description = models.TextField("问题描述")
+    address = models.CharField("地址", max_length=200, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6)
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name="所在网格", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.REPORTED)
+    urgent = models.BooleanField("紧急", default=False)
+    reporter = models.ForeignKey(
+        User,
+        verbose_name="上报人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+    )
+    reporter_unit = models.ForeignKey(
+        Unit, verbose_name="上报单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name="合并至", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    lead_unit = models.ForeignKey(
+        Unit,
+        verbose_name="主办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+    )
+
+    reported_at = models.DateTimeField("上报时间", default=timezone.now)
+    accepted_at = models.DateTimeField("立案时间", null=True, blank=True)
+    # The first dispatch: the one the dispatch-on-time metric judges. Re-dispatches are events.
+    dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
+    # The last time every part was handled (a rework sends it back; the next handling overwrites it).
+    handled_at = models.DateTimeField("处置完成时间", null=True, blank=True)
+    verified_at = models.DateTimeField("核查时间", null=True, blank=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    # Rejected or merged: the moment the report ended without a case.
+    ended_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    dispatch_deadline = models.DateTimeField("派遣时限", null=True, blank=True)
+    handle_deadline = models.DateTimeField("处置时限", null=True, blank=True)
+    verify_deadline = models.DateTimeField("核查时限", null=True, blank=True)
+    close_deadline = models.DateTimeField("结案时限", null=True, blank=True)
+    # The deadline of the current stage, for queues, overdue and due-soon lists.
+    due_at = models.DateTimeField("当前环节时限", null=True, blank=True)
+
+    rework_count = models.PositiveSmallIntegerField("返工次数", default=0)
+    return_count = models.PositiveSmallIntegerField("退单次数", default=0)
+    extension_count = models.PositiveSmallIntegerField("延期次数", default=0)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "问题案件"
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["lead_unit", "status"]),
+            models.Index(fields=["region", "status"]),
+            models.Index(fields=["reported_at"]),
+            models.Index(fields=["accepted_at"]),
+            models.Index(fields=["handled_at"]),
+            models.Index(fields=["category", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.category.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def is_overdue(self, at=None) -> bool:
+        return (
+            self.status in self.TIMED_STATUSES
+            and self.due_at is not None
+            and self.due_at < (at or timezone.now())
+        )
+
+
+class CasePart(models.Model):
+    """案件责任: one responsible unit's share of a case. A joint case (吹哨报到) has a lead part
+    and co-unit parts; the case is handled when every active part is."""
+
+    class Status(models.TextChoices):
+        DISPATCHED = "dispatched", "待处置"
+        HANDLING = "handling", "处置中"
+        HANDLED = "handled", "已处置"
+        RETURNED = "returned", "已退回"
+
+    ACTIVE_STATUSES = (Status.DISPATCHED, Status.HANDLING, Status.HANDLED)
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="parts")
+    unit = models.ForeignKey(
+        Unit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="case_parts"
+    )
+    is_lead = models.BooleanField("主办", default=False)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DISPATCHED)
+    dispatched_at = models.DateTimeField("派遣时间", default=timezone.now)
+    # The handling deadline after approved extensions (and the new one after a rework).
+    deadline = models.DateTimeField("处置时限")
+    started_at = models.DateTimeField("开始处置时间", null=True, blank=True)
+    handled_at = models.DateTimeField("处置完成时间", null=True, blank=True)
+    returned_at = models.DateTimeField("退回时间", null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField("已批准延期（工作日）", default=0)
+    note = models.CharField("处置说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件责任单位"
+        ordering = ["-is_lead", "id"]
+        indexes = [
+            models.Index(fields=["unit", "status", "deadline"]),
+            models.Index(fields=["deadline"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.unit}{'（主办）' if self.is_lead else ''}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class CaseEvent(models.Model):
+    """案件流转记录: one step of the timeline — who (person, role, unit), when, from where, why."""
+
+    class Action(models.TextChoices):
+        REPORT = "report", "上报"
+        ACCEPT = "accept", "立案"
+        REJECT = "reject", "不予立案"
+        MERGE = "merge", "合并"
+        DISPATCH = "dispatch", "派单"
+        RETURN = "return", "退单"
+        START = "start", "开始处置"
+        REQUEST_EXTENSION = "request_extension", "申请延期"
+        APPROVE_EXTENSION = "approve_extension", "批准延期"
+        DENY_EXTENSION = "deny_extension", "驳回延期"
+        HANDLE = "handle", "处置完成"
+        VERIFY = "verify", "核查通过"
+        CLOSE = "close", "结案"
+        REWORK = "rework", "返工"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")
+    part = models.ForeignKey(
+        CasePart,
+        verbose_name="责任单位",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    action = models.CharField("动作", max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_role = models.CharField("角色", max_length=20, choices=Role.choices, blank=True)
+    actor_unit = models.ForeignKey(
+        Unit, verbose_name="操作单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField("时间", default=timezone.now)
+    reason = models.TextField("理由/说明", blank=True)
+    via = models.CharField("渠道", max_length=16, default="web")
+    ip = models.GenericIPAddressField("来源 IP", null=True, blank=True)
+    data = models.JSONField("详情", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件流转记录"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CasePhoto(models.Model):
+    """案件照片: a before (处置前) or after (处置后) photo. The original, with its EXIF and GPS, is
+    kept under ``private/`` and never served by URL; pages show the stripped copy and thumbnail."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", "处置前"
+        AFTER = "after", "处置后"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(
+        CaseEvent,
+        verbose_name="环节",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="photos",
+    )
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    original = models.FileField("原图", max_length=200)
+    image = models.FileField("照片", max_length=200)
+    thumbnail = models.FileField("缩略图", max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    size = models.PositiveIntegerField("字节数")
+    width = models.PositiveIntegerField("宽", default=0)
+    height = models.PositiveIntegerField("高", default=0)
+    uploaded_by = models.ForeignKey(
+        User, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件照片"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_kind_display()}"
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: a unit asks for more working days on its part; HQ or a dispatcher decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        DENIED = "denied", "已驳回"
+
+    part = models.ForeignKey(
+        CasePart, verbose_name="责任单位", on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    days = models.PositiveSmallIntegerField("延期工作日")
+    reason = models.TextField("申请理由")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        User, verbose_name="申请人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, verbose_name="审批人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "延期申请"
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.part} +{self.days}天 {self.get_status_display()}"

@@ -1,0 +1,50 @@
+"""Who sees which case, and the overdue / due-soon lists."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Case
+from cases.tests.factories import CaseFactory, CasePartFactory
+from org.models import Role, Unit
+from org.tests.factories import GridFactory, UnitFactory, UserFactory, member, region_tree
+
+pytestmark = pytest.mark.django_db
+
+
+def test_visible_to_follows_scope_parts_and_reporter():
+    tree = region_tree()
+    grid = GridFactory(community=tree["c1"])
+    lead, co, other = UnitFactory(), UnitFactory(), UnitFactory()
+    in_c1 = CaseFactory(region=tree["c1"], grid=grid, lead_unit=lead)
+    CasePartFactory(case=in_c1, unit=lead)
+    CasePartFactory(case=in_c1, unit=co, is_lead=False)
+    in_c2 = CaseFactory(region=tree["c2"], lead_unit=other)
+    reporter = UserFactory()
+    mine = CaseFactory(region=tree["c2"], reporter=reporter)
+
+    dispatcher = member(UnitFactory(), Role.DISPATCHER)
+    assert set(Case.objects.visible_to(dispatcher)) == {in_c1, in_c2, mine}
+    assert set(Case.objects.visible_to(member(lead))) == {in_c1}
+    assert set(Case.objects.visible_to(member(co))) == {in_c1}
+    assert set(Case.objects.visible_to(member(other))) == {in_c2}
+    street = member(UnitFactory(kind=Unit.Kind.STREET_OFFICE, region=tree["s1"]))
+    assert set(Case.objects.visible_to(street)) == {in_c1}
+    worker = member(UnitFactory(), Role.COLLECTOR)
+    grid.workers.add(worker)
+    assert set(Case.objects.visible_to(worker)) == {in_c1}
+    assert set(Case.objects.visible_to(reporter)) == {mine}
+    assert list(Case.objects.visible_to(UserFactory())) == []
+
+
+def test_overdue_and_due_soon_use_the_current_stage_deadline():
+    now = timezone.now()
+    late = CaseFactory(status=Case.Status.HANDLING, due_at=now - dt.timedelta(hours=1))
+    soon = CaseFactory(status=Case.Status.DISPATCHED, due_at=now + dt.timedelta(hours=3))
+    later = CaseFactory(status=Case.Status.HANDLED, due_at=now + dt.timedelta(days=3))
+    CaseFactory(status=Case.Status.CLOSED, due_at=now - dt.timedelta(days=1))
+    assert list(Case.objects.overdue()) == [late]
+    assert late.is_overdue() and not soon.is_overdue()
+    assert list(Case.objects.due_soon(hours=24)) == [soon]
+    assert set(Case.objects.due_soon(hours=24 * 7)) == {soon, later}
