@@ -307,8 +307,7 @@ class CaseEvent(models.Model):
         APPROVE_EXTENSION = "approve_extension", "批准延期"
         DENY_EXTENSION = "deny_extension", "驳回延期"
         HANDLE = "handle", "处置完成"
-        VERIFY = "verify", "核查通过"
-        CLOSE = "close", "结案"
+        CLOSE = "close", "核查通过，结案"
         REWORK = "rework", "返工"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")

@@ -207,3 +207,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Problem cases (cases app): dispatch and verification limits in working days, the longest
+# extension a unit may ask for, and the distance within which an open case of the same category
+# is suggested as a duplicate.
+CASE_DISPATCH_WORKING_DAYS = int(os.environ.get("CASE_DISPATCH_WORKING_DAYS", "1"))
+CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
+CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
+CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))

@@ -1,0 +1,278 @@
+"""Case metrics 案件考核指标: one definition, used by every page, export and ranking.
+
+Each metric is a ratio over a period P = [start, end) and a scope (unit, region, category),
+computed **as of** a moment T (default: now): only what had happened by T counts, so a figure
+published with its T can be computed again later. A zero denominator is "no data" (``None``),
+never 0% or 100%. Cohorts (DESIGN.md):
+
+- 上报数 (reports made): cases reported in P.
+- 应派遣数 / 应结案数: cases accepted 立案 in P.
+- 应处置数: case parts whose handling deadline (after approved extensions) falls in P; a part
+  returned 退单 by T is not due.
+- 应核查数: cases handled in P.
+
+| key | metric | numerator (of its cohort), everything by T |
+|---|---|---|
+| valid_report_rate | 有效上报率 | accepted (rejected and merged reports are not valid) |
+| dispatch_on_time_rate | 按期派遣率 | first dispatch by the dispatch deadline |
+| dispatch_accuracy_rate | 准确派遣率 | dispatched and never returned 退单 |
+| handle_rate | 处置率 | part handled |
+| handle_on_time_rate | 按期处置率 | part handled by its deadline |
+| overdue_pending_rate | 超期待处置率 | part not handled at T and its deadline before T |
+| extension_rate | 延期率 | part with an approved extension |
+| verify_on_time_rate | 按期核查率 | verified (closed or sent to rework) by the verification deadline |
+| close_rate | 结案率 | closed |
+| close_on_time_rate | 按期结案率 | closed by the final (close) deadline |
+| rework_rate | 返工率 | sent back for rework at least once |
+
+Scope: ``region`` keeps cases located in that region's subtree; ``category`` cases of that
+category; ``unit`` keeps the unit's parts for the part metrics, the reports of its people for
+有效上报率, and for the other case metrics the cases in which the unit held a part.
+``cases`` narrows everything to a queryset (e.g. ``Case.objects.visible_to(user)``).
+
+Everything is counted by two aggregate queries (one over cases, one over parts), so the cost
+does not grow with Python loops over cases. Timestamps a later step overwrites (a rework clears
+a part's handled time) are read as they stand now; rework and return counts are read from the
+timeline, so they are exact as of T.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from org.models import Region, Unit
+
+from .models import Case, CaseEvent, CasePart, Category, ExtensionRequest
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float | None:
+        """numerator ÷ denominator, or None ("no data") when the denominator is zero."""
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def percent(self) -> float | None:
+        return round(self.numerator * 100 / self.denominator, 2) if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    cohort: str  # reported, accepted, handled (cases) or due (parts)
+    numerator: Callable[[dt.datetime], Q]
+
+
+def _returned_by(at: dt.datetime) -> Q:
+    return Q(
+        Exists(CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseEvent.Action.RETURN, at__lte=at))
+    )
+
+
+def _reworked_by(at: dt.datetime) -> Q:
+    return Q(
+        Exists(CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseEvent.Action.REWORK, at__lte=at))
+    )
+
+
+def _extended_by(at: dt.datetime) -> Q:
+    approved = ExtensionRequest.objects.filter(
+        part=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED, decided_at__lte=at
+    )
+    return Q(Exists(approved))
+
+
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in (
+        Metric("valid_report_rate", "有效上报率", "reported", lambda t: Q(accepted_at__lte=t)),
+        Metric(
+            "dispatch_on_time_rate",
+            "按期派遣率",
+            "accepted",
+            lambda t: Q(dispatched_at__lte=t) & Q(dispatched_at__lte=F("dispatch_deadline")),
+        ),
+        Metric(
+            "dispatch_accuracy_rate",
+            "准确派遣率",
+            "accepted",
+            lambda t: Q(dispatched_at__lte=t) & ~_returned_by(t),
+        ),
+        Metric("handle_rate", "处置率", "due", lambda t: Q(handled_at__lte=t)),
+        Metric(
+            "handle_on_time_rate",
+            "按期处置率",
+            "due",
+            lambda t: Q(handled_at__lte=t) & Q(handled_at__lte=F("deadline")),
+        ),
+        Metric(
+            "overdue_pending_rate",
+            "超期待处置率",
+            "due",
+            lambda t: (Q(handled_at__isnull=True) | Q(handled_at__gt=t)) & Q(deadline__lt=t),
+        ),
+        Metric("extension_rate", "延期率", "due", _extended_by),
+        Metric(
+            "verify_on_time_rate",
+            "按期核查率",
+            "handled",
+            # The verification of this round of handling (a rework's verification precedes the
+            # next handling), no later than its deadline.
+            lambda t: (
+                Q(verified_at__lte=t)
+                & Q(verified_at__gte=F("handled_at"))
+                & Q(verified_at__lte=F("verify_deadline"))
+            ),
+        ),
+        Metric("close_rate", "结案率", "accepted", lambda t: Q(closed_at__lte=t)),
+        Metric(
+            "close_on_time_rate",
+            "按期结案率",
+            "accepted",
+            lambda t: Q(closed_at__lte=t) & Q(closed_at__lte=F("close_deadline")),
+        ),
+        Metric("rework_rate", "返工率", "accepted", _reworked_by),
+    )
+}
+CASE_COHORTS = ("reported", "accepted", "handled")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Period P = [start, end), as-of moment T and scope: which cases and parts a figure counts."""
+
+    start: dt.datetime
+    end: dt.datetime
+    at: dt.datetime
+    unit: Unit | None = None
+    region: Region | None = None
+    category: Category | None = None
+    cases: QuerySet[Case] | None = None
+
+    def cohort(self, name: str) -> Q:
+        """The cohort's condition: on Case for case cohorts, on CasePart for ``due``."""
+        upper = min(self.end, self.at + dt.timedelta(microseconds=1))
+        if name == "due":
+            not_returned = ~Q(status=CasePart.Status.RETURNED) | Q(returned_at__gt=self.at)
+            return (
+                Q(deadline__gte=self.start, deadline__lt=self.end, dispatched_at__lte=self.at) & not_returned
+            )
+        field = {"reported": "reported_at", "accepted": "accepted_at", "handled": "handled_at"}[name]
+        return Q(**{f"{field}__gte": self.start, f"{field}__lt": upper})
+
+    def case_scope(self, cohort: str) -> Q:
+        q = Q()
+        if self.region is not None:
+            q &= Q(region__path__startswith=self.region.path)
+        if self.category is not None:
+            q &= Q(category=self.category)
+        if self.unit is not None:
+            if cohort == "reported":
+                q &= Q(reporter_unit=self.unit)
+            else:
+                q &= Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
+        if self.cases is not None:
+            q &= Q(pk__in=self.cases.values("pk"))
+        return q
+
+    def part_scope(self) -> Q:
+        q = Q()
+        if self.region is not None:
+            q &= Q(case__region__path__startswith=self.region.path)
+        if self.category is not None:
+            q &= Q(case__category=self.category)
+        if self.unit is not None:
+            q &= Q(unit=self.unit)
+        if self.cases is not None:
+            q &= Q(case__in=self.cases.values("pk"))
+        return q
+
+
+def select(
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    at: dt.datetime | None = None,
+    unit: Unit | None = None,
+    region: Region | None = None,
+    category: Category | None = None,
+    cases: QuerySet[Case] | None = None,
+) -> Selection:
+    return Selection(start, end, at or timezone.now(), unit, region, category, cases)
+
+
+def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:
+    """The local calendar month as a period [first day 00:00, next month's first day 00:00)."""
+    tz = timezone.get_current_timezone()
+    first = dt.datetime(year, month_number, 1, tzinfo=tz)
+    following = dt.datetime(year + month_number // 12, month_number % 12 + 1, 1, tzinfo=tz)
+    return first, following
+
+
+def compute(selection: Selection) -> dict[str, Figure]:
+    """Every metric for the selection, by one aggregate query over cases and one over parts."""
+    t = selection.at
+    case_counts: dict[str, Count] = {}
+    for cohort in CASE_COHORTS:
+        case_counts[f"{cohort}__den"] = Count(
+            "pk", filter=selection.cohort(cohort) & selection.case_scope(cohort)
+        )
+    for m in METRICS.values():
+        if m.cohort in CASE_COHORTS:
+            condition = selection.cohort(m.cohort) & selection.case_scope(m.cohort) & m.numerator(t)
+            case_counts[f"{m.key}__num"] = Count("pk", filter=condition)
+    any_cohort = Q()
+    for cohort in CASE_COHORTS:
+        any_cohort |= selection.cohort(cohort)
+    counts = Case.objects.filter(any_cohort).aggregate(**case_counts)
+
+    due = selection.cohort("due") & selection.part_scope()
+    part_counts = {"due__den": Count("pk")}
+    for m in METRICS.values():
+        if m.cohort == "due":
+            part_counts[f"{m.key}__num"] = Count("pk", filter=m.numerator(t))
+    counts.update(CasePart.objects.filter(due).aggregate(**part_counts))
+
+    return {
+        m.key: Figure(m.key, m.label, counts[f"{m.key}__num"] or 0, counts[f"{m.cohort}__den"] or 0)
+        for m in METRICS.values()
+    }
+
+
+def behind(selection: Selection, key: str, side: str = "numerator") -> QuerySet[Case]:
+    """The cases behind one figure: its numerator or its denominator. For the part metrics these
+    are the cases of the parts counted (a joint case appears once; see ``parts_behind``)."""
+    if key not in METRICS:
+        raise KeyError(key)
+    metric = METRICS[key]
+    if metric.cohort == "due":
+        return Case.objects.filter(pk__in=parts_behind(selection, key, side).values("case_id"))
+    condition = selection.cohort(metric.cohort) & selection.case_scope(metric.cohort)
+    if side == "numerator":
+        condition &= metric.numerator(selection.at)
+    elif side != "denominator":
+        raise ValueError(side)
+    return Case.objects.filter(condition)
+
+
+def parts_behind(selection: Selection, key: str, side: str = "numerator") -> QuerySet[CasePart]:
+    """The case parts behind a part metric (处置率, 按期处置率, 超期待处置率, 延期率)."""
+    metric = METRICS[key]
+    if metric.cohort != "due":
+        raise ValueError(f"{key} counts cases, not parts")
+    condition = selection.cohort("due") & selection.part_scope()
+    if side == "numerator":
+        condition &= metric.numerator(selection.at)
+    elif side != "denominator":
+        raise ValueError(side)
+    return CasePart.objects.filter(condition)

@@ -1,0 +1,106 @@
+"""Case photos: validated by content, the original kept privately, a stripped copy and a thumbnail.
+
+An upload is accepted when Pillow decodes it as JPEG, PNG or WebP and it is no larger than
+``UPLOAD_MAX_IMAGE_BYTES``; the file name and the declared content type are not trusted. The
+original (with its EXIF and GPS metadata, the evidence) is stored under ``private/`` and is never
+served by URL. Pages show a copy re-encoded from the pixels alone (no metadata, rotated upright)
+and a thumbnail. Everything goes through Django's default storage, so an object store works too.
+"""
+
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .models import Case, CaseEvent, CasePhoto
+
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MAX_PIXELS = 40_000_000
+DISPLAY_SIZE = 1600
+THUMBNAIL_SIZE = 320
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "UPLOAD_MAX_IMAGE_BYTES", 10 * 1024 * 1024))
+
+
+@dataclass(frozen=True)
+class ValidPhoto:
+    """An upload that passed validation: its bytes and Pillow format name."""
+
+    data: bytes
+    format: str
+
+
+def validate(upload) -> ValidPhoto:
+    """Check one upload by its content; ValidationError when it is not an acceptable photo."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes():
+        raise ValidationError(f"照片不能超过 {max_bytes() // (1024 * 1024)} MB")
+    upload.seek(0)
+    data = upload.read(max_bytes() + 1)
+    if len(data) > max_bytes():
+        raise ValidationError(f"照片不能超过 {max_bytes() // (1024 * 1024)} MB")
+    if not data:
+        raise ValidationError("照片是空文件")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            image_format = probe.format or ""
+            if image_format not in FORMATS:
+                raise ValidationError("照片只能是 JPEG、PNG 或 WebP 格式")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationError("照片像素过大")
+            probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValidationError("文件不是有效的图片") from exc
+    return ValidPhoto(data, image_format)
+
+
+def validate_all(uploads) -> list[ValidPhoto]:
+    """Validate every upload before anything is stored, so a bad one stores nothing."""
+    return [validate(upload) for upload in uploads]
+
+
+def _encode(image: Image.Image, longest: int) -> bytes:
+    copy = image.copy()
+    copy.thumbnail((longest, longest))
+    if copy.mode not in ("RGB", "L"):
+        copy = copy.convert("RGB")
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing is carried over
+    return out.getvalue()
+
+
+def store(
+    case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
+) -> CasePhoto:
+    """Save the original, the stripped copy and the thumbnail of a validated photo, and its row."""
+    data = photo.data
+    with Image.open(io.BytesIO(data)) as opened:
+        upright = ImageOps.exif_transpose(opened)
+        display, thumb = _encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE)
+        width, height = upright.size
+    stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
+    original = default_storage.save(f"private/cases/{stem}.{FORMATS[photo.format]}", ContentFile(data))
+    image = default_storage.save(f"cases/photos/{stem}.jpg", ContentFile(display))
+    thumbnail = default_storage.save(f"cases/thumbs/{stem}.jpg", ContentFile(thumb))
+    return CasePhoto.objects.create(
+        case=case,
+        event=event,
+        kind=kind,
+        original=original,
+        image=image,
+        thumbnail=thumbnail,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        width=width,
+        height=height,
+        uploaded_by=user,
+    )

@@ -1,0 +1,660 @@
+"""The case loop 案件流程: every state change is one function here.
+
+Each function takes the ``Actor`` first and the case second, checks role and scope, locks the
+case row (``select_for_update``) inside ``transaction.atomic()``, checks the state on the locked
+row, changes it, and writes a ``CaseEvent`` (who, role, unit, when, from where, why). A refused
+step raises before anything is written, so it changes nothing:
+``PermissionDenied`` (role or scope), ``ValidationError`` (input), ``ActionRefused`` (state).
+
+States::
+
+    reported ─accept 立案→ accepted ─dispatch 派单→ dispatched ─start→ handling ─handle→ handled
+       │ reject 不予立案 → rejected        ▲  │ return 退单 (lead unit)               │ verify 核查
+       │ merge 合并 → merged              │  └→ returned ─dispatch─┘               ├→ closed 结案
+                                          └──────────── rework 返工 (new deadline) ┘
+
+Who: collectors, grid workers, street chiefs, inspectors (and HQ, dispatchers) report;
+dispatchers and HQ accept, reject, merge, dispatch, decide extensions, verify and rework;
+the handlers of a unit start, return, ask for extensions and handle that unit's part.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from org.audit import Actor
+from org.errors import ActionRefused
+from org.models import Role, Unit, User
+from org.scope import scope_for
+from workdays.calendar import add_hours, add_working_days
+
+from . import geo, photos
+from .models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .routing import suggest_unit
+
+REPORT_ROLES = (Role.COLLECTOR, Role.STREET_CHIEF, Role.INSPECTOR, Role.DISPATCHER, Role.HQ_ADMIN)
+COMMAND_ROLES = (Role.DISPATCHER, Role.HQ_ADMIN)
+UNIT_ROLES = (Role.HANDLER,)
+# Sources that arrive without a signed-in reporter (citizens through appeals and Open311).
+ANONYMOUS_SOURCES = (Case.Source.APPEAL, Case.Source.OPEN311)
+SOURCE_BY_ROLE: dict[str, str] = {
+    Role.COLLECTOR: Case.Source.COLLECTOR,
+    Role.STREET_CHIEF: Case.Source.COLLECTOR,
+    Role.INSPECTOR: Case.Source.INSPECTION,
+    Role.DISPATCHER: Case.Source.CLERK,
+    Role.HQ_ADMIN: Case.Source.CLERK,
+}
+# Field reports must carry a photo of the problem; citizens' appeals may come without one.
+PHOTO_REQUIRED_SOURCES = (Case.Source.COLLECTOR, Case.Source.INSPECTION)
+OPEN_PART = (CasePart.Status.DISPATCHED, CasePart.Status.HANDLING)
+
+
+def dispatch_days() -> int:
+    return int(getattr(settings, "CASE_DISPATCH_WORKING_DAYS", 1))
+
+
+def verify_days() -> int:
+    return int(getattr(settings, "CASE_VERIFY_WORKING_DAYS", 2))
+
+
+def max_extension_days() -> int:
+    return int(getattr(settings, "CASE_MAX_EXTENSION_DAYS", 10))
+
+
+def duplicate_metres() -> float:
+    return float(getattr(settings, "CASE_DUPLICATE_METERS", 50))
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may act, and as what
+
+
+def _acting(user: User | None, roles: Sequence[str], unit_id: int | None = None) -> tuple[str, int | None]:
+    """The role (and the unit it is held in) with which ``user`` may act, or PermissionDenied.
+
+    With ``unit_id`` the role must be held in that very unit."""
+    if user is None:
+        raise PermissionDenied("请先登录")
+    scope = scope_for(user)
+    for held_unit, held_roles in sorted(scope.unit_roles.items()):
+        if unit_id is not None and held_unit != unit_id:
+            continue
+        for role in roles:
+            if role in held_roles:
+                return role, held_unit
+    if user.is_superuser and unit_id is None:
+        return roles[0], None
+    raise PermissionDenied("您没有执行此操作的角色或权限范围")
+
+
+def _command(user: User | None) -> tuple[str, int | None]:
+    return _acting(user, COMMAND_ROLES)
+
+
+def _own_part(user: User | None, case: Case, part: CasePart | None, statuses: Sequence[str]) -> CasePart:
+    """The part of ``case`` the user handles for (the given one, or their only one)."""
+    if user is None:
+        raise PermissionDenied("请先登录")
+    scope = scope_for(user)
+    parts = [p for p in case.parts.all() if p.is_active and scope.acts_for(p.unit_id, *UNIT_ROLES)]
+    if part is not None:
+        parts = [p for p in parts if p.pk == part.pk]
+    if not parts:
+        raise PermissionDenied("该案件没有派给您所在的单位")
+    in_state = [p for p in parts if p.status in statuses]
+    if not in_state:
+        raise ActionRefused("当前状态不能执行此操作")
+    if len(in_state) > 1:
+        raise ValidationError("请选择以哪个责任单位的身份操作")
+    return in_state[0]
+
+
+def _require_status(case: Case, *statuses: str) -> None:
+    if case.status not in statuses:
+        raise ActionRefused(f"案件{case.get_status_display()}，不能执行此操作")
+
+
+def _required(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(f"请填写{what}")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared steps
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("category").get(pk=case.pk)
+
+
+def _event(
+    actor: Actor,
+    case: Case,
+    action: str,
+    role: str = "",
+    unit_id: int | None = None,
+    *,
+    part: CasePart | None = None,
+    reason: str = "",
+    at: dt.datetime | None = None,
+    **data,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        part=part,
+        action=action,
+        actor=actor.user,
+        actor_role=role,
+        actor_unit_id=unit_id,
+        at=at or timezone.now(),
+        reason=reason,
+        via=actor.via,
+        ip=actor.ip,
+        data=data,
+    )
+
+
+def handle_deadline(case: Case, start: dt.datetime) -> dt.datetime:
+    """The handling deadline of work starting at ``start``: hours for urgent cases of a category
+    with an hour limit, otherwise the category's working days (17:30 cut-off, see workdays)."""
+    hours = case.category.time_limit_hours
+    if case.urgent and hours:
+        return add_hours(start, hours)
+    return add_working_days(start, case.category.time_limit_days)
+
+
+def _refresh_deadlines(case: Case) -> None:
+    """Case-level deadlines from its active parts: the case is due when its latest part is; its
+    current-stage clock (``due_at``) is the earliest deadline still running."""
+    active = [p for p in case.parts.all() if p.is_active]
+    if active:
+        case.handle_deadline = max(p.deadline for p in active)
+    running = [p.deadline for p in active if p.status in OPEN_PART]
+    case.due_at = min(running) if running else case.due_at
+
+
+def _next_number(moment: dt.datetime) -> str:
+    year = timezone.localtime(moment).year
+    CaseCounter.objects.get_or_create(year=year)
+    counter = CaseCounter.objects.select_for_update().get(year=year)
+    counter.last = F("last") + 1
+    counter.save(update_fields=["last"])
+    counter.refresh_from_db(fields=["last"])
+    return f"{year}-{counter.last:06d}"
+
+
+def _coordinate(value, low: float, high: float, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationError(f"{what}无效") from exc
+    if not (Decimal(str(low)) <= number <= Decimal(str(high))):
+        raise ValidationError(f"{what}超出范围")
+    return number
+
+
+def find_duplicates(
+    category: Category, lat, lng, *, exclude: Case | None = None, metres: float | None = None
+) -> list[Case]:
+    """Open cases of the same category within ``CASE_DUPLICATE_METERS``, nearest first."""
+    radius = duplicate_metres() if metres is None else metres
+    lat_min, lat_max, lng_min, lng_max = geo.bounding_box(lat, lng, radius)
+    candidates = Case.objects.open().filter(
+        category=category, lat__range=(lat_min, lat_max), lng__range=(lng_min, lng_max)
+    )
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
+    near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in candidates.select_related("category")[:200]]
+    return [c for d, c in sorted(near, key=lambda x: (x[0], x[1].pk)) if d <= radius]
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps
+
+
+def report_case(
+    actor: Actor,
+    *,
+    category: Category,
+    description: str,
+    lat,
+    lng,
+    address: str = "",
+    urgent: bool = False,
+    photos_uploaded: Iterable = (),
+    source: str | None = None,
+) -> Case:
+    """上报: a new case with its place (region and grid derived from the point) and before-photos."""
+    if actor.user is None:
+        if source not in ANONYMOUS_SOURCES:
+            raise PermissionDenied("请先登录")
+        role, unit_id = "", None
+    else:
+        role, unit_id = _acting(actor.user, REPORT_ROLES)
+        source = source or SOURCE_BY_ROLE.get(role, Case.Source.CLERK)
+    if source not in Case.Source.values:
+        raise ValidationError("来源无效")
+    if not category.active:
+        raise ValidationError("该类别已停用")
+    description = _required(description, "问题描述")
+    lat_d = _coordinate(lat, -90, 90, "纬度")
+    lng_d = _coordinate(lng, -180, 180, "经度")
+    region, grid = geo.locate(lat_d, lng_d)
+    if region is None:
+        raise ValidationError("位置不在本区范围内")
+    if actor.user is not None:
+        scope = scope_for(actor.user)
+        if not (scope.allows_region(region) or (grid is not None and grid.pk in scope.grid_ids)):
+            raise PermissionDenied("该位置不在您的负责范围内")
+    valid = photos.validate_all(photos_uploaded)
+    if not valid and source in PHOTO_REQUIRED_SOURCES:
+        raise ValidationError("请上传问题照片")
+
+    with transaction.atomic():
+        now = timezone.now()
+        case = Case.objects.create(
+            number=_next_number(now),
+            source=source,
+            category=category,
+            description=description,
+            address=address.strip(),
+            lat=lat_d,
+            lng=lng_d,
+            region=region,
+            grid=grid,
+            urgent=urgent,
+            reporter=actor.user,
+            reporter_unit_id=unit_id,
+            reported_at=now,
+        )
+        duplicates = find_duplicates(category, lat_d, lng_d, exclude=case)
+        event = _event(
+            actor, case, CaseEvent.Action.REPORT, role, unit_id, at=now, duplicates=[c.pk for c in duplicates]
+        )
+        for photo in valid:
+            photos.store(case, photo, CasePhoto.Kind.BEFORE, event=event, user=actor.user)
+    return case
+
+
+def _check_accept(user: User | None, case: Case) -> tuple[str, int | None]:
+    acting = _command(user)
+    _require_status(case, Case.Status.REPORTED)
+    return acting
+
+
+def accept_case(actor: Actor, case: Case, note: str = "") -> Case:
+    """立案: the report is a valid case; the dispatch clock starts."""
+    _check_accept(actor.user, case)
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_accept(actor.user, case)
+        now = timezone.now()
+        case.status = Case.Status.ACCEPTED
+        case.accepted_at = now
+        case.dispatch_deadline = case.due_at = add_working_days(now, dispatch_days())
+        case.save()
+        _event(actor, case, CaseEvent.Action.ACCEPT, role, unit_id, reason=note.strip(), at=now)
+    return case
+
+
+def reject_case(actor: Actor, case: Case, reason: str) -> Case:
+    """不予立案: the report is not a case (reason required)."""
+    _check_accept(actor.user, case)
+    reason = _required(reason, "不予立案理由")
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_accept(actor.user, case)
+        now = timezone.now()
+        case.status = Case.Status.REJECTED
+        case.ended_at, case.due_at = now, None
+        case.save()
+        _event(actor, case, CaseEvent.Action.REJECT, role, unit_id, reason=reason, at=now)
+    return case
+
+
+def merge_case(actor: Actor, case: Case, into: Case, reason: str = "") -> Case:
+    """合并: a report of a problem already open is merged into that case."""
+    _check_accept(actor.user, case)
+    if into.pk == case.pk:
+        raise ValidationError("不能合并到案件自身")
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_accept(actor.user, case)
+        target = Case.objects.select_for_update().get(pk=into.pk)
+        if not target.is_open or target.merged_into_id is not None:
+            raise ActionRefused(f"目标案件{target.get_status_display()}，不能合并")
+        now = timezone.now()
+        case.status = Case.Status.MERGED
+        case.merged_into = target
+        case.ended_at, case.due_at = now, None
+        case.save()
+        _event(
+            actor,
+            case,
+            CaseEvent.Action.MERGE,
+            role,
+            unit_id,
+            reason=reason.strip(),
+            at=now,
+            into=target.number,
+        )
+    return case
+
+
+def _check_dispatch(user: User | None, case: Case) -> tuple[str, int | None]:
+    acting = _command(user)
+    _require_status(case, Case.Status.ACCEPTED, Case.Status.RETURNED)
+    return acting
+
+
+def dispatch_case(
+    actor: Actor, case: Case, lead_unit: Unit, co_units: Iterable[Unit] = (), note: str = ""
+) -> Case:
+    """派单: to a lead unit and, for a joint case 吹哨报到, co-units; each gets a part with the
+    category's deadline. The routing suggestion is recorded beside the dispatcher's choice."""
+    _check_dispatch(actor.user, case)
+    co = list({u.pk: u for u in co_units if u.pk != lead_unit.pk}.values())
+    if not lead_unit.is_active or any(not u.is_active for u in co):
+        raise ValidationError("责任单位已停用")
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_dispatch(actor.user, case)
+        now = timezone.now()
+        deadline = handle_deadline(case, now)
+        suggested = suggest_unit(case.category, case.region, case.grid)
+        for unit in [lead_unit, *co]:
+            CasePart.objects.create(
+                case=case, unit=unit, is_lead=unit.pk == lead_unit.pk, dispatched_at=now, deadline=deadline
+            )
+        case.status = Case.Status.DISPATCHED
+        case.lead_unit = lead_unit
+        case.dispatched_at = case.dispatched_at or now
+        case.handle_deadline = case.due_at = deadline
+        case.close_deadline = add_working_days(deadline, verify_days())
+        case.save()
+        _event(
+            actor,
+            case,
+            CaseEvent.Action.DISPATCH,
+            role,
+            unit_id,
+            reason=note.strip(),
+            at=now,
+            lead_unit=lead_unit.pk,
+            co_units=[u.pk for u in co],
+            suggested_unit=suggested.pk if suggested else None,
+            overridden=suggested is not None and suggested.pk != lead_unit.pk,
+            deadline=deadline.isoformat(),
+        )
+    return case
+
+
+def _check_unit_step(user: User | None, case: Case, part: CasePart | None, statuses) -> CasePart:
+    _require_status(case, Case.Status.DISPATCHED, Case.Status.HANDLING)
+    return _own_part(user, case, part, statuses)
+
+
+def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = None) -> Case:
+    """退单: the unit says the case is not theirs (reason required). The lead unit's return sends
+    the whole case back to the dispatchers (every part ends); a co-unit's ends its own part."""
+    _check_unit_step(actor.user, case, part, OPEN_PART)
+    reason = _required(reason, "退单理由")
+    with transaction.atomic():
+        case = _lock(case)
+        own = _check_unit_step(actor.user, case, part, OPEN_PART)
+        now = timezone.now()
+        ending = [p for p in case.parts.all() if p.is_active] if own.is_lead else [own]
+        for p in ending:
+            p.status, p.returned_at = CasePart.Status.RETURNED, now
+            p.save(update_fields=["status", "returned_at"])
+        case.return_count += 1
+        if own.is_lead:
+            case.status = Case.Status.RETURNED
+            case.lead_unit = None
+            case.due_at = add_working_days(now, dispatch_days())
+        else:
+            _after_part_change(case, now)
+        case.save()
+        _event(
+            actor, case, CaseEvent.Action.RETURN, Role.HANDLER, own.unit_id, part=own, reason=reason, at=now
+        )
+    return case
+
+
+def start_handling(actor: Actor, case: Case, part: CasePart | None = None) -> Case:
+    """开始处置: the unit takes the work on."""
+    _check_unit_step(actor.user, case, part, (CasePart.Status.DISPATCHED,))
+    with transaction.atomic():
+        case = _lock(case)
+        own = _check_unit_step(actor.user, case, part, (CasePart.Status.DISPATCHED,))
+        now = timezone.now()
+        own.status, own.started_at = CasePart.Status.HANDLING, now
+        own.save(update_fields=["status", "started_at"])
+        if case.status == Case.Status.DISPATCHED:
+            case.status = Case.Status.HANDLING
+            case.save()
+        _event(actor, case, CaseEvent.Action.START, Role.HANDLER, own.unit_id, part=own, at=now)
+    return case
+
+
+def request_extension(
+    actor: Actor, case: Case, days: int, reason: str, part: CasePart | None = None
+) -> ExtensionRequest:
+    """申请延期: the unit asks for more working days on its part (one request pending at a time)."""
+    _check_unit_step(actor.user, case, part, OPEN_PART)
+    reason = _required(reason, "延期理由")
+    if not 1 <= int(days) <= max_extension_days():
+        raise ValidationError(f"延期天数须在 1 到 {max_extension_days()} 个工作日之间")
+    with transaction.atomic():
+        case = _lock(case)
+        own = _check_unit_step(actor.user, case, part, OPEN_PART)
+        if own.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
+            raise ActionRefused("已有待审批的延期申请")
+        now = timezone.now()
+        request = ExtensionRequest.objects.create(
+            part=own, days=int(days), reason=reason, requested_by=actor.user, requested_at=now
+        )
+        _event(
+            actor,
+            case,
+            CaseEvent.Action.REQUEST_EXTENSION,
+            Role.HANDLER,
+            own.unit_id,
+            part=own,
+            reason=reason,
+            at=now,
+            days=int(days),
+            request=request.pk,
+        )
+    return request
+
+
+def _check_decide(user: User | None, case: Case) -> tuple[str, int | None]:
+    acting = _command(user)
+    _require_status(case, Case.Status.DISPATCHED, Case.Status.HANDLING)
+    return acting
+
+
+def decide_extension(
+    actor: Actor, case: Case, request: ExtensionRequest, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """延期审批: approval moves that part's deadline by the working days asked for."""
+    _check_decide(actor.user, case)
+    if request.part.case_id != case.pk:
+        raise ValidationError("该延期申请不属于此案件")
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_decide(actor.user, case)
+        request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != ExtensionRequest.Status.PENDING:
+            raise ActionRefused("该延期申请已处理")
+        part = CasePart.objects.get(pk=request.part_id)
+        if approve and part.status not in OPEN_PART:
+            raise ActionRefused("该责任单位已不在处置中，不能批准延期")
+        now = timezone.now()
+        request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.DENIED
+        request.decided_by, request.decided_at, request.decision_note = actor.user, now, note.strip()[:300]
+        request.save()
+        if approve:
+            part.deadline = add_working_days(part.deadline, request.days)
+            part.extension_days += request.days
+            part.save(update_fields=["deadline", "extension_days"])
+            case.extension_count += 1
+            _refresh_deadlines(case)
+            if case.handle_deadline is not None:
+                case.close_deadline = add_working_days(case.handle_deadline, verify_days())
+            case.save()
+        _event(
+            actor,
+            case,
+            CaseEvent.Action.APPROVE_EXTENSION if approve else CaseEvent.Action.DENY_EXTENSION,
+            role,
+            unit_id,
+            part=part,
+            reason=note.strip(),
+            at=now,
+            days=request.days,
+            request=request.pk,
+            deadline=part.deadline.isoformat(),
+        )
+    return request
+
+
+def _after_part_change(case: Case, now: dt.datetime) -> None:
+    """The case is handled when every active part is; otherwise its clock follows the parts."""
+    active = [p for p in case.parts.all() if p.is_active]
+    if active and all(p.status == CasePart.Status.HANDLED for p in active):
+        case.status = Case.Status.HANDLED
+        case.handled_at = now
+        case.verify_deadline = case.due_at = add_working_days(now, verify_days())
+    else:
+        if case.status == Case.Status.DISPATCHED and any(
+            p.status != CasePart.Status.DISPATCHED for p in active
+        ):
+            case.status = Case.Status.HANDLING
+        _refresh_deadlines(case)
+
+
+def handle_part(
+    actor: Actor, case: Case, photos_uploaded: Iterable, note: str = "", part: CasePart | None = None
+) -> Case:
+    """处置完成: the unit's part is done, with the after-photo (required)."""
+    _check_unit_step(actor.user, case, part, OPEN_PART)
+    valid = photos.validate_all(photos_uploaded)
+    if not valid:
+        raise ValidationError("请上传处置后照片")
+    with transaction.atomic():
+        case = _lock(case)
+        own = _check_unit_step(actor.user, case, part, OPEN_PART)
+        now = timezone.now()
+        own.status, own.handled_at = CasePart.Status.HANDLED, now
+        own.started_at = own.started_at or now
+        own.note = note.strip()[:500]
+        own.save(update_fields=["status", "handled_at", "started_at", "note"])
+        _after_part_change(case, now)
+        case.save()
+        event = _event(
+            actor, case, CaseEvent.Action.HANDLE, Role.HANDLER, own.unit_id, part=own, reason=own.note, at=now
+        )
+        for photo in valid:
+            photos.store(case, photo, CasePhoto.Kind.AFTER, event=event, user=actor.user)
+    return case
+
+
+def _check_verify(user: User | None, case: Case) -> tuple[str, int | None]:
+    acting = _command(user)
+    _require_status(case, Case.Status.HANDLED)
+    return acting
+
+
+def verify_case(actor: Actor, case: Case, note: str = "") -> Case:
+    """核查通过，结案: the problem is gone; the case is closed."""
+    _check_verify(actor.user, case)
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_verify(actor.user, case)
+        now = timezone.now()
+        case.status = Case.Status.CLOSED
+        case.verified_at = case.closed_at = now
+        case.due_at = None
+        case.save()
+        _event(actor, case, CaseEvent.Action.CLOSE, role, unit_id, reason=note.strip(), at=now)
+    return case
+
+
+def rework_case(actor: Actor, case: Case, reason: str) -> Case:
+    """返工: verification found the problem still there; every part goes back to handling with a
+    new deadline. The final (close) deadline does not move: a rework is the unit's delay."""
+    _check_verify(actor.user, case)
+    reason = _required(reason, "返工理由")
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_verify(actor.user, case)
+        now = timezone.now()
+        deadline = handle_deadline(case, now)
+        for p in case.parts.all():
+            if p.is_active:
+                p.status, p.handled_at, p.deadline = CasePart.Status.HANDLING, None, deadline
+                p.save(update_fields=["status", "handled_at", "deadline"])
+        case.status = Case.Status.HANDLING
+        case.verified_at = now
+        case.rework_count += 1
+        case.handle_deadline = case.due_at = deadline
+        case.save()
+        _event(
+            actor,
+            case,
+            CaseEvent.Action.REWORK,
+            role,
+            unit_id,
+            reason=reason,
+            at=now,
+            deadline=deadline.isoformat(),
+        )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# What may this person do now (pages and API show exactly these)
+
+
+def _check_pending_extension(user: User | None, case: Case) -> tuple[str, int | None]:
+    acting = _check_decide(user, case)
+    if not ExtensionRequest.objects.filter(part__case=case, status=ExtensionRequest.Status.PENDING).exists():
+        raise ActionRefused("没有待审批的延期申请")
+    return acting
+
+
+CHECKS: dict[str, Callable[[User, Case], object]] = {
+    "accept": _check_accept,
+    "reject": _check_accept,
+    "merge": _check_accept,
+    "dispatch": _check_dispatch,
+    "decide_extension": _check_pending_extension,
+    "verify": _check_verify,
+    "rework": _check_verify,
+    "start": lambda u, c: _check_unit_step(u, c, None, (CasePart.Status.DISPATCHED,)),
+    "return": lambda u, c: _check_unit_step(u, c, None, OPEN_PART),
+    "request_extension": lambda u, c: _check_unit_step(u, c, None, OPEN_PART),
+    "handle": lambda u, c: _check_unit_step(u, c, None, OPEN_PART),
+}
+
+
+def allowed_actions(user: User, case: Case) -> list[str]:
+    """The steps ``user`` may take on ``case`` now, in the order of the loop."""
+    allowed = []
+    for name, check in CHECKS.items():
+        try:
+            check(user, case)
+        except (PermissionDenied, ActionRefused, ValidationError):
+            continue
+        allowed.append(name)
+    return allowed

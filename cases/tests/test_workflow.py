@@ -1,0 +1,452 @@
+"""The case loop through the services: every step allowed and refused by role, scope and state;
+deadlines across the Spring Festival and National Day 2026 with their 调休 working days; joint
+cases; duplicates; photos."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.models import model_to_dict
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from cases import services
+from cases.models import Case, CaseEvent, CasePart, CasePhoto, ExtensionRequest
+from cases.services import (
+    accept_case,
+    allowed_actions,
+    decide_extension,
+    dispatch_case,
+    find_duplicates,
+    handle_part,
+    merge_case,
+    reject_case,
+    report_case,
+    request_extension,
+    return_case,
+    rework_case,
+    start_handling,
+    verify_case,
+)
+from cases.tests.conftest import SHANGHAI, actor, at, jpeg
+from cases.tests.factories import RoutingRuleFactory
+from org.errors import ActionRefused
+from workdays.calendar import add_working_days, first_working_day, is_workday, working_days_between
+
+pytestmark = pytest.mark.django_db
+
+
+def report(w, user=None, category=None, where=None, **kwargs):
+    lat, lng = where or w.in_grid
+    kwargs.setdefault("photos_uploaded", [jpeg()])
+    return report_case(
+        actor(user or w.collector),
+        category=category or w.road,
+        description="人行道地砖破损",
+        lat=lat,
+        lng=lng,
+        **kwargs,
+    )
+
+
+def dispatched(w, co_units=()):
+    case = accept_case(actor(w.dispatcher), report(w))
+    return dispatch_case(actor(w.dispatcher), case, w.dept, co_units)
+
+
+def handled(w):
+    case = dispatched(w)
+    return handle_part(actor(w.handler), case, [jpeg()])
+
+
+def snapshot(case):
+    """Everything a refused step must leave untouched."""
+    case = Case.objects.get(pk=case.pk)
+    return (
+        model_to_dict(case),
+        list(case.parts.values()),
+        case.events.count(),
+        list(ExtensionRequest.objects.filter(part__case=case).values()),
+        case.photos.count(),
+    )
+
+
+def refused(exc, fn, case, *args, **kwargs):
+    before = snapshot(case)
+    with pytest.raises(exc):
+        fn(*args, **kwargs)
+    assert snapshot(case) == before
+
+
+# --- the whole loop -----------------------------------------------------------------------------
+
+
+def test_a_case_walks_the_whole_loop_and_the_timeline_names_every_actor(world, clock):
+    w = world
+    clock.set(at(2026, 3, 2, 9))
+    case = report(w)
+    assert case.number == "2026-000001"
+    assert (case.status, case.region, case.grid, case.source) == ("reported", w.c1, w.grid, "collector")
+    assert case.reporter_unit == w.committee
+    clock.set(at(2026, 3, 2, 9, 30))
+    case = accept_case(actor(w.dispatcher), case)
+    assert case.status == "accepted" and case.dispatch_deadline == at(2026, 3, 2, 23, 59, 59)
+    clock.set(at(2026, 3, 2, 10))
+    case = dispatch_case(actor(w.dispatcher), case, w.dept)
+    assert case.status == "dispatched" and case.lead_unit == w.dept
+    assert case.handle_deadline == at(2026, 3, 6, 23, 59, 59)  # 道路破损: 5 working days Mon–Fri
+    assert case.close_deadline == at(2026, 3, 10, 23, 59, 59)
+    clock.set(at(2026, 3, 3, 9))
+    case = start_handling(actor(w.handler), case)
+    assert case.status == "handling"
+    clock.set(at(2026, 3, 4, 15))
+    case = handle_part(actor(w.handler), case, [jpeg()], note="已更换地砖")
+    assert case.status == "handled" and case.handled_at == at(2026, 3, 4, 15)
+    assert case.verify_deadline == at(2026, 3, 5, 23, 59, 59)  # 2 working days: Wed, Thu
+    clock.set(at(2026, 3, 5, 9))
+    case = verify_case(actor(w.dispatcher), case)
+    assert case.status == "closed" and case.closed_at == at(2026, 3, 5, 9) and case.due_at is None
+    timeline = list(case.events.values_list("action", "actor__username", "actor_role", "actor_unit__code"))
+    assert timeline == [
+        ("report", "collector", "collector", "S1C1"),
+        ("accept", "dispatcher", "dispatcher", "DISPATCH"),
+        ("dispatch", "dispatcher", "dispatcher", "DISPATCH"),
+        ("start", "handler", "handler", "D-1"),
+        ("handle", "handler", "handler", "D-1"),
+        ("close", "dispatcher", "dispatcher", "DISPATCH"),
+    ]
+    assert list(case.photos.values_list("kind", flat=True)) == ["before", "after"]
+    assert allowed_actions(w.dispatcher, case) == []
+
+
+def test_case_numbers_count_per_year(world, clock):
+    w = world
+    clock.set(at(2026, 12, 31, 10))
+    assert report(w).number == "2026-000001"
+    assert report(w).number == "2026-000002"
+    clock.set(at(2027, 1, 4, 10))
+    assert report(w).number == "2027-000001"
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def test_report_checks_location_scope_category_text_and_photo(world):
+    w = world
+    with pytest.raises(ValidationError, match="范围"):
+        report(w, where=("39.9", "116.4"))  # Beijing: outside the district
+    with pytest.raises(PermissionDenied):
+        report(w, where=w.in_c2)  # C2 is not the collector's community
+    with pytest.raises(ValidationError):
+        report(w, where=("abc", "106.73"))
+    with pytest.raises(ValidationError, match="照片"):
+        report(w, photos_uploaded=[])
+    w.road.active = False
+    w.road.save()
+    with pytest.raises(ValidationError, match="停用"):
+        report(w)
+    with pytest.raises(PermissionDenied):
+        report(w, user=w.handler)  # a unit handler does not report
+    assert Case.objects.count() == 0 and CasePhoto.objects.count() == 0
+
+
+def test_district_wide_reporters_report_anywhere_and_citizens_only_through_appeals(world):
+    w = world
+    assert report(w, user=w.inspector, where=w.in_c2).source == "inspection"
+    assert report(w, user=w.dispatcher, where=w.in_c2, photos_uploaded=[]).source == "clerk"
+    assert report(w, user=w.chief).source == "collector"
+    lat, lng = w.in_c2
+    citizen = services.Actor(user=None, via="public")
+    case = report_case(citizen, category=w.road, description="路灯不亮", lat=lat, lng=lng, source="appeal")
+    assert (case.source, case.region, case.reporter) == ("appeal", w.c2, None)
+    with pytest.raises(PermissionDenied):
+        report_case(citizen, category=w.road, description="x", lat=lat, lng=lng)
+
+
+def test_photos_are_validated_by_content_and_published_without_metadata(world):
+    w = world
+    fake = SimpleUploadedFile("x.jpg", b"not an image at all", content_type="image/jpeg")
+    with pytest.raises(ValidationError, match="有效"):
+        report(w, photos_uploaded=[jpeg(), fake])
+    gif = SimpleUploadedFile("x.jpg", b"GIF89a" + b"\x00" * 40, content_type="image/jpeg")
+    with pytest.raises(ValidationError):
+        report(w, photos_uploaded=[gif])
+    assert Case.objects.count() == 0
+    case = report(w, photos_uploaded=[jpeg(exif_gps=True, size=(2400, 1200))])
+    photo = case.photos.get()
+    assert photo.original.name.startswith("private/cases/")
+    assert not photo.image.name.startswith("private/")
+    with default_storage.open(photo.original.name) as f:
+        assert Image.open(f).getexif().get(0x010F) == "PhoneMaker"
+    with default_storage.open(photo.image.name) as f:
+        public = Image.open(f)
+        assert not public.getexif() and public.size == (1600, 800)
+    with default_storage.open(photo.thumbnail.name) as f:
+        assert max(Image.open(f).size) == 320
+    assert len(photo.sha256) == 64 and photo.size > 0
+
+
+def test_photo_size_limit(world, settings):
+    settings.UPLOAD_MAX_IMAGE_BYTES = 500
+    with pytest.raises(ValidationError, match="不能超过"):
+        report(world, photos_uploaded=[jpeg(size=(400, 400))])
+
+
+# --- accept, reject, merge ------------------------------------------------------------------------
+
+
+def test_accept_reject_merge_need_a_dispatcher_or_hq(world):
+    w = world
+    case = report(w)
+    for user in (w.collector, w.handler, w.inspector):
+        refused(PermissionDenied, accept_case, case, actor(user), case)
+        refused(PermissionDenied, reject_case, case, actor(user), case, "重复")
+    refused(ValidationError, reject_case, case, actor(w.dispatcher), case, "  ")
+    case = reject_case(actor(w.hq), case, "非本区管辖")
+    assert case.status == "rejected" and case.ended_at is not None
+    assert case.events.last().reason == "非本区管辖"
+    refused(ActionRefused, accept_case, case, actor(w.dispatcher), case)
+    refused(ActionRefused, dispatch_case, case, actor(w.dispatcher), case, w.dept)
+
+
+def test_duplicates_are_suggested_and_merged_into_an_open_case(world, clock):
+    w = world
+    first = report(w, category=w.garbage)
+    near = report(w, category=w.garbage, where=("31.845200", "106.730100"))  # about 24 m away
+    far = report(w, category=w.garbage, where=("31.848000", "106.730000"))  # about 330 m
+    other_kind = report(w, category=w.road)
+    assert find_duplicates(w.garbage, near.lat, near.lng, exclude=near) == [first]
+    assert near.events.get().data["duplicates"] == [first.pk]
+    assert far.events.get().data["duplicates"] == []
+    assert other_kind.events.get().data["duplicates"] == []
+    merged = merge_case(actor(w.dispatcher), near, first, "同一处垃圾")
+    assert (merged.status, merged.merged_into) == ("merged", first)
+    assert find_duplicates(w.garbage, first.lat, first.lng, exclude=first) == []
+    refused(ValidationError, merge_case, far, actor(w.dispatcher), far, far)
+    refused(ActionRefused, merge_case, far, actor(w.dispatcher), far, merged)  # not into a merged one
+    rejected = reject_case(actor(w.dispatcher), other_kind, "无效")
+    refused(ActionRefused, merge_case, far, actor(w.dispatcher), far, rejected)
+    refused(PermissionDenied, merge_case, far, actor(w.collector), far, first)
+
+
+# --- dispatch, return -----------------------------------------------------------------------------
+
+
+def test_dispatch_records_the_routing_suggestion_and_the_override(world):
+    w = world
+    RoutingRuleFactory(category=w.road, region=w.c1, unit=w.dept2)
+    case = accept_case(actor(w.dispatcher), report(w))
+    refused(PermissionDenied, dispatch_case, case, actor(w.handler), case, w.dept)
+    case = dispatch_case(actor(w.dispatcher), case, w.dept)
+    data = case.events.get(action="dispatch").data
+    assert data["suggested_unit"] == w.dept2.pk and data["overridden"] is True
+    refused(ActionRefused, dispatch_case, case, actor(w.dispatcher), case, w.dept)
+
+
+def test_a_report_must_be_accepted_before_dispatch(world):
+    case = report(world)
+    refused(ActionRefused, dispatch_case, case, actor(world.dispatcher), case, world.dept)
+
+
+def test_lead_return_sends_the_case_back_and_it_is_redispatched(world, clock):
+    w = world
+    case = dispatched(w, co_units=[w.dept2])
+    refused(PermissionDenied, return_case, case, actor(w.handler3), case, "不归我管")
+    refused(ValidationError, return_case, case, actor(w.handler), case, "")
+    refused(PermissionDenied, return_case, case, actor(w.dispatcher), case, "x")
+    case = return_case(actor(w.handler), case, "应由住建部门处理")
+    assert (case.status, case.return_count, case.lead_unit) == ("returned", 1, None)
+    assert set(case.parts.values_list("status", flat=True)) == {"returned"}
+    assert allowed_actions(w.handler, case) == []
+    assert "dispatch" in allowed_actions(w.dispatcher, case)
+    first_dispatch = case.dispatched_at
+    clock.set(at(2026, 3, 3, 9))
+    case = dispatch_case(actor(w.dispatcher), case, w.dept3)
+    assert case.status == "dispatched" and case.lead_unit == w.dept3
+    assert case.dispatched_at == first_dispatch  # the on-time dispatch metric judges the first one
+    assert case.parts.filter(status="dispatched").get().unit == w.dept3
+
+
+def test_co_unit_return_ends_only_its_part(world):
+    w = world
+    case = dispatched(w, co_units=[w.dept2])
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    assert case.status == "handling"  # the co-unit has not handled yet
+    case = return_case(actor(w.handler2), case, "非本单位职责")
+    assert case.status == "handled" and case.return_count == 1  # every remaining part is handled
+    assert case.parts.get(unit=w.dept2).status == "returned"
+
+
+# --- handling, extension, joint cases -------------------------------------------------------------
+
+
+def test_only_the_units_handlers_act_on_their_part(world):
+    w = world
+    case = dispatched(w)
+    for user in (w.handler2, w.dispatcher, w.collector):
+        refused(PermissionDenied, start_handling, case, actor(user), case)
+        refused(PermissionDenied, handle_part, case, actor(user), case, [jpeg()])
+        refused(PermissionDenied, request_extension, case, actor(user), case, 2, "材料未到")
+    refused(ValidationError, handle_part, case, actor(w.handler), case, [])  # the after-photo
+    case = start_handling(actor(w.handler), case)
+    refused(ActionRefused, start_handling, case, actor(w.handler), case)
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    refused(ActionRefused, handle_part, case, actor(w.handler), case, [jpeg()])
+    refused(ActionRefused, return_case, case, actor(w.handler), case, "晚了")
+
+
+def test_joint_case_is_handled_when_every_part_is(world):
+    w = world
+    case = dispatched(w, co_units=[w.dept2, w.dept3, w.dept])
+    assert case.parts.count() == 3 and case.parts.get(is_lead=True).unit == w.dept
+    case = handle_part(actor(w.handler2), case, [jpeg()])
+    assert case.status == "handling"
+    assert allowed_actions(w.handler2, case) == []
+    assert "handle" in allowed_actions(w.handler3, case)
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    assert case.status == "handling" and case.handled_at is None
+    case = handle_part(actor(w.handler3), case, [jpeg()])
+    assert case.status == "handled"
+    assert set(case.events.filter(action="handle").values_list("actor_unit__code", flat=True)) == {
+        "D-1",
+        "D-2",
+        "D-3",
+    }
+
+
+def test_extension_approved_moves_the_parts_deadline_in_working_days(world, clock):
+    w = world
+    clock.set(at(2026, 9, 18, 10))  # Friday; 5 working days: 18, 20 (调休 Sunday), 21, 22, 23
+    case = dispatched(w, co_units=[w.dept2])
+    assert case.handle_deadline == at(2026, 9, 23, 23, 59, 59)
+    refused(ValidationError, request_extension, case, actor(w.handler), case, 0, "x")
+    refused(ValidationError, request_extension, case, actor(w.handler), case, 3, "")
+    ext = request_extension(actor(w.handler), case, 3, "需采购材料")
+    refused(ActionRefused, request_extension, case, actor(w.handler), case, 1, "再延")
+    refused(PermissionDenied, decide_extension, case, actor(w.handler), case, ext, True)
+    ext = decide_extension(actor(w.dispatcher), case, ext, True, "同意")
+    part = CasePart.objects.get(pk=ext.part_id)
+    # 24 is the last workday before Mid-Autumn (25–27 off): +3 → 24, 28, 29.
+    assert part.deadline == at(2026, 9, 29, 23, 59, 59) and part.extension_days == 3
+    case.refresh_from_db()
+    assert case.extension_count == 1 and case.handle_deadline == part.deadline
+    assert case.due_at == at(2026, 9, 23, 23, 59, 59)  # the co-unit's clock still runs first
+    refused(ActionRefused, decide_extension, case, actor(w.dispatcher), case, ext, True)
+    denied = decide_extension(
+        actor(w.hq), case, request_extension(actor(w.handler2), case, 2, "人手不足"), False, "不同意"
+    )
+    assert denied.status == "denied"
+    assert CasePart.objects.get(unit=w.dept2).deadline == at(2026, 9, 23, 23, 59, 59)
+
+
+# --- verify, rework -------------------------------------------------------------------------------
+
+
+def test_verify_and_rework_belong_to_dispatchers_and_need_a_handled_case(world, clock):
+    w = world
+    case = dispatched(w)
+    refused(ActionRefused, verify_case, case, actor(w.dispatcher), case)
+    refused(ActionRefused, rework_case, case, actor(w.dispatcher), case, "没修好")
+    clock.set(at(2026, 3, 3, 16))
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    refused(PermissionDenied, verify_case, case, actor(w.handler), case)
+    refused(PermissionDenied, verify_case, case, actor(w.collector), case)
+    refused(ValidationError, rework_case, case, actor(w.dispatcher), case, " ")
+    close_deadline = case.close_deadline
+    clock.set(at(2026, 3, 4, 9))
+    case = rework_case(actor(w.dispatcher), case, "地砖仍松动")
+    assert (case.status, case.rework_count) == ("handling", 1)
+    assert case.handle_deadline == at(2026, 3, 10, 23, 59, 59)  # new 5 working days from Wed
+    assert case.close_deadline == close_deadline
+    part = case.parts.get()
+    assert part.status == "handling" and part.handled_at is None and part.deadline == case.handle_deadline
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    case = verify_case(actor(w.hq), case)
+    assert case.status == "closed" and case.rework_count == 1
+
+
+def test_allowed_actions_by_role_and_state(world):
+    w = world
+    case = report(w)
+    assert allowed_actions(w.dispatcher, case) == ["accept", "reject", "merge"]
+    assert allowed_actions(w.collector, case) == []
+    case = accept_case(actor(w.dispatcher), case)
+    assert allowed_actions(w.hq, case) == ["dispatch"]
+    case = dispatch_case(actor(w.dispatcher), case, w.dept)
+    assert allowed_actions(w.handler, case) == ["start", "return", "request_extension", "handle"]
+    assert allowed_actions(w.handler2, case) == []
+    assert allowed_actions(w.dispatcher, case) == []
+    request_extension(actor(w.handler), case, 1, "等待配合")
+    assert allowed_actions(w.dispatcher, case) == ["decide_extension"]
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    assert allowed_actions(w.dispatcher, case) == ["verify", "rework"]
+    assert allowed_actions(w.handler, case) == []
+
+
+# --- deadlines across the holidays ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dispatched_at, deadline",
+    [
+        # Spring Festival 2026: 15–23 Feb off; Sat 14 Feb and Sat 28 Feb are working days (调休).
+        (at(2026, 2, 13, 10), at(2026, 2, 26, 23, 59, 59)),  # 13, 14, 24, 25, 26
+        (at(2026, 2, 13, 18), at(2026, 2, 27, 23, 59, 59)),  # after 17:30: 14, 24, 25, 26, 27
+        (at(2026, 2, 15, 10), at(2026, 2, 28, 23, 59, 59)),  # a holiday: 24, 25, 26, 27, 28
+        (at(2026, 2, 27, 10), at(2026, 3, 4, 23, 59, 59)),  # 27, 28, 2, 3, 4
+        # National Day 2026: 1–7 Oct off; Sat 10 Oct is a working day.
+        (at(2026, 9, 30, 9), at(2026, 10, 12, 23, 59, 59)),  # 30, 8, 9, 10, 12
+        (at(2026, 9, 30, 17, 45), at(2026, 10, 13, 23, 59, 59)),  # 8, 9, 10, 12, 13
+    ],
+)
+def test_five_working_day_deadline_across_the_holidays(world, clock, dispatched_at, deadline):
+    clock.set(dispatched_at)
+    case = dispatched(world)
+    assert case.handle_deadline == deadline
+    assert case.parts.get().deadline == deadline
+
+
+def test_urgent_cases_count_hours_through_the_holiday(world, clock):
+    w = world
+    clock.set(at(2026, 10, 1, 20))
+    case = report(w, category=w.gas, urgent=True)
+    case = dispatch_case(actor(w.dispatcher), accept_case(actor(w.dispatcher), case), w.dept)
+    assert case.handle_deadline == at(2026, 10, 1, 21)
+    not_urgent = report(w, category=w.gas)
+    not_urgent = dispatch_case(actor(w.dispatcher), accept_case(actor(w.dispatcher), not_urgent), w.dept)
+    assert not_urgent.handle_deadline == at(2026, 10, 8, 23, 59, 59)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    moment=st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2026, 12, 20)),
+    days=st.integers(min_value=1, max_value=10),
+)
+def test_deadline_property_ends_a_working_day_with_exactly_n_working_days(moment, days):
+    start = moment.replace(tzinfo=SHANGHAI)
+    deadline = add_working_days(start, days)
+    first = first_working_day(start)
+    assert is_workday(deadline.date()) and deadline.time() == dt.time(23, 59, 59)
+    assert first >= start.date() and is_workday(first)
+    assert working_days_between(first, deadline.date()) == days - 1
+
+
+def test_refused_steps_by_state_change_nothing(world):
+    w = world
+    case = report(w)
+    for fn, args in (
+        (start_handling, ()),
+        (handle_part, ([jpeg()],)),
+        (verify_case, ()),
+        (rework_case, ("x",)),
+        (return_case, ("x",)),
+    ):
+        user = w.handler if fn in (start_handling, handle_part, return_case) else w.dispatcher
+        refused((ActionRefused, PermissionDenied), fn, case, actor(user), case, *args)
+    closed = verify_case(actor(w.dispatcher), handled(w))
+    refused(ActionRefused, rework_case, closed, actor(w.dispatcher), closed, "再查")
+    refused(ActionRefused, reject_case, closed, actor(w.dispatcher), closed, "无效")
+    assert CaseEvent.objects.filter(case=closed).last().action == "close"
