@@ -215,3 +215,9 @@ CASE_DISPATCH_WORKING_DAYS = int(os.environ.get("CASE_DISPATCH_WORKING_DAYS", "1
 CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
+
+# Leaflet's files from the XStatic-Leaflet package, served as static files under leaflet/
+# (leaflet/leaflet.js, leaflet/leaflet.css), so maps need neither a CDN nor an npm step.
+import xstatic.pkg.leaflet  # noqa: E402
+
+STATICFILES_DIRS.append(("leaflet", xstatic.pkg.leaflet.BASE_DIR))  # type: ignore[arg-type]  # (prefix, dir)
