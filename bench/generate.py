@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from org import demo as org_demo
 from org.models import Grid, Membership, Region, Role, Unit, User
 from workdays.calendar import END_OF_DAY, WorkCalendar, add_working_days, cutoff_time, first_working_day
 
@@ -176,11 +177,10 @@ def check_columns() -> None:
 
 
 def ensure_world(total_units: int = TOTAL_UNITS) -> None:
-    """The demo world and extra units (with one handler each) up to ``total_units``."""
-    from django.core.management import call_command
-
+    """The demo organisation (``org.demo``) and extra units (with one handler each) up to
+    ``total_units``. The other apps' demo data is not loaded: the cases are generated here."""
     if not Unit.objects.filter(code="HQ").exists():
-        call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        org_demo.load()
     missing = total_units - Unit.objects.count()
     if missing <= 0:
         return
@@ -989,6 +989,20 @@ def _split(days: list[tuple[int, int]], parts: int) -> list[list[tuple[int, int]
     return [p for p in out if p]
 
 
+def _load_in_processes(conninfo, plans, world, deadlines, stamps, now_t, batch, replica) -> None:
+    ctx = multiprocessing.get_context("fork")
+    procs = [
+        ctx.Process(target=_pg_worker, args=(conninfo, plan, world, deadlines, stamps, now_t, batch, replica))
+        for plan in plans
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    if any(p.exitcode for p in procs):
+        raise RuntimeError("a loader process failed")
+
+
 def generate(
     n: int,
     *,
@@ -1048,28 +1062,22 @@ def generate(
             for name, _definition in dropped:
                 cur.execute(f"DROP INDEX {name}")
         connection.close()
-        ctx = multiprocessing.get_context("fork")
-        procs = [
-            ctx.Process(
-                target=_pg_worker, args=(conninfo, plan, world, deadlines, stamps, now_t, batch, replica)
-            )
-            for plan in plans
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        if any(p.exitcode for p in procs):
-            raise RuntimeError("a loader process failed")
+        try:
+            if len(plans) == 1:
+                _pg_worker(conninfo, plans[0], world, deadlines, stamps, now_t, batch, replica)
+            else:
+                _load_in_processes(conninfo, plans, world, deadlines, stamps, now_t, batch, replica)
+        finally:
+            loaded = time.perf_counter()
+            _rebuild_indexes(dropped)
     else:
         _sqlite_load(plans[0], world, deadlines, stamps, now_t, batch)
-    loaded = time.perf_counter()
+        loaded = time.perf_counter()
 
     with transaction.atomic():
         for year, last_number in numbers.items():
             CaseCounter.objects.update_or_create(year=year, defaults={"last": last_number})
     if postgres:
-        _rebuild_indexes(dropped)
         indexed = time.perf_counter()
         if replica:
             check_foreign_keys(last_id + 1, next_id - 1)

@@ -99,8 +99,8 @@ async def _drive(
                     ) as response:
                         body = await response.read()
                         status = response.status
-                except aiohttp.ClientError as exc:
-                    status, body = 0, str(exc).encode()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    status, body = 0, (str(exc) or type(exc).__name__).encode()
                 result.latencies.append(time.perf_counter() - started)
                 result.count += 1
                 result.statuses[status] = result.statuses.get(status, 0) + 1

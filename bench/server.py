@@ -32,7 +32,7 @@ def production_env(database_url: str) -> dict[str, str]:
 
 @contextmanager
 def gunicorn(database_url: str, workers: int = 2, threads: int = 4):
-    """Start gunicorn on a free loopback port; yield its base URL; stop it on exit."""
+    """Start gunicorn on a free loopback port; yield its base URL and master pid; stop it on exit."""
     port = free_port()
     log = open(ROOT / "bench" / "out" / "gunicorn.log", "ab")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -47,6 +47,7 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 4):
             "--worker-class=gthread",
             "--backlog=2048",
             "--log-level=warning",
+            "--graceful-timeout=5",
         ],
         cwd=ROOT,
         env=production_env(database_url),
@@ -65,8 +66,12 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 4):
                 time.sleep(0.1)
         else:
             raise RuntimeError("gunicorn did not answer within 30 s")
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         log.close()
