@@ -170,32 +170,36 @@ class Selection:
         field = {"reported": "reported_at", "accepted": "accepted_at", "handled": "handled_at"}[name]
         return Q(**{f"{field}__gte": self.start, f"{field}__lt": upper})
 
-    def case_scope(self, cohort: str) -> Q:
-        q = Q()
+    def case_base(self) -> QuerySet[Case]:
+        """Cases within the place, category and queryset of the selection (one filter for all)."""
+        qs = Case.objects.all()
         if self.region is not None:
-            q &= Q(region__path__startswith=self.region.path)
+            qs = qs.filter(region__path__startswith=self.region.path)
         if self.category is not None:
-            q &= Q(category=self.category)
-        if self.unit is not None:
-            if cohort == "reported":
-                q &= Q(reporter_unit=self.unit)
-            else:
-                q &= Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
+            qs = qs.filter(category=self.category)
         if self.cases is not None:
-            q &= Q(pk__in=self.cases.values("pk"))
-        return q
+            qs = qs.filter(pk__in=self.cases.values("pk"))
+        return qs
 
-    def part_scope(self) -> Q:
-        q = Q()
+    def case_unit(self, cohort: str) -> Q:
+        """The unit's share of a case cohort: its people's reports, or the cases it held a part in."""
+        if self.unit is None:
+            return Q()
+        if cohort == "reported":
+            return Q(reporter_unit=self.unit)
+        return Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
+
+    def part_base(self) -> QuerySet[CasePart]:
+        qs = CasePart.objects.all()
         if self.region is not None:
-            q &= Q(case__region__path__startswith=self.region.path)
+            qs = qs.filter(case__region__path__startswith=self.region.path)
         if self.category is not None:
-            q &= Q(case__category=self.category)
+            qs = qs.filter(case__category=self.category)
         if self.unit is not None:
-            q &= Q(unit=self.unit)
+            qs = qs.filter(unit=self.unit)
         if self.cases is not None:
-            q &= Q(case__in=self.cases.values("pk"))
-        return q
+            qs = qs.filter(case__in=self.cases.values("pk"))
+        return qs
 
 
 def select(
@@ -223,25 +227,22 @@ def compute(selection: Selection) -> dict[str, Figure]:
     """Every metric for the selection, by one aggregate query over cases and one over parts."""
     t = selection.at
     case_counts: dict[str, Count] = {}
-    for cohort in CASE_COHORTS:
-        case_counts[f"{cohort}__den"] = Count(
-            "pk", filter=selection.cohort(cohort) & selection.case_scope(cohort)
-        )
-    for m in METRICS.values():
-        if m.cohort in CASE_COHORTS:
-            condition = selection.cohort(m.cohort) & selection.case_scope(m.cohort) & m.numerator(t)
-            case_counts[f"{m.key}__num"] = Count("pk", filter=condition)
     any_cohort = Q()
     for cohort in CASE_COHORTS:
-        any_cohort |= selection.cohort(cohort)
-    counts = Case.objects.filter(any_cohort).aggregate(**case_counts)
+        members = selection.cohort(cohort) & selection.case_unit(cohort)
+        case_counts[f"{cohort}__den"] = Count("pk", filter=members)
+        any_cohort |= members
+    for m in METRICS.values():
+        if m.cohort in CASE_COHORTS:
+            members = selection.cohort(m.cohort) & selection.case_unit(m.cohort)
+            case_counts[f"{m.key}__num"] = Count("pk", filter=members & m.numerator(t))
+    counts = selection.case_base().filter(any_cohort).aggregate(**case_counts)
 
-    due = selection.cohort("due") & selection.part_scope()
     part_counts = {"due__den": Count("pk")}
     for m in METRICS.values():
         if m.cohort == "due":
             part_counts[f"{m.key}__num"] = Count("pk", filter=m.numerator(t))
-    counts.update(CasePart.objects.filter(due).aggregate(**part_counts))
+    counts.update(selection.part_base().filter(selection.cohort("due")).aggregate(**part_counts))
 
     return {
         m.key: Figure(m.key, m.label, counts[f"{m.key}__num"] or 0, counts[f"{m.cohort}__den"] or 0)
@@ -249,20 +250,22 @@ def compute(selection: Selection) -> dict[str, Figure]:
     }
 
 
+def _side(condition: Q, metric: Metric, selection: Selection, side: str) -> Q:
+    if side == "numerator":
+        return condition & metric.numerator(selection.at)
+    if side != "denominator":
+        raise ValueError(side)
+    return condition
+
+
 def behind(selection: Selection, key: str, side: str = "numerator") -> QuerySet[Case]:
     """The cases behind one figure: its numerator or its denominator. For the part metrics these
     are the cases of the parts counted (a joint case appears once; see ``parts_behind``)."""
-    if key not in METRICS:
-        raise KeyError(key)
     metric = METRICS[key]
     if metric.cohort == "due":
         return Case.objects.filter(pk__in=parts_behind(selection, key, side).values("case_id"))
-    condition = selection.cohort(metric.cohort) & selection.case_scope(metric.cohort)
-    if side == "numerator":
-        condition &= metric.numerator(selection.at)
-    elif side != "denominator":
-        raise ValueError(side)
-    return Case.objects.filter(condition)
+    members = selection.cohort(metric.cohort) & selection.case_unit(metric.cohort)
+    return selection.case_base().filter(_side(members, metric, selection, side))
 
 
 def parts_behind(selection: Selection, key: str, side: str = "numerator") -> QuerySet[CasePart]:
@@ -270,9 +273,4 @@ def parts_behind(selection: Selection, key: str, side: str = "numerator") -> Que
     metric = METRICS[key]
     if metric.cohort != "due":
         raise ValueError(f"{key} counts cases, not parts")
-    condition = selection.cohort("due") & selection.part_scope()
-    if side == "numerator":
-        condition &= metric.numerator(selection.at)
-    elif side != "denominator":
-        raise ValueError(side)
-    return CasePart.objects.filter(condition)
+    return selection.part_base().filter(_side(selection.cohort("due"), metric, selection, side))

@@ -39,7 +39,7 @@ from .forms import (
     ReportForm,
 )
 from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
-from .routing import suggest_unit
+from .routing import RoutingTable, suggest_unit
 
 COMMAND_ROLES = services.COMMAND_ROLES
 DUE_SOON = dt.timedelta(hours=24)
@@ -127,6 +127,10 @@ def report(request):
             form.add_error(None, _error_text(exc))
         else:
             messages.success(request, f"已上报，案件编号 {case.number}")
+            nearby = services.find_duplicates(case.category, case.lat, case.lng, exclude=case)
+            if nearby:
+                numbers = "、".join(c.number for c in nearby[:5])
+                messages.warning(request, f"附近已有同类未结案件 {numbers}，受理员将判断是否合并")
             return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
     return render(request, "cases/report.html", {"form": form, "map_config": map_config()})
 
@@ -200,12 +204,9 @@ def dispatch_queue(request):
         )
         page = _page(request, qs)
         rows = list(page)
-        suggestions: dict[tuple, Unit | None] = {}
+        table = RoutingTable()  # every rule read once: two queries whatever the page size
         for case in rows:
-            key = (case.category_id, case.region_id, case.grid_id)
-            if key not in suggestions:
-                suggestions[key] = suggest_unit(case.category, case.region, case.grid)
-            case.suggested_unit = suggestions[key]
+            case.suggested_unit = table.suggest(case.category, case.region, case.grid)
     counts = {
         "reported": Case.objects.filter(status=Case.Status.REPORTED).count(),
         "dispatch": Case.objects.filter(status__in=(Case.Status.ACCEPTED, Case.Status.RETURNED)).count(),
@@ -531,8 +532,10 @@ def bulk_dispatch(request):
     """批量派单: each case to its routing suggestion; cases without one are left for a person."""
     require_role(request.user, *COMMAND_ROLES)
 
+    table = RoutingTable()
+
     def step(actor, case):
-        unit = suggest_unit(case.category, case.region, case.grid)
+        unit = table.suggest(case.category, case.region, case.grid)
         if unit is None:
             return "没有派单建议，请手工派单"
         services.dispatch_case(actor, case, unit)

@@ -165,6 +165,10 @@ def test_list_is_scoped_filtered_and_cursor_paginated(world, clock):
     soon = dispatcher.get(f"{BASE}/cases", {"due_soon_hours": 24 * 7}).json()["results"]
     assert [c["id"] for c in soon] == [ids[0]]
     assert client_for(w.handler).get(f"{BASE}/cases").json()["results"][0]["id"] == ids[0]
+    post(dispatcher, f"/cases/{ids[1]}/accept")
+    post(dispatcher, f"/cases/{ids[1]}/dispatch", {"lead_unit_id": w.dept2.pk, "co_unit_ids": [w.dept.pk]})
+    by_unit = dispatcher.get(f"{BASE}/cases", {"unit_id": w.dept.pk}).json()["results"]
+    assert [c["id"] for c in by_unit] == [ids[1], ids[0]]  # led, and joint as a co-unit
 
 
 def test_categories_and_suggestion_at_a_point(world):

@@ -7,12 +7,14 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from cases import metrics, summary
 from cases.models import Case, CaseEvent
-from cases.tests.factories import CaseFactory, CasePartFactory
+from cases.tests.factories import CaseFactory, CasePartFactory, CategoryFactory
 from org.models import Role
 from org.tests.factories import contract, member
 
@@ -203,3 +205,22 @@ def test_a_leader_sums_up_only_the_areas_they_contract(client, march):
     # c1 holds A (received, handled) and B (received, pending, overdue); E was rejected.
     assert result.totals == {"received": 2, "handled": 1, "pending": 1, "overdue": 1, "reworked": 0}
     assert [r.obj for r in result.worst_areas] == [march.c1]
+
+
+def test_summary_takes_the_same_queries_however_many_units_and_categories(client, march):
+    client.force_login(march.dispatcher)
+    url = reverse("cases:summary") + "?month=2026-03"
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for i, unit in enumerate((march.dept3, march.committee, march.committee2)):
+        c = CaseFactory(
+            category=CategoryFactory(),
+            region=march.c2,
+            accepted_at=day(3, 4 + i),
+            status=Case.Status.ACCEPTED,
+        )
+        CasePartFactory(case=c, unit=unit, dispatched_at=day(3, 5 + i), deadline=day(3, 9 + i))
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(url)
+    assert response.context["result"].totals["received"] == 7
+    assert len(after.captured_queries) == len(before.captured_queries)

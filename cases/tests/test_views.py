@@ -419,6 +419,8 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         CaseFactory(status=Case.Status.HANDLED, lead_unit=world.dept, region=world.c1)
         ExtensionRequest.objects.create(part=part, days=1, reason="r")
         CaseFactory(status=Case.Status.REPORTED, region=world.c1)
+        CaseFactory(status=Case.Status.ACCEPTED, region=world.c1, category=world.garbage)
+    RoutingRuleFactory(category=world.garbage, unit=world.dept)
     member(world.dept, Role.DISPATCHER, user=world.handler)  # one person sees every page
     client.force_login(world.handler)
     urls = [
@@ -427,6 +429,7 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         reverse("cases:verify_queue"),
         reverse("cases:extensions"),
         reverse("cases:dispatch_queue"),
+        reverse("cases:dispatch_queue") + "?tab=dispatch",
     ]
     few = [_queries(client, u) for u in urls]
     for i in range(30):
@@ -436,7 +439,12 @@ def test_pages_take_the_same_number_of_queries_whatever_the_page_size(client, wo
         CaseFactory(status=Case.Status.HANDLED, lead_unit=world.dept, region=world.c1)
         ExtensionRequest.objects.create(part=part, days=1, reason="r")
         CaseFactory(status=Case.Status.REPORTED, region=world.c1)
-    many = [_queries(client, u + "?per_page=50") for u in urls]
+        CaseFactory(
+            status=Case.Status.ACCEPTED,
+            region=(world.c1, world.c2)[i % 2],
+            category=(world.garbage, world.road)[i % 2],
+        )
+    many = [_queries(client, u + ("&" if "?" in u else "?") + "per_page=50") for u in urls]
     assert many == few
 
 
@@ -474,3 +482,73 @@ def test_map_follows_the_tile_settings_and_works_without_tiles(client, world, se
     client.force_login(world.collector)
     form = client.get(reverse("cases:report")).content.decode()
     assert 'name="lat"' in form and 'name="lng"' in form and "使用手机定位" in form
+
+
+def test_a_second_report_of_the_same_problem_is_told_about_the_first(client, world):
+    report(client, world)
+    first = Case.objects.get()
+    response = report(client, world, description="又见垃圾")
+    assert any(f"附近已有同类未结案件 {first.number}" in m for m in messages_of(response))
+    second = Case.objects.exclude(pk=first.pk).get()
+    client.force_login(world.dispatcher)
+    detail = client.get(reverse("cases:detail", args=[second.pk])).content.decode()
+    assert "疑似重复的未结案件" in detail and first.number in detail
+
+
+def test_a_handler_of_two_units_chooses_which_part_to_act_for(client, world):
+    member(world.dept2, Role.HANDLER, user=world.handler)
+    report(client, world)
+    case = Case.objects.get()
+    post(client, world.dispatcher, act(case, "accept"))
+    post(
+        client,
+        world.dispatcher,
+        act(case, "dispatch"),
+        {"lead_unit": world.dept.pk, "co_units": [world.dept2.pk]},
+    )
+    response = post(client, world.handler, act(case, "start"))
+    assert any("请选择以哪个责任单位的身份操作" in m for m in messages_of(response))
+    assert not case.parts.filter(status=CasePart.Status.HANDLING).exists()
+    co = case.parts.get(unit=world.dept2)
+    post(client, world.handler, act(case, "start"), {"part": co.pk})
+    co.refresh_from_db()
+    assert co.status == CasePart.Status.HANDLING
+    assert case.parts.get(unit=world.dept).status == CasePart.Status.DISPATCHED
+
+
+def test_a_denied_extension_leaves_the_deadline(client, world):
+    report(client, world)
+    case = Case.objects.get()
+    post(client, world.dispatcher, act(case, "accept"))
+    post(client, world.dispatcher, act(case, "dispatch"), {"lead_unit": world.dept.pk})
+    post(client, world.handler, act(case, "request_extension"), {"days": 3, "reason": "材料未到"})
+    part = case.parts.get()
+    deadline = part.deadline
+    request = ExtensionRequest.objects.get()
+    response = post(
+        client,
+        world.dispatcher,
+        act(case, "decide_extension"),
+        {"request": request.pk, "approve": "0", "note": "理由不足", "next": reverse("cases:extensions")},
+    )
+    assert response.redirect_chain[-1][0] == reverse("cases:extensions")
+    assert "已驳回延期申请" in messages_of(response)
+    request.refresh_from_db()
+    part.refresh_from_db()
+    assert request.status == ExtensionRequest.Status.DENIED and part.deadline == deadline
+    assert "没有待审批的延期申请" in response.content.decode()
+    # A second decision on the same request is refused and changes nothing.
+    response = post(
+        client, world.dispatcher, act(case, "decide_extension"), {"request": request.pk, "approve": "1"}
+    )
+    assert any("操作未完成" in m for m in messages_of(response))
+    part.refresh_from_db()
+    assert part.deadline == deadline
+
+
+def test_next_never_leaves_the_site(client, world):
+    report(client, world)
+    case = Case.objects.get()
+    client.force_login(world.dispatcher)
+    response = client.post(act(case, "accept"), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("cases:detail", args=[case.pk])
