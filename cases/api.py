@@ -1,3 +1,540 @@
-from ninja import Router
+"""Cases JSON API under /api/v1/cases/: the list and detail (with timeline), reporting with
+photos, every step of the loop, categories, the routing suggestion and the metrics.
 
-router = Router()
+Every case is fetched through ``Case.objects.visible_to(user)`` (outside the scope: 404); every
+step calls its function in ``cases.services``, which checks role, scope and state.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.files.storage import default_storage
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja.pagination import CursorPagination, paginate
+
+from org.audit import Actor
+from org.models import Grid, Region, Unit
+
+from . import geo, metrics, services
+from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
+from .routing import suggest_unit
+
+router = Router(tags=["案件 cases"])
+
+LIST_ORDERING = ("-reported_at", "-pk")
+PHOTOS = File(None, description="照片 (JPEG, PNG or WebP), any number")
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    major_code: str
+    major_name: str
+    time_limit_days: int
+    time_limit_hours: int | None
+    default_unit_kind: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str = Field(alias="get_status_display")
+    source: str
+    category_id: int
+    category_name: str = Field(alias="category.name")
+    description: str
+    address: str
+    lat: Decimal
+    lng: Decimal
+    region_id: int | None
+    grid_id: int | None
+    urgent: bool
+    lead_unit_id: int | None
+    reported_at: dt.datetime
+    accepted_at: dt.datetime | None
+    dispatched_at: dt.datetime | None
+    handled_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    due_at: dt.datetime | None
+    handle_deadline: dt.datetime | None
+    close_deadline: dt.datetime | None
+    rework_count: int
+    return_count: int
+    extension_count: int
+    overdue: bool
+
+    @staticmethod
+    def resolve_overdue(obj: Case) -> bool:
+        return obj.is_overdue()
+
+
+class PartOut(Schema):
+    id: int
+    unit_id: int
+    unit_name: str = Field(alias="unit.name")
+    is_lead: bool
+    status: str
+    deadline: dt.datetime
+    dispatched_at: dt.datetime
+    started_at: dt.datetime | None
+    handled_at: dt.datetime | None
+    extension_days: int
+
+
+class EventOut(Schema):
+    id: int
+    action: str
+    action_label: str = Field(alias="get_action_display")
+    at: dt.datetime
+    actor_name: str | None
+    actor_role: str
+    actor_unit_id: int | None
+    part_id: int | None
+    reason: str
+    via: str
+    data: dict
+
+    @staticmethod
+    def resolve_actor_name(obj: CaseEvent) -> str | None:
+        return str(obj.actor) if obj.actor_id else None
+
+
+class PhotoOut(Schema):
+    id: int
+    kind: str
+    image_url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    uploaded_at: dt.datetime
+
+    @staticmethod
+    def resolve_image_url(obj: CasePhoto) -> str:
+        return default_storage.url(obj.image.name)
+
+    @staticmethod
+    def resolve_thumbnail_url(obj: CasePhoto) -> str:
+        return default_storage.url(obj.thumbnail.name)
+
+
+class ExtensionOut(Schema):
+    id: int
+    part_id: int
+    days: int
+    reason: str
+    status: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_note: str
+
+
+class CaseDetailOut(CaseOut):
+    """The detail: the case, its parts, timeline, photos, extension requests, the steps the caller
+    may take, duplicates to merge into (reported cases) and the routing suggestion (to dispatch)."""
+
+    reporter_unit_id: int | None
+    merged_into_id: int | None
+    dispatch_deadline: dt.datetime | None
+    verify_deadline: dt.datetime | None
+    verified_at: dt.datetime | None
+    parts: list[PartOut]
+    events: list[EventOut]
+    photos: list[PhotoOut]
+    extensions: list[ExtensionOut]
+    allowed_actions: list[str]
+    duplicates: list[CaseOut]
+    suggested_unit_id: int | None
+
+    @staticmethod
+    def resolve_parts(obj: Case) -> list[CasePart]:
+        return list(obj.parts.select_related("unit"))
+
+    @staticmethod
+    def resolve_events(obj: Case) -> list[CaseEvent]:
+        return list(obj.events.select_related("actor"))
+
+    @staticmethod
+    def resolve_extensions(obj: Case) -> list[ExtensionRequest]:
+        return list(ExtensionRequest.objects.filter(part__case=obj).order_by("requested_at"))
+
+    @staticmethod
+    def resolve_allowed_actions(obj: Case, context) -> list[str]:
+        return services.allowed_actions(context["request"].user, obj)
+
+    @staticmethod
+    def resolve_duplicates(obj: Case, context) -> list[Case]:
+        if obj.status != Case.Status.REPORTED:
+            return []
+        found = services.find_duplicates(obj.category, obj.lat, obj.lng, exclude=obj)
+        visible = set(
+            _visible(context["request"]).filter(pk__in=[d.pk for d in found]).values_list("pk", flat=True)
+        )
+        return [d for d in found if d.pk in visible]
+
+    @staticmethod
+    def resolve_suggested_unit_id(obj: Case) -> int | None:
+        if obj.status not in (Case.Status.ACCEPTED, Case.Status.RETURNED):
+            return None
+        unit = suggest_unit(obj.category, obj.region, obj.grid)
+        return unit.pk if unit else None
+
+
+class ReportIn(Schema):
+    category_id: int
+    description: str
+    lat: Decimal
+    lng: Decimal
+    address: str = ""
+    urgent: bool = False
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class MergeIn(Schema):
+    into_id: int
+    reason: str = ""
+
+
+class DispatchIn(Schema):
+    lead_unit_id: int
+    co_unit_ids: list[int] = []
+    note: str = ""
+
+
+class PartReasonIn(Schema):
+    reason: str = ""
+    part_id: int | None = None
+
+
+class PartIn(Schema):
+    part_id: int | None = None
+
+
+class ExtensionIn(Schema):
+    days: int
+    reason: str = ""
+    part_id: int | None = None
+
+
+class DecideIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+class HandleIn(Schema):
+    note: str = ""
+    part_id: int | None = None
+
+
+class CaseFilters(Schema):
+    status: list[str] = Field(default_factory=list)
+    unit_id: int | None = None
+    region_id: int | None = None
+    category_id: int | None = None
+    overdue: bool | None = None
+    due_soon_hours: int | None = None
+    reported_from: dt.date | None = None
+    reported_to: dt.date | None = None
+    q: str | None = None
+
+
+class SuggestionOut(Schema):
+    unit_id: int | None
+    unit_name: str | None
+    region_id: int | None
+    grid_id: int | None
+
+
+class FigureOut(Schema):
+    key: str
+    label: str
+    numerator: int
+    denominator: int
+    rate: float | None
+    percent: float | None
+
+
+class MetricsOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    at: dt.datetime
+    figures: list[FigureOut]
+
+
+class MetricsQuery(Schema):
+    start: dt.date | None = None
+    end: dt.date | None = Field(None, description="the last day of the period (included)")
+    month: str | None = Field(None, description="YYYY-MM; the default is the current month")
+    at: dt.datetime | None = None
+    unit_id: int | None = None
+    region_id: int | None = None
+    category_id: int | None = None
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _actor(request) -> Actor:
+    return Actor.from_request(request, via="api")
+
+
+def _visible(request) -> CaseQuerySet:
+    return Case.objects.visible_to(request.user).select_related("category")
+
+
+def _case(request, case_id: int) -> Case:
+    return get_object_or_404(_visible(request), pk=case_id)
+
+
+def _part(case: Case, part_id: int | None) -> CasePart | None:
+    return get_object_or_404(CasePart, pk=part_id, case=case) if part_id else None
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_current_timezone())
+
+
+def _detail(request, case: Case) -> Case:
+    """The case as it is after a step, fetched again through the caller's scope."""
+    return _visible(request).get(pk=case.pk)
+
+
+# --- reference data -----------------------------------------------------------------------------
+
+
+@router.get("/categories", response=list[CategoryOut])
+def categories(request, kind: str | None = None):
+    qs = Category.objects.filter(active=True)
+    return qs.filter(kind=kind) if kind else qs
+
+
+@router.get("/routing/suggest", response=SuggestionOut)
+def routing_suggestion(
+    request,
+    category_id: int,
+    lat: Decimal | None = None,
+    lng: Decimal | None = None,
+    case_id: int | None = None,
+):
+    """The unit the routing rules suggest, for a case or for a category at a point."""
+    category = get_object_or_404(Category, pk=category_id)
+    region: Region | None
+    grid: Grid | None
+    if case_id is not None:
+        case = _case(request, case_id)
+        region, grid = case.region, case.grid
+    elif lat is not None and lng is not None:
+        region, grid = geo.locate(lat, lng)
+    else:
+        region = grid = None
+    unit = suggest_unit(category, region, grid)
+    return {
+        "unit_id": unit.pk if unit else None,
+        "unit_name": unit.name if unit else None,
+        "region_id": region.pk if region else None,
+        "grid_id": grid.pk if grid else None,
+    }
+
+
+# --- list, detail, report -----------------------------------------------------------------------
+
+
+def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
+    if f.status:
+        qs = qs.filter(status__in=f.status)
+    if f.unit_id:
+        # The unit's cases: the ones it leads and the joint ones it holds an active part of.
+        parts = CasePart.objects.filter(
+            case=OuterRef("pk"), unit_id=f.unit_id, status__in=CasePart.ACTIVE_STATUSES
+        )
+        qs = qs.filter(Q(lead_unit_id=f.unit_id) | Q(Exists(parts)))
+    if f.region_id:
+        region = get_object_or_404(Region, pk=f.region_id)
+        qs = qs.filter(region__path__startswith=region.path)
+    if f.category_id:
+        qs = qs.filter(category_id=f.category_id)
+    if f.overdue:
+        qs = qs.overdue()
+    if f.due_soon_hours:
+        qs = qs.due_soon(hours=f.due_soon_hours)
+    if f.reported_from:
+        qs = qs.filter(reported_at__gte=_local_midnight(f.reported_from))
+    if f.reported_to:
+        qs = qs.filter(reported_at__lt=_local_midnight(f.reported_to + dt.timedelta(days=1)))
+    if f.q:
+        qs = qs.filter(number__contains=f.q) | qs.filter(description__contains=f.q)
+    return qs
+
+
+@router.get("/cases", response=list[CaseOut])
+@paginate(CursorPagination, ordering=LIST_ORDERING)
+def case_list(request, filters: Query[CaseFilters]):
+    """Cases in the caller's scope, newest first, with cursor pagination (``next`` link)."""
+    return filter_cases(_visible(request), filters)
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut)
+def case_detail(request, case_id: int):
+    return _detail(request, _case(request, case_id))
+
+
+@router.post("/cases", response={201: CaseDetailOut})
+def report(request, payload: Form[ReportIn], photos: list[UploadedFile] = PHOTOS):
+    """上报: multipart form with the fields and the ``photos`` (field reports need at least one).
+    The source follows the reporter's role, as on the pages; the timeline records ``via=api``."""
+    category = get_object_or_404(Category, pk=payload.category_id)
+    case = services.report_case(
+        _actor(request),
+        category=category,
+        description=payload.description,
+        lat=payload.lat,
+        lng=payload.lng,
+        address=payload.address,
+        urgent=payload.urgent,
+        photos_uploaded=photos or [],
+    )
+    return Status(201, _detail(request, case))
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+
+@router.post("/cases/{case_id}/accept", response=CaseDetailOut)
+def accept(request, case_id: int, payload: NoteIn):
+    return _detail(request, services.accept_case(_actor(request), _case(request, case_id), payload.note))
+
+
+@router.post("/cases/{case_id}/reject", response=CaseDetailOut)
+def reject(request, case_id: int, payload: ReasonIn):
+    return _detail(request, services.reject_case(_actor(request), _case(request, case_id), payload.reason))
+
+
+@router.post("/cases/{case_id}/merge", response=CaseDetailOut)
+def merge(request, case_id: int, payload: MergeIn):
+    case = _case(request, case_id)
+    into = _case(request, payload.into_id)
+    return _detail(request, services.merge_case(_actor(request), case, into, payload.reason))
+
+
+@router.post("/cases/{case_id}/dispatch", response=CaseDetailOut)
+def dispatch(request, case_id: int, payload: DispatchIn):
+    case = _case(request, case_id)
+    lead = get_object_or_404(Unit, pk=payload.lead_unit_id)
+    co_units = list(Unit.objects.filter(pk__in=payload.co_unit_ids))
+    if len(co_units) != len(set(payload.co_unit_ids)):
+        raise Http404
+    return _detail(request, services.dispatch_case(_actor(request), case, lead, co_units, payload.note))
+
+
+@router.post("/cases/{case_id}/return", response=CaseDetailOut)
+def return_(request, case_id: int, payload: PartReasonIn):
+    case = _case(request, case_id)
+    return _detail(
+        request, services.return_case(_actor(request), case, payload.reason, _part(case, payload.part_id))
+    )
+
+
+@router.post("/cases/{case_id}/start", response=CaseDetailOut)
+def start(request, case_id: int, payload: PartIn):
+    case = _case(request, case_id)
+    return _detail(request, services.start_handling(_actor(request), case, _part(case, payload.part_id)))
+
+
+@router.post("/cases/{case_id}/extensions", response={201: ExtensionOut})
+def request_extension(request, case_id: int, payload: ExtensionIn):
+    case = _case(request, case_id)
+    extension = services.request_extension(
+        _actor(request), case, payload.days, payload.reason, _part(case, payload.part_id)
+    )
+    return Status(201, extension)
+
+
+@router.post("/cases/{case_id}/extensions/{extension_id}/decide", response=ExtensionOut)
+def decide_extension(request, case_id: int, extension_id: int, payload: DecideIn):
+    case = _case(request, case_id)
+    extension = get_object_or_404(
+        ExtensionRequest.objects.select_related("part"), pk=extension_id, part__case=case
+    )
+    return services.decide_extension(_actor(request), case, extension, payload.approve, payload.note)
+
+
+@router.post("/cases/{case_id}/handle", response=CaseDetailOut)
+def handle(request, case_id: int, payload: Form[HandleIn], photos: list[UploadedFile] = PHOTOS):
+    """处置完成: multipart form with the after-``photos`` (at least one) and a note."""
+    case = _case(request, case_id)
+    return _detail(
+        request,
+        services.handle_part(_actor(request), case, photos or [], payload.note, _part(case, payload.part_id)),
+    )
+
+
+@router.post("/cases/{case_id}/verify", response=CaseDetailOut)
+def verify(request, case_id: int, payload: NoteIn):
+    return _detail(request, services.verify_case(_actor(request), _case(request, case_id), payload.note))
+
+
+@router.post("/cases/{case_id}/rework", response=CaseDetailOut)
+def rework(request, case_id: int, payload: ReasonIn):
+    return _detail(request, services.rework_case(_actor(request), _case(request, case_id), payload.reason))
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def _selection(request, q: MetricsQuery) -> metrics.Selection:
+    if q.start and q.end:
+        start, end = _local_midnight(q.start), _local_midnight(q.end + dt.timedelta(days=1))
+    else:
+        today = timezone.localdate()
+        year, month = (int(x) for x in q.month.split("-")) if q.month else (today.year, today.month)
+        start, end = metrics.month(year, month)
+    return metrics.select(
+        start,
+        end,
+        at=q.at,
+        unit=get_object_or_404(Unit, pk=q.unit_id) if q.unit_id else None,
+        region=get_object_or_404(Region, pk=q.region_id) if q.region_id else None,
+        category=get_object_or_404(Category, pk=q.category_id) if q.category_id else None,
+        viewer=request.user,
+    )
+
+
+@router.get("/metrics", response=MetricsOut)
+def metric_figures(request, q: Query[MetricsQuery]):
+    """The eleven case metrics over a period (a month, or start..end days) as of ``at``, within
+    the caller's scope. ``rate`` is null when there is no data (zero denominator)."""
+    selection = _selection(request, q)
+    figures = metrics.compute(selection)
+    return {
+        "start": selection.start,
+        "end": selection.end,
+        "at": selection.at,
+        "figures": [
+            {**vars(f), "rate": f.rate, "percent": f.percent} for f in (figures[k] for k in metrics.METRICS)
+        ],
+    }
+
+
+@router.get("/metrics/{key}/cases", response=list[CaseOut])
+@paginate(CursorPagination, ordering=LIST_ORDERING)
+def metric_cases(request, key: str, q: Query[MetricsQuery], side: str = "numerator"):
+    """The cases behind one figure (``side``: numerator or denominator)."""
+    if key not in metrics.METRICS or side not in ("numerator", "denominator"):
+        raise Http404
+    return metrics.behind(_selection(request, q), key, side).select_related("category")

@@ -30,6 +30,26 @@ def visible_tasks(user) -> QuerySet[Task]:
     return scope.filter(Task.objects.all(), unit="lead_unit", region="lead_unit__region", extra=extra)
 
 
+def filter_tasks(
+    qs: QuerySet[Task],
+    *,
+    system_id: int | None = None,
+    state: str | None = None,
+    unit_id: int | None = None,
+    key: bool = False,
+) -> QuerySet[Task]:
+    """The filters of the board, the same on the page and in the API."""
+    if system_id:
+        qs = qs.filter(item__project__system_id=system_id)
+    if state in Task.State.values:
+        qs = qs.filter(state=state)
+    if unit_id:
+        qs = qs.filter(lead_unit_id=unit_id)
+    if key:
+        qs = qs.filter(is_key=True)
+    return qs
+
+
 def with_details(qs: QuerySet[Task]) -> QuerySet[Task]:
     return qs.select_related(
         "item__project__system", "criterion", "lead_unit", "responsible_leader", "responsible_person"
@@ -191,3 +211,17 @@ def matrix(system: IndexSystem, tasks: QuerySet[Task], today: dt.date | None = N
             line[column[task.lead_unit_id]] = state
     items = IndexItem.objects.filter(pk__in=cells).select_related("project")
     return Matrix(units, [(item, cells[item.pk]) for item in items])
+
+
+def matrix_cells(result: Matrix) -> list[tuple[IndexItem, list[tuple[Unit, str, str]]]]:
+    """The matrix rows with each cell's unit and label, for the page."""
+    return [
+        (
+            item,
+            [
+                (unit, state, CELL_LABELS.get(state, ""))
+                for unit, state in zip(result.units, cells, strict=True)
+            ],
+        )
+        for item, cells in result.rows
+    ]

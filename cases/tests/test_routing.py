@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cases.models import Category, RoutingRule
-from cases.routing import suggest_unit
+from cases.routing import RoutingTable, suggest_unit
 from cases.tests.factories import CategoryFactory, RoutingRuleFactory
 from org.models import Unit
 from org.tests.factories import GridFactory, UnitFactory, region_tree
@@ -109,3 +109,22 @@ def test_the_winner_is_a_most_specific_matching_rule(rules):
         made.append(((has_grid, depth, has_category), rule.unit))
     best = max(key for key, _unit in made)
     assert suggest_unit(cat, tree["c1"], grid) in {unit for key, unit in made if key == best}
+
+
+@settings(max_examples=25, deadline=None)
+@given(rules=st.lists(RULE, min_size=0, max_size=6), place=st.sampled_from(["g1", "c1", "c2", "s1", None]))
+def test_routing_table_answers_as_suggest_unit(rules, place):
+    RoutingRule.objects.all().delete()
+    tree = region_tree()
+    grid = GridFactory(community=tree["c1"])
+    cat = CategoryFactory(default_unit_kind=Unit.Kind.COMMUNITY_COMMITTEE)
+    UnitFactory(code="CC1", kind=Unit.Kind.COMMUNITY_COMMITTEE, region=tree["c1"])
+    for has_grid, region_key, has_category in rules:
+        RoutingRuleFactory(
+            grid=grid if has_grid else None,
+            region=tree[region_key] if region_key else None,
+            category=cat if has_category else None,
+        )
+    region = tree[place] if place else None
+    at_grid = grid if place in ("g1", "c1") else None
+    assert RoutingTable().suggest(cat, region, at_grid) == suggest_unit(cat, region, at_grid)

@@ -450,3 +450,23 @@ def test_refused_steps_by_state_change_nothing(world):
     refused(ActionRefused, rework_case, closed, actor(w.dispatcher), closed, "再查")
     refused(ActionRefused, reject_case, closed, actor(w.dispatcher), closed, "无效")
     assert CaseEvent.objects.filter(case=closed).last().action == "close"
+
+
+def test_more_refusals_merge_extension_and_dispatch(world):
+    w = world
+    open_case = report(w)
+    accepted = accept_case(actor(w.dispatcher), report(w))
+    refused(ActionRefused, merge_case, accepted, actor(w.dispatcher), accepted, open_case)  # only reports
+    w.dept3.is_active = False
+    w.dept3.save()
+    refused(ValidationError, dispatch_case, accepted, actor(w.dispatcher), accepted, w.dept3)
+    refused(ValidationError, dispatch_case, accepted, actor(w.dispatcher), accepted, w.dept, [w.dept3])
+    case = dispatch_case(actor(w.dispatcher), accepted, w.dept, [w.dept2])
+    ext = request_extension(actor(w.handler), case, 2, "等材料")
+    case = handle_part(actor(w.handler), case, [jpeg()])
+    # The part is handled now: the request can only be denied.
+    refused(ActionRefused, decide_extension, case, actor(w.dispatcher), case, ext, True)
+    assert decide_extension(actor(w.dispatcher), case, ext, False).status == "denied"
+    other = dispatched(w)
+    refused(ValidationError, decide_extension, other, actor(w.dispatcher), other, ext, False)
+    refused(ValidationError, request_extension, case, actor(w.handler2), case, 99, "太久")
