@@ -4,6 +4,7 @@ import datetime as dt
 from functools import cache
 
 import factory
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from org.models import Contract, Grid, Membership, Region, Role, Site, Unit, User
@@ -46,9 +47,14 @@ TEST_PASSWORD = "pw-for-tests-1"
 
 
 @cache
-def _test_password_hash() -> str:
-    # Hashing once per run, not once per person: a strong hash costs most of a second.
+def _password_hash(hashers: tuple[str, ...]) -> str:
+    # Hashing once per run (and per hasher setting, which some tests change), not once per
+    # person: a strong hash costs most of a second.
     return make_password(TEST_PASSWORD)
+
+
+def _test_password_hash() -> str:
+    return _password_hash(tuple(settings.PASSWORD_HASHERS))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

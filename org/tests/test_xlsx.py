@@ -5,6 +5,8 @@ import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from org import xlsx
@@ -368,3 +370,40 @@ def test_import_command_fails_with_a_message_on_a_bad_file(tmp_path, capsys):
         call_command("import_org", str(tmp_path / "missing.xlsx"))
     with pytest.raises(CommandError, match="cannot write"):
         call_command("export_org", str(tmp_path / "no-such-dir" / "out.xlsx"))
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    sheet=st.sampled_from(["regions", "units", "people"]),
+    row=st.integers(min_value=0, max_value=3),
+    column=st.integers(min_value=0, max_value=5),
+    value=st.one_of(
+        st.text(alphabet=st.characters(exclude_categories=("Cc", "Cs")), max_size=40),
+        st.sampled_from(
+            ["", "S1", "s1", "D", "U1", "u2", "街道", "社区", "区级部门", "志愿者", "NOPE", "x" * 120]
+        ),
+        st.integers(min_value=-(10**12), max_value=10**12),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+)
+def test_any_one_cell_changed_imports_all_or_nothing_and_never_crashes(sheet, row, column, value):
+    from django.db import transaction
+
+    data = {
+        "regions": [list(r) for r in REGIONS],
+        "units": [list(r) for r in UNITS],
+        "people": [list(r) for r in PEOPLE],
+    }
+    rows = data[sheet]
+    target = rows[row % len(rows)]
+    target[column % len(target)] = value
+    with transaction.atomic():
+        actor = hq_actor()
+        before = snapshot()
+        result = xlsx.import_workbook(actor, xlsx_file(**data))
+        if result.ok:
+            assert Region.objects.filter(code="S1C1").exists() or sheet == "regions"
+        else:
+            assert result.errors and all(e.message for e in result.errors)
+            assert snapshot() == before
+        transaction.set_rollback(True)
