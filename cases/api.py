@@ -18,7 +18,6 @@ from ninja.pagination import CursorPagination, paginate
 
 from org.audit import Actor
 from org.models import Grid, Region, Unit
-from org.scope import scope_for
 
 from . import geo, metrics, services
 from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
@@ -512,7 +511,7 @@ def _selection(request, q: MetricsQuery) -> metrics.Selection:
         unit=get_object_or_404(Unit, pk=q.unit_id) if q.unit_id else None,
         region=get_object_or_404(Region, pk=q.region_id) if q.region_id else None,
         category=get_object_or_404(Category, pk=q.category_id) if q.category_id else None,
-        cases=None if scope_for(request.user).everything else Case.objects.visible_to(request.user),
+        viewer=request.user,
     )
 
 
