@@ -423,6 +423,7 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
         for p in ending:
             p.status, p.returned_at = CasePart.Status.RETURNED, now
             p.save(update_fields=["status", "returned_at"])
+        _withdraw_pending(ending, now, "已退单，延期申请自动撤回")
         case.return_count += 1
         if own.is_lead:
             case.status = Case.Status.RETURNED
@@ -435,6 +436,13 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
             actor, case, CaseEvent.Action.RETURN, Role.HANDLER, own.unit_id, part=own, reason=reason, at=now
         )
     return case
+
+
+def _withdraw_pending(parts: Sequence[CasePart], now: dt.datetime, why: str) -> None:
+    """A part that ends (handled or returned) no longer needs more time: its pending request goes."""
+    ExtensionRequest.objects.filter(part__in=parts, status=ExtensionRequest.Status.PENDING).update(
+        status=ExtensionRequest.Status.WITHDRAWN, decided_at=now, decision_note=why
+    )
 
 
 def start_handling(actor: Actor, case: Case, part: CasePart | None = None) -> Case:
@@ -567,6 +575,7 @@ def handle_part(
         own.started_at = own.started_at or now
         own.note = note.strip()[:500]
         own.save(update_fields=["status", "handled_at", "started_at", "note"])
+        _withdraw_pending([own], now, "已处置完成，延期申请自动撤回")
         _after_part_change(case, now)
         case.save()
         event = _event(
