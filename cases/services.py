@@ -75,20 +75,16 @@ def duplicate_metres() -> float:
 # Who may act, and as what
 
 
-def _acting(user: User | None, roles: Sequence[str], unit_id: int | None = None) -> tuple[str, int | None]:
-    """The role (and the unit it is held in) with which ``user`` may act, or PermissionDenied.
-
-    With ``unit_id`` the role must be held in that very unit."""
+def _acting(user: User | None, roles: Sequence[str]) -> tuple[str, int | None]:
+    """The role (and the unit it is held in) with which ``user`` may act, or PermissionDenied."""
     if user is None:
         raise PermissionDenied("请先登录")
     scope = scope_for(user)
     for held_unit, held_roles in sorted(scope.unit_roles.items()):
-        if unit_id is not None and held_unit != unit_id:
-            continue
         for role in roles:
             if role in held_roles:
                 return role, held_unit
-    if user.is_superuser and unit_id is None:
+    if user.is_superuser:
         return roles[0], None
     raise PermissionDenied("您没有执行此操作的角色或权限范围")
 
