@@ -133,13 +133,19 @@ class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *Case.Status.choices], required=False)
     state = forms.ChoiceField(label="时限", choices=STATE_CHOICES, required=False)
     unit = forms.ModelChoiceField(
-        label="责任单位", queryset=Unit.objects.all(), required=False, empty_label="全部单位"
+        label="责任单位",
+        queryset=Unit.objects.order_by("kind", "code"),
+        required=False,
+        empty_label="全部单位",
     )
     region = forms.ModelChoiceField(
-        label="区域", queryset=Region.objects.all(), required=False, empty_label="全部区域"
+        label="区域", queryset=Region.objects.order_by("path"), required=False, empty_label="全部区域"
     )
     category = forms.ModelChoiceField(
-        label="类别", queryset=Category.objects.all(), required=False, empty_label="全部类别"
+        label="类别",
+        queryset=Category.objects.order_by("kind", "code"),
+        required=False,
+        empty_label="全部类别",
     )
     major = forms.RegexField(regex=r"^(component|event):\w{1,8}$", required=False, widget=forms.HiddenInput)
     date_field = forms.ChoiceField(
@@ -172,14 +178,20 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args, scope=None, **kwargs):
         super().__init__(*args, **kwargs)
         if scope is not None and not scope.everything:
-            self.fields["unit"].queryset = scope.units()
-            self.fields["region"].queryset = scope.regions()
-        self.fields["unit"].queryset = self.fields["unit"].queryset.order_by("kind", "code")
-        self.fields["region"].queryset = self.fields["region"].queryset.order_by("path")
-        self.fields["category"].queryset = self.fields["category"].queryset.order_by("kind", "code")
+            # The menus offer the person's own units and regions; any unit or region is accepted,
+            # because the cases are limited to the scope anyway and a summary row may name a
+            # department that worked on cases in a leader's area.
+            self.fields["unit"].widget.choices = self._choices(
+                "全部单位", scope.units().order_by("kind", "code")
+            )
+            self.fields["region"].widget.choices = self._choices("全部区域", scope.regions().order_by("path"))
         for field in self.fields.values():
             field.widget.attrs.setdefault("aria-label", field.label or "")
         self.fields["q"].widget.attrs["placeholder"] = "编号、地址或描述"
+
+    @staticmethod
+    def _choices(empty: str, qs: QuerySet) -> list[tuple]:
+        return [("", empty), *((obj.pk, str(obj)) for obj in qs)]
 
     def date_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The chosen dates as local-midnight moments, the end exclusive (the day after ``end``)."""

@@ -62,7 +62,7 @@ def cases_behind(selection: metrics.Selection, figure: str) -> QuerySet[Case]:
     if figure == "pending":
         t = selection.at
         backlog = Q(accepted_at__lte=t) & (Q(closed_at__isnull=True) | Q(closed_at__gt=t))
-        return Case.objects.filter(backlog & selection.case_scope("accepted"))
+        return selection.case_base().filter(backlog & selection.case_unit("accepted"))
     raise KeyError(figure)
 
 

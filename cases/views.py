@@ -292,26 +292,21 @@ def extensions(request):
 # One case
 
 
-def _visible_case(request, pk: int) -> Case:
+def _visible_case(request, pk: int, *prefetch) -> Case:
     qs = Case.objects.visible_to(request.user).select_related(
         "category", "region", "grid", "reporter", "reporter_unit", "lead_unit", "merged_into"
     )
-    return get_object_or_404(qs, pk=pk)
+    return get_object_or_404(qs.prefetch_related(*prefetch), pk=pk)
 
 
 @login_required
 def detail(request, pk: int):
     """Facts, parts with deadlines, the timeline with every actor, photos, map and the actions."""
-    case = _visible_case(request, pk)
-    parts = list(
-        case.parts.select_related("unit").prefetch_related(
-            Prefetch(
-                "extension_requests",
-                queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
-            )
-        )
+    parts_with_requests = CasePart.objects.select_related("unit").prefetch_related(
+        Prefetch("extension_requests", queryset=ExtensionRequest.objects.select_related("requested_by"))
     )
-    case._prefetched_objects_cache = {"parts": parts}
+    case = _visible_case(request, pk, Prefetch("parts", queryset=parts_with_requests))
+    parts = list(case.parts.all())  # prefetched: the action checks below read the same list
     events = list(case.events.select_related("actor", "actor_unit", "part__unit").prefetch_related("photos"))
     _describe(events)
     actions = services.allowed_actions(request.user, case)
@@ -492,7 +487,8 @@ def _bulk(request, step: Callable[[Actor, Case], str | None]) -> tuple[int, list
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     actor = Actor.from_request(request)
     done, failed = 0, []
-    for case in Case.objects.filter(pk__in=ids).select_related("category", "region", "grid").order_by("pk"):
+    chosen = Case.objects.visible_to(request.user).filter(pk__in=ids)
+    for case in chosen.select_related("category", "region", "grid").order_by("pk"):
         try:
             problem = step(actor, case)
         except (ValidationError, ActionRefused) as exc:

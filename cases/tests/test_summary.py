@@ -205,6 +205,15 @@ def test_a_leader_sums_up_only_the_areas_they_contract(client, march):
     # c1 holds A (received, handled) and B (received, pending, overdue); E was rejected.
     assert result.totals == {"received": 2, "handled": 1, "pending": 1, "overdue": 1, "reworked": 0}
     assert [r.obj for r in result.worst_areas] == [march.c1]
+    # Every figure opens its cases, also for units outside the leader's own menu (dept).
+    body = client.get(reverse("cases:summary"), {"month": "2026-03"}).content.decode()
+    assert f"unit={march.dept.pk}" in body
+    for href, shown in _links(body, "summary="):
+        assert client.get(href).context["page"].paginator.count == shown, href
+    menu = re.search(
+        r'<select name="unit".*?</select>', client.get(reverse("cases:list")).content.decode(), re.S
+    )
+    assert march.dept.name not in menu.group(0)
 
 
 def test_summary_takes_the_same_queries_however_many_units_and_categories(client, march):
