@@ -208,9 +208,9 @@ def matrix(system: IndexSystem, tasks: QuerySet[Task], today: dt.date | None = N
     for task, warning in rows:
         line = cells.setdefault(task.item_id, [""] * len(units))
         state = _cell_state(task, warning)
-        current = line[column[task.lead_unit_id]]
-        if not current or CELL_ORDER.index(state) < CELL_ORDER.index(current):
-            line[column[task.lead_unit_id]] = state
+        index = column[task.lead_unit.pk]  # type: ignore[union-attr]  # filtered to tasks with a lead unit
+        if not line[index] or CELL_ORDER.index(state) < CELL_ORDER.index(line[index]):
+            line[index] = state
     items = IndexItem.objects.filter(pk__in=cells).select_related("project").order_by(*ITEM_ORDER)
     return Matrix(units, [(item, cells[item.pk]) for item in items])
 
