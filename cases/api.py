@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.files.storage import default_storage
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,15 +18,15 @@ from ninja.pagination import CursorPagination, paginate
 
 from org.audit import Actor
 from org.models import Grid, Region, Unit
-from org.scope import scope_for
 
 from . import geo, metrics, services
-from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
 
 router = Router(tags=["案件 cases"])
 
 LIST_ORDERING = ("-reported_at", "-pk")
+PHOTOS = File(None, description="照片 (JPEG, PNG or WebP), any number")
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -139,18 +139,54 @@ class ExtensionOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
+    """The detail: the case, its parts, timeline, photos, extension requests, the steps the caller
+    may take, duplicates to merge into (reported cases) and the routing suggestion (to dispatch)."""
+
     reporter_unit_id: int | None
     merged_into_id: int | None
     dispatch_deadline: dt.datetime | None
     verify_deadline: dt.datetime | None
     verified_at: dt.datetime | None
-    parts: list[PartOut] = Field(alias="part_list")
-    events: list[EventOut] = Field(alias="event_list")
+    parts: list[PartOut]
+    events: list[EventOut]
     photos: list[PhotoOut]
-    extensions: list[ExtensionOut] = Field(alias="extension_list")
-    allowed_actions: list[str] = Field(alias="allowed")
-    duplicates: list[CaseOut] = Field(alias="duplicate_list")
+    extensions: list[ExtensionOut]
+    allowed_actions: list[str]
+    duplicates: list[CaseOut]
     suggested_unit_id: int | None
+
+    @staticmethod
+    def resolve_parts(obj: Case) -> list[CasePart]:
+        return list(obj.parts.select_related("unit"))
+
+    @staticmethod
+    def resolve_events(obj: Case) -> list[CaseEvent]:
+        return list(obj.events.select_related("actor"))
+
+    @staticmethod
+    def resolve_extensions(obj: Case) -> list[ExtensionRequest]:
+        return list(ExtensionRequest.objects.filter(part__case=obj).order_by("requested_at"))
+
+    @staticmethod
+    def resolve_allowed_actions(obj: Case, context) -> list[str]:
+        return services.allowed_actions(context["request"].user, obj)
+
+    @staticmethod
+    def resolve_duplicates(obj: Case, context) -> list[Case]:
+        if obj.status != Case.Status.REPORTED:
+            return []
+        found = services.find_duplicates(obj.category, obj.lat, obj.lng, exclude=obj)
+        visible = set(
+            _visible(context["request"]).filter(pk__in=[d.pk for d in found]).values_list("pk", flat=True)
+        )
+        return [d for d in found if d.pk in visible]
+
+    @staticmethod
+    def resolve_suggested_unit_id(obj: Case) -> int | None:
+        if obj.status not in (Case.Status.ACCEPTED, Case.Status.RETURNED):
+            return None
+        unit = suggest_unit(obj.category, obj.region, obj.grid)
+        return unit.pk if unit else None
 
 
 class ReportIn(Schema):
@@ -258,7 +294,7 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, via="api")
 
 
-def _visible(request) -> QuerySet[Case]:
+def _visible(request) -> CaseQuerySet:
     return Case.objects.visible_to(request.user).select_related("category")
 
 
@@ -275,28 +311,8 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 def _detail(request, case: Case) -> Case:
-    """The case as the caller may see it, with what the detail schema shows beside the row."""
-    case = _visible(request).get(pk=case.pk)
-    duplicates = (
-        services.find_duplicates(case.category, case.lat, case.lng, exclude=case)
-        if case.status == Case.Status.REPORTED
-        else []
-    )
-    visible_ids = set(
-        _visible(request).filter(pk__in=[d.pk for d in duplicates]).values_list("pk", flat=True)
-    )
-    suggested = (
-        suggest_unit(case.category, case.region, case.grid)
-        if case.status in (Case.Status.ACCEPTED, Case.Status.RETURNED)
-        else None
-    )
-    case.part_list = list(case.parts.select_related("unit"))
-    case.event_list = list(case.events.select_related("actor"))
-    case.extension_list = list(ExtensionRequest.objects.filter(part__case=case).order_by("requested_at"))
-    case.allowed = services.allowed_actions(request.user, case)
-    case.duplicate_list = [d for d in duplicates if d.pk in visible_ids]
-    case.suggested_unit_id = suggested.pk if suggested else None
-    return case
+    """The case as it is after a step, fetched again through the caller's scope."""
+    return _visible(request).get(pk=case.pk)
 
 
 # --- reference data -----------------------------------------------------------------------------
@@ -339,7 +355,7 @@ def routing_suggestion(
 # --- list, detail, report -----------------------------------------------------------------------
 
 
-def filter_cases(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
+def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
     if f.status:
         qs = qs.filter(status__in=f.status)
     if f.unit_id:
@@ -379,7 +395,7 @@ def case_detail(request, case_id: int):
 
 
 @router.post("/cases", response={201: CaseDetailOut})
-def report(request, payload: Form[ReportIn], photos: File[list[UploadedFile]] = None):
+def report(request, payload: Form[ReportIn], photos: list[UploadedFile] = PHOTOS):
     """上报: multipart form with the fields and the ``photos`` (field reports need at least one).
     The source follows the reporter's role, as on the pages; the timeline records ``via=api``."""
     category = get_object_or_404(Category, pk=payload.category_id)
@@ -459,7 +475,7 @@ def decide_extension(request, case_id: int, extension_id: int, payload: DecideIn
 
 
 @router.post("/cases/{case_id}/handle", response=CaseDetailOut)
-def handle(request, case_id: int, payload: Form[HandleIn], photos: File[list[UploadedFile]] = None):
+def handle(request, case_id: int, payload: Form[HandleIn], photos: list[UploadedFile] = PHOTOS):
     """处置完成: multipart form with the after-``photos`` (at least one) and a note."""
     case = _case(request, case_id)
     return _detail(
@@ -495,7 +511,7 @@ def _selection(request, q: MetricsQuery) -> metrics.Selection:
         unit=get_object_or_404(Unit, pk=q.unit_id) if q.unit_id else None,
         region=get_object_or_404(Region, pk=q.region_id) if q.region_id else None,
         category=get_object_or_404(Category, pk=q.category_id) if q.category_id else None,
-        cases=None if scope_for(request.user).everything else Case.objects.visible_to(request.user),
+        viewer=request.user,
     )
 
 

@@ -205,7 +205,7 @@ def load_rules() -> None:
 
 
 def _point(rng: random.Random, grid: Grid) -> tuple[Decimal, Decimal]:
-    ring = grid.boundary
+    ring = grid.boundary or []
     lngs, lats = [p[0] for p in ring], [p[1] for p in ring]
     # Keep clear of the edges so the point falls in this grid and no neighbour.
     lat = min(lats) + (max(lats) - min(lats)) * rng.uniform(0.1, 0.9)
@@ -407,7 +407,7 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
         done = max(done, part.started_at + hours(0.2), not_before + hours(0.5))
         if done <= now:
             part.status, part.handled_at = CasePart.Status.HANDLED, done
-            handle = (
+            handle: tuple = (
                 done,
                 CaseEvent.Action.HANDLE,
                 handler,
@@ -470,7 +470,7 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
 
 def _sample_photos() -> dict[str, tuple[str, str, str, int, str]]:
     """Two demo pictures (before and after), stored once and shared by every demo case."""
-    made = {}
+    made: dict[str, tuple[str, str, str, int, str]] = {}
     for kind, colour in ((CasePhoto.Kind.BEFORE, (150, 110, 70)), (CasePhoto.Kind.AFTER, (120, 160, 120))):
         image = Image.new("RGB", (640, 480), (205, 205, 200))
         draw = ImageDraw.Draw(image)

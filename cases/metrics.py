@@ -28,10 +28,11 @@ never 0% or 100%. Cohorts (DESIGN.md):
 Scope: ``region`` keeps cases located in that region's subtree; ``category`` cases of that
 category; ``unit`` keeps the unit's parts for the part metrics, the reports of its people for
 有效上报率, and for the other case metrics the cases in which the unit held a part.
-``cases`` narrows everything to a queryset (e.g. ``Case.objects.visible_to(user)``).
+``viewer`` narrows everything to the cases that person may see (``Case.objects.visible_to``).
 
-Everything is counted by two aggregate queries (one over cases, one over parts), so the cost
-does not grow with Python loops over cases. Timestamps a later step overwrites (a rework clears
+Everything is counted by two aggregate queries (one over cases, one over parts), read from the
+replica when one is configured (``chuangwen.routers.read_db``), so the cost does not grow with
+Python loops over cases. Timestamps a later step overwrites (a rework clears
 a part's handled time) are read as they stand now; rework and return counts are read from the
 timeline, so they are exact as of T.
 """
@@ -40,10 +41,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from org.models import Region, Unit
+from chuangwen.routers import read_db
+from org.models import Region, Unit, User
 
 from .models import Case, CaseEvent, CasePart, Category, ExtensionRequest
 
@@ -157,7 +160,7 @@ class Selection:
     unit: Unit | None = None
     region: Region | None = None
     category: Category | None = None
-    cases: QuerySet[Case] | None = None
+    viewer: User | None = None
 
     def cohort(self, name: str) -> Q:
         """The cohort's condition: on Case for case cohorts, on CasePart for ``due``."""
@@ -172,13 +175,11 @@ class Selection:
 
     def case_base(self) -> QuerySet[Case]:
         """Cases within the place, category and queryset of the selection (one filter for all)."""
-        qs = Case.objects.all()
+        qs = Case.objects.visible_to(self.viewer) if self.viewer is not None else Case.objects.all()
         if self.region is not None:
             qs = qs.filter(region__path__startswith=self.region.path)
         if self.category is not None:
             qs = qs.filter(category=self.category)
-        if self.cases is not None:
-            qs = qs.filter(pk__in=self.cases.values("pk"))
         return qs
 
     def case_unit(self, cohort: str) -> Q:
@@ -190,15 +191,13 @@ class Selection:
         return Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
 
     def part_base(self) -> QuerySet[CasePart]:
-        qs = CasePart.objects.all()
+        qs = CasePart.objects.visible_to(self.viewer) if self.viewer is not None else CasePart.objects.all()
         if self.region is not None:
             qs = qs.filter(case__region__path__startswith=self.region.path)
         if self.category is not None:
             qs = qs.filter(case__category=self.category)
         if self.unit is not None:
             qs = qs.filter(unit=self.unit)
-        if self.cases is not None:
-            qs = qs.filter(case__in=self.cases.values("pk"))
         return qs
 
 
@@ -210,9 +209,10 @@ def select(
     unit: Unit | None = None,
     region: Region | None = None,
     category: Category | None = None,
-    cases: QuerySet[Case] | None = None,
+    viewer: User | None = None,
 ) -> Selection:
-    return Selection(start, end, at or timezone.now(), unit, region, category, cases)
+    """The selection of a figure; with ``viewer``, only the cases that person may see count."""
+    return Selection(start, end, at or timezone.now(), unit, region, category, viewer)
 
 
 def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:
@@ -236,13 +236,20 @@ def compute(selection: Selection) -> dict[str, Figure]:
         if m.cohort in CASE_COHORTS:
             members = selection.cohort(m.cohort) & selection.case_unit(m.cohort)
             case_counts[f"{m.key}__num"] = Count("pk", filter=members & m.numerator(t))
-    counts = selection.case_base().filter(any_cohort).aggregate(**case_counts)
-
     part_counts = {"due__den": Count("pk")}
     for m in METRICS.values():
         if m.cohort == "due":
             part_counts[f"{m.key}__num"] = Count("pk", filter=m.numerator(t))
-    counts.update(selection.part_base().filter(selection.cohort("due")).aggregate(**part_counts))
+    db = read_db()
+    with transaction.atomic(using=db):
+        if connections[db].vendor == "postgresql":
+            # The planner's cost estimates for these conditional counts trigger JIT compilation,
+            # which takes longer (~1.5 s) than the queries themselves (~0.2 s over 900k cases).
+            with connections[db].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        counts = selection.case_base().using(db).filter(any_cohort).aggregate(**case_counts)
+        due = selection.part_base().using(db).filter(selection.cohort("due"))
+        counts.update(due.aggregate(**part_counts))
 
     return {
         m.key: Figure(m.key, m.label, counts[f"{m.key}__num"] or 0, counts[f"{m.cohort}__den"] or 0)

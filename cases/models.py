@@ -94,19 +94,27 @@ class CaseCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+def _visible(qs: models.QuerySet, user, prefix: str, case_key: str) -> models.QuerySet:
+    """Limit ``qs`` to the cases ``user`` may see: their scope (lead unit, region, grid), the cases
+    in which one of their units holds a part, and the cases they or their units reported.
+    ``prefix`` leads from the model of ``qs`` to the case ("" or "case__"), ``case_key`` names
+    the case's key there ("pk" or "case_id")."""
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    extra = Q(**{f"{prefix}reporter_id": user.pk}) if user.is_authenticated else Q(pk__in=[])
+    if scope.unit_ids:
+        holds_part = CasePart.objects.filter(case=OuterRef(case_key), unit_id__in=scope.unit_ids)
+        extra |= Q(**{f"{prefix}reporter_unit_id__in": scope.unit_ids}) | Q(Exists(holds_part))
+    return scope.filter(
+        qs, unit=f"{prefix}lead_unit", region=f"{prefix}region", grid=f"{prefix}grid", extra=extra
+    )
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user) -> "CaseQuerySet":
-        """The cases ``user`` may see: their scope (lead unit, region, grid), the cases in which
-        one of their units holds a part, and the cases they or their units reported."""
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        extra = Q(reporter_id=user.pk) if user.is_authenticated else Q(pk__in=[])
-        if scope.unit_ids:
-            extra |= Q(reporter_unit_id__in=scope.unit_ids) | Q(
-                Exists(CasePart.objects.filter(case=OuterRef("pk"), unit_id__in=scope.unit_ids))
-            )
-        return scope.filter(self, unit="lead_unit", region="region", grid="grid", extra=extra)  # type: ignore[return-value]
+        """The cases ``user`` may see (see ``_visible``)."""
+        return _visible(self, user, "", "pk")  # type: ignore[return-value]
 
     def open(self) -> "CaseQuerySet":
         return self.filter(status__in=Case.OPEN_STATUSES)
@@ -249,6 +257,12 @@ class Case(models.Model):
         )
 
 
+class CasePartQuerySet(models.QuerySet["CasePart"]):
+    def visible_to(self, user) -> "CasePartQuerySet":
+        """The parts of the cases ``user`` may see."""
+        return _visible(self, user, "case__", "case_id")  # type: ignore[return-value]
+
+
 class CasePart(models.Model):
     """案件责任: one responsible unit's share of a case. A joint case (吹哨报到) has a lead part
     and co-unit parts; the case is handled when every active part is."""
@@ -275,6 +289,8 @@ class CasePart(models.Model):
     returned_at = models.DateTimeField("退回时间", null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField("已批准延期（工作日）", default=0)
     note = models.CharField("处置说明", max_length=500, blank=True)
+
+    objects = CasePartQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "案件责任单位"

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from org.audit import Actor
 from org.errors import ActionRefused
-from org.models import Role, Unit, User
+from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
 from workdays.calendar import add_hours, add_working_days
 
@@ -91,6 +91,16 @@ def _acting(user: User | None, roles: Sequence[str], unit_id: int | None = None)
     if user.is_superuser and unit_id is None:
         return roles[0], None
     raise PermissionDenied("您没有执行此操作的角色或权限范围")
+
+
+def _may_report_at(user: User, unit_id: int | None, region: Region, grid: Grid | None) -> bool:
+    """A reporter works their own patch: what their scope opens, their grids, or the territory of
+    the community or street whose collector or street chief they are."""
+    scope = scope_for(user)
+    if scope.allows_region(region) or (grid is not None and grid.pk in scope.grid_ids):
+        return True
+    unit = Unit.objects.select_related("region").filter(pk=unit_id).first() if unit_id else None
+    return unit is not None and unit.is_territorial and region.path.startswith(unit.region.path)
 
 
 def _command(user: User | None) -> tuple[str, int | None]:
@@ -250,10 +260,8 @@ def report_case(
     region, grid = geo.locate(lat_d, lng_d)
     if region is None:
         raise ValidationError("位置不在本区范围内")
-    if actor.user is not None:
-        scope = scope_for(actor.user)
-        if not (scope.allows_region(region) or (grid is not None and grid.pk in scope.grid_ids)):
-            raise PermissionDenied("该位置不在您的负责范围内")
+    if actor.user is not None and not _may_report_at(actor.user, unit_id, region, grid):
+        raise PermissionDenied("该位置不在您的负责范围内")
     valid = photos.validate_all(photos_uploaded)
     if not valid and source in PHOTO_REQUIRED_SOURCES:
         raise ValidationError("请上传问题照片")

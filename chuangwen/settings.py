@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import xstatic.pkg.leaflet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,7 +155,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
-STATICFILES_DIRS = [BASE_DIR / "chuangwen" / "static"]
+# Leaflet's files come from the XStatic-Leaflet package, served under leaflet/ (leaflet/leaflet.js,
+# leaflet/leaflet.css), so maps need neither a CDN nor an npm step.
+STATICFILES_DIRS = [BASE_DIR / "chuangwen" / "static", ("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
@@ -216,8 +219,10 @@ CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
 
-# Leaflet's files from the XStatic-Leaflet package, served as static files under leaflet/
-# (leaflet/leaflet.js, leaflet/leaflet.css), so maps need neither a CDN nor an npm step.
-import xstatic.pkg.leaflet  # noqa: E402
-
-STATICFILES_DIRS.append(("leaflet", xstatic.pkg.leaflet.BASE_DIR))  # type: ignore[arg-type]  # (prefix, dir)
+# Task warnings of the index system (测评体系任务预警), in working days before the deadline:
+# yellow when at most INDICATORS_YELLOW_WORKDAYS remain (or the task is behind its monthly
+# milestone), red when at most INDICATORS_RED_WORKDAYS remain or the deadline has passed.
+INDICATORS_WARNINGS = {
+    "yellow_workdays": int(os.environ.get("INDICATORS_YELLOW_WORKDAYS", "5")),
+    "red_workdays": int(os.environ.get("INDICATORS_RED_WORKDAYS", "1")),
+}

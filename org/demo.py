@@ -10,6 +10,7 @@ where the seeds are silent. Loading twice changes nothing.
 import datetime as dt
 import math
 import zlib
+from functools import cached_property
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -170,10 +171,16 @@ def _unit(code, name, short, kind, region) -> Unit:
 
 class _People:
     def __init__(self):
-        self.password = make_password(DEMO_PASSWORD)
         self.count = 0
 
+    @cached_property
+    def password(self) -> str:
+        # Hashed at most once per load, and only when someone new is created.
+        return make_password(DEMO_PASSWORD)
+
     def user(self, username: str, name: str = "", staff: bool = False) -> User:
+        """The demo person ``username``. The password is set only when the person is created, so
+        reloading the demo never undoes a password someone changed."""
         self.count += 1
         phone = f"139{zlib.crc32(username.encode()) % 10**8:08d}"
         user, _ = User.objects.update_or_create(
@@ -181,9 +188,15 @@ class _People:
             defaults={
                 "display_name": name or person_name(self.count),
                 "phone": phone,
-                "password": self.password,
                 "is_staff": staff,
                 "is_superuser": staff,
+            },
+            create_defaults={
+                "display_name": name or person_name(self.count),
+                "phone": phone,
+                "is_staff": staff,
+                "is_superuser": staff,
+                "password": self.password,
             },
         )
         return user

@@ -5,8 +5,9 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 
@@ -52,10 +53,25 @@ class Region(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.path = (self.parent.path if self.parent else "/") + self.code + "/"
-        super().save(*args, **kwargs)
+        """Saves the region and, when its code or parent changed, rewrites its subtree's paths."""
+        with transaction.atomic():
+            old_path = (
+                Region.objects.filter(pk=self.pk).values_list("path", flat=True).first() if self.pk else None
+            )
+            self.path = (self.parent.path if self.parent else "/") + self.code + "/"
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                Region.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(
+                        Value(self.path), Substr("path", len(old_path) + 1), output_field=models.CharField()
+                    )
+                )
 
     def clean(self) -> None:
+        if "/" in self.code:
+            raise ValidationError({"code": "编码不能包含“/”"})
+        if self.parent is not None and self.pk is not None and self.parent.path.startswith(self.path):
+            raise ValidationError({"parent": "不能把区域移到它自己或它的下级之下"})
         allowed = self.PARENT_LEVELS.get(self.level, ())
         if self.parent is None and allowed:
             raise ValidationError({"parent": f"{self.get_level_display()}必须有上级区域"})
@@ -63,6 +79,14 @@ class Region(models.Model):
             raise ValidationError(
                 {"parent": f"{self.get_level_display()}不能隶属于{self.parent.get_level_display()}"}
             )
+        if self.pk is not None:
+            for child in self.children.all():
+                if self.level not in self.PARENT_LEVELS.get(child.level, ()):
+                    raise ValidationError(
+                        {
+                            "level": f"下级区域「{child.name}」（{child.get_level_display()}）不能隶属于{self.get_level_display()}"
+                        }
+                    )
 
     def subtree(self) -> models.QuerySet["Region"]:
         return Region.objects.filter(path__startswith=self.path)

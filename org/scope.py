@@ -1,11 +1,13 @@
 """Scope rules in one place: what a signed-in person may see and act on.
 
 - HQ admins, dispatchers and inspectors work district-wide: everything.
-- Every other member sees the work of the units they belong to.
-- A territorial unit (street office, township government, community or village committee) also
-  sees everything located in its region's subtree.
-- A grid worker also sees their grids; a leader or a contracting unit also sees the regions and
-  sites they contract (包保) in an active contract.
+- A handler or report clerk works for their unit: they see the unit's own work and, when the
+  unit is territorial (street office, township government, community or village committee),
+  everything located in the unit's region subtree, plus what the unit contracts (包保).
+- A grid worker (collector) sees their grids, a street chief their street segments: holding
+  such a field role in a community committee does not open the committee's whole territory.
+- A leader sees the regions and sites they contract in an active contract (and the units
+  located there); a volunteer sees no organisation data through the scope.
 
 Every list and every object fetch goes through ``scope_for(user).filter(...)`` or ``.allows(...)``.
 """
@@ -19,6 +21,8 @@ from django.db.models import Q, QuerySet
 from .models import Contract, Membership, Region, Role, Unit, User
 
 DISTRICT_WIDE_ROLES = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR})
+# Roles that act for their unit as a whole, so the membership opens the unit's work and territory.
+UNIT_WORK_ROLES = frozenset({Role.HANDLER, Role.REPORT_CLERK})
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Scope:
     region_paths: tuple[str, ...] = ()
     site_ids: frozenset[int] = frozenset()
     grid_ids: frozenset[int] = frozenset()
+    segment_ids: frozenset[int] = frozenset()
     # roles per unit, for "may this person act for that unit in that role"
     unit_roles: dict[int, frozenset[str]] = field(default_factory=dict)
 
@@ -47,9 +52,11 @@ class Scope:
         region: str | None = "region",
         site: str | None = None,
         grid: str | None = None,
+        segment: str | None = None,
         extra: Q | None = None,
     ) -> QuerySet:
-        """Limit ``qs`` to this scope. Name the lookups that lead from the model to unit, region, site and grid."""
+        """Limit ``qs`` to this scope. Name the lookups that lead from the model to unit, region,
+        site, grid and street segment; ``extra`` adds a condition of the caller's own (e.g. "I reported it")."""
         if self.everything:
             return qs
         conditions: list[Q] = []
@@ -61,6 +68,8 @@ class Scope:
             conditions.append(Q(**{f"{site}__in": self.site_ids}))
         if grid and self.grid_ids:
             conditions.append(Q(**{f"{grid}__in": self.grid_ids}))
+        if segment and self.segment_ids:
+            conditions.append(Q(**{f"{segment}__in": self.segment_ids}))
         if extra is not None:
             conditions.append(extra)
         if not conditions:
@@ -111,8 +120,9 @@ def compute_scope(user: User) -> Scope:
     if user.is_superuser or roles & DISTRICT_WIDE_ROLES:
         return Scope(everything=True, roles=roles, unit_ids=frozenset(unit_roles), unit_roles=frozen_roles)
 
-    unit_ids = {m.unit_id for m in memberships}
-    paths = {m.unit.region.path for m in memberships if m.unit.is_territorial}
+    working = [m for m in memberships if m.role in UNIT_WORK_ROLES]
+    unit_ids = {m.unit_id for m in working}
+    paths = {m.unit.region.path for m in working if m.unit.is_territorial}
     contracts = Contract.objects.active().filter(Q(leader=user) | Q(unit_id__in=unit_ids))
     site_ids: set[int] = set()
     for contract in contracts.select_related("region"):
@@ -121,6 +131,7 @@ def compute_scope(user: User) -> Scope:
         if contract.site_id is not None:
             site_ids.add(contract.site_id)
     grid_ids = set(user.grids.values_list("id", flat=True))
+    segment_ids = set(user.segments.values_list("id", flat=True))
     return Scope(
         everything=False,
         roles=roles,
@@ -128,6 +139,7 @@ def compute_scope(user: User) -> Scope:
         region_paths=_minimal_paths(paths),
         site_ids=frozenset(site_ids),
         grid_ids=frozenset(grid_ids),
+        segment_ids=frozenset(segment_ids),
         unit_roles=frozen_roles,
     )
 

@@ -50,7 +50,7 @@ def _paginate(request, qs, per_page=50):
 @login_required
 def regions(request):
     scope = scope_for(request.user)
-    qs = scope.regions().select_related("parent").annotate(unit_count=Count("units"))
+    qs = scope.regions().select_related("parent").annotate(unit_count=Count("units")).order_by("path")
     level = request.GET.get("level", "")
     if level in Region.Level.values:
         qs = qs.filter(level=level)
@@ -67,7 +67,7 @@ def regions(request):
 @login_required
 def units(request):
     scope = scope_for(request.user)
-    qs = scope.units().select_related("region").annotate(member_count=Count("memberships"))
+    qs = scope.units().select_related("region").annotate(member_count=Count("memberships")).order_by("code")
     kind = request.GET.get("kind", "")
     if kind in Unit.Kind.values:
         qs = qs.filter(kind=kind)
@@ -100,11 +100,13 @@ def import_export(request):
     require_role(request.user, Role.HQ_ADMIN)
     if request.GET.get("download"):
         name = f"组织架构-{timezone.localdate():%Y%m%d}.xlsx"
-        return FileResponse(xlsx.export_workbook(), as_attachment=True, filename=name)
+        return FileResponse(
+            xlsx.export_workbook(Actor.from_request(request)), as_attachment=True, filename=name
+        )
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        result = xlsx.import_workbook(form.cleaned_data["file"], Actor.from_request(request))
+        result = xlsx.import_workbook(Actor.from_request(request), form.cleaned_data["file"])
         if result.ok:
             messages.success(request, f"导入成功：{result.summary()}")
             return HttpResponseRedirect(reverse("org:import"))

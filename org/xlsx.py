@@ -7,6 +7,7 @@ Rows are matched by code (regions, units) and username (people): existing rows a
 
 import io
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -18,16 +19,20 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .audit import Actor, record
 from .models import Membership, Region, Role, Unit, User
+from .scope import require_role
 
 REGION_SHEET, UNIT_SHEET, PEOPLE_SHEET = "区域", "单位", "人员"
 REGION_COLUMNS = ["编码", "名称", "层级", "上级编码"]
 UNIT_COLUMNS = ["编码", "名称", "简称", "类型", "所属区域编码", "联系电话"]
 PEOPLE_COLUMNS = ["用户名", "姓名", "手机号", "单位编码", "角色"]
 
+NOT_XLSX = "文件不是有效的 XLSX 工作簿，请在 Excel 或 WPS 中另存为 .xlsx 后重新上传"
 LEVEL_BY_LABEL = {label: value for value, label in Region.Level.choices}
 KIND_BY_LABEL = {label: value for value, label in Unit.Kind.choices}
 ROLE_BY_LABEL = {label: value for value, label in Role.choices}
-CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Codes may hold letters of any script (Chinese included), digits, "_", "-" and ".", never "/"
+# (the separator of Region.path) or spaces.
+CODE_RE = re.compile(r"^[\w.-]{1,32}$")
 PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 
@@ -103,19 +108,39 @@ class _Sheet:
             self.error(row.number, column, "不能为空")
         return not missing
 
+    def max_lengths(self, row: Row, lengths: dict[str, int | None]) -> None:
+        for column, limit in lengths.items():
+            if limit is not None and len(row.values[column]) > limit:
+                self.error(row.number, column, f"不能超过 {limit} 个字符")
 
-def _check_codes(sheet: _Sheet, column: str, pattern: re.Pattern = CODE_RE) -> None:
-    seen: dict[str, int] = {}
+
+def _check_codes(sheet: _Sheet, column: str, existing: Iterable[str] = ()) -> None:
+    """Codes are well-formed and unique, ignoring case: "s1" next to "S1" would be read as one
+    place by people and as two by the database. ``existing``: the codes already stored.
+    (Also used by ``indicators.xlsx``.)"""
+    in_db = {code.casefold(): code for code in existing}
+    seen: dict[str, tuple[int, str]] = {}
     for row in sheet.rows:
         code = row.values[column]
         if not code:
             continue
-        if not pattern.match(code):
-            sheet.error(row.number, column, f"格式不正确：{code}")
-        if code in seen:
-            sheet.error(row.number, column, f"与第{seen[code]}行重复：{code}")
+        if not CODE_RE.match(code):
+            sheet.error(
+                row.number, column, f"格式不正确：「{code}」（只能包含文字、数字、_、-、.，不超过 32 个字符）"
+            )
+        key = code.casefold()
+        if key in seen:
+            number, first = seen[key]
+            if first == code:
+                sheet.error(row.number, column, f"与第{number}行重复：{code}")
+            else:
+                sheet.error(
+                    row.number, column, f"与第{number}行的「{first}」重复（编码不区分大小写）：{code}"
+                )
         else:
-            seen[code] = row.number
+            seen[key] = (row.number, code)
+        if key in in_db and in_db[key] != code:
+            sheet.error(row.number, column, f"与已有编码「{in_db[key]}」仅大小写不同")
 
 
 def _validate_regions(sheet: _Sheet) -> dict[str, tuple[str, str]]:
@@ -125,9 +150,10 @@ def _validate_regions(sheet: _Sheet) -> dict[str, tuple[str, str]]:
         for code, level, parent in Region.objects.values_list("code", "level", "parent__code")
     }
     in_file: dict[str, tuple[str, str]] = {}
-    _check_codes(sheet, "编码")
+    _check_codes(sheet, "编码", existing)
     for row in sheet.rows:
         v = row.values
+        sheet.max_lengths(row, {"名称": Region._meta.get_field("name").max_length})
         if not sheet.required(row, "编码", "名称", "层级"):
             continue
         level = LEVEL_BY_LABEL.get(v["层级"], v["层级"] if v["层级"] in Region.Level.values else None)
@@ -156,6 +182,18 @@ def _validate_regions(sheet: _Sheet) -> dict[str, tuple[str, str]]:
             )
         elif _has_cycle(code, known):
             sheet.error(row.number, "上级编码", "上下级关系形成循环")
+    # A region whose level changes must still fit the children it keeps in the database.
+    rows_by_code = {row.values["编码"]: row for row in sheet.rows}
+    for code, (level, parent) in existing.items():
+        if code in in_file or parent not in in_file:
+            continue
+        parent_level = in_file[parent][0]
+        if parent_level not in Region.PARENT_LEVELS[level]:
+            sheet.error(
+                rows_by_code[parent].number,
+                "层级",
+                f"已有下级区域「{code}」（{Region.Level(level).label}）不能隶属于{Region.Level(parent_level).label}",
+            )
     return known
 
 
@@ -172,9 +210,15 @@ def _has_cycle(code: str, known: dict[str, tuple[str, str]]) -> bool:
 
 def _validate_units(sheet: _Sheet, region_codes: Iterable[str]) -> set[str]:
     regions = set(region_codes)
-    _check_codes(sheet, "编码")
+    existing = set(Unit.objects.values_list("code", flat=True))
+    _check_codes(sheet, "编码", existing)
+    lengths = {
+        "名称": Unit._meta.get_field("name").max_length,
+        "简称": Unit._meta.get_field("short_name").max_length,
+    }
     for row in sheet.rows:
         v = row.values
+        sheet.max_lengths(row, lengths)
         if not sheet.required(row, "编码", "名称", "类型", "所属区域编码"):
             continue
         if v["类型"] not in KIND_BY_LABEL and v["类型"] not in Unit.Kind.values:
@@ -183,7 +227,7 @@ def _validate_units(sheet: _Sheet, region_codes: Iterable[str]) -> set[str]:
             sheet.error(row.number, "所属区域编码", f"区域「{v['所属区域编码']}」不存在")
         if v["联系电话"] and not PHONE_RE.match(v["联系电话"]):
             sheet.error(row.number, "联系电话", f"电话号码格式不正确：{v['联系电话']}")
-    return set(Unit.objects.values_list("code", flat=True)) | {r.values["编码"] for r in sheet.rows}
+    return existing | {r.values["编码"] for r in sheet.rows}
 
 
 def _roles(text: str) -> list[str | None]:
@@ -193,10 +237,15 @@ def _roles(text: str) -> list[str | None]:
 
 def _validate_people(sheet: _Sheet, unit_codes: set[str]) -> None:
     seen: dict[tuple[str, str], int] = {}
+    person: dict[str, tuple[int, str, str]] = {}
     for row in sheet.rows:
         v = row.values
+        sheet.max_lengths(row, {"姓名": User._meta.get_field("display_name").max_length})
         if not sheet.required(row, "用户名", "姓名", "单位编码", "角色"):
             continue
+        first = person.setdefault(v["用户名"], (row.number, v["姓名"], v["手机号"]))
+        if first[1:] != (v["姓名"], v["手机号"]):
+            sheet.error(row.number, "姓名", f"同一用户名在第{first[0]}行的姓名或手机号与本行不同")
         if not USERNAME_RE.match(v["用户名"]):
             sheet.error(row.number, "用户名", "只能包含字母、数字和 @/./+/-/_")
         if v["手机号"] and not PHONE_RE.match(v["手机号"]):
@@ -211,12 +260,15 @@ def _validate_people(sheet: _Sheet, unit_codes: set[str]) -> None:
         seen.setdefault(key, row.number)
 
 
-def import_workbook(file, actor: Actor) -> ImportResult:
+def import_workbook(actor: Actor, file) -> ImportResult:
+    """Import the workbook, all or nothing. HQ only (a command runs as the system)."""
+    if actor.user is not None:
+        require_role(actor.user, Role.HQ_ADMIN)
     result = ImportResult()
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        result.errors.append(RowError("-", 0, "-", f"无法读取 XLSX 文件：{exc}"))
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
+        result.errors.append(RowError("-", 0, "-", NOT_XLSX))
         return result
     sheets = {
         name: _Sheet(name, columns, result)
@@ -226,20 +278,34 @@ def import_workbook(file, actor: Actor) -> ImportResult:
             (PEOPLE_SHEET, PEOPLE_COLUMNS),
         )
     }
-    for sheet in sheets.values():
-        sheet.read(workbook)
-    if result.errors:
-        return result
-    known_regions = _validate_regions(sheets[REGION_SHEET])
-    unit_codes = _validate_units(sheets[UNIT_SHEET], known_regions)
-    _validate_people(sheets[PEOPLE_SHEET], unit_codes)
+    try:
+        for sheet in sheets.values():
+            sheet.read(workbook)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
+        result.errors.append(RowError("-", 0, "-", NOT_XLSX))
+    finally:
+        workbook.close()
+    if not result.errors and not any(sheet.rows for sheet in sheets.values()):
+        result.errors.append(RowError("-", 0, "-", "文件中没有任何数据行"))
     if result.errors:
         return result
     with transaction.atomic():
+        known_regions = _validate_regions(sheets[REGION_SHEET])
+        unit_codes = _validate_units(sheets[UNIT_SHEET], known_regions)
+        _validate_people(sheets[PEOPLE_SHEET], unit_codes)
+        if result.errors:
+            return result
         result.counts["区域"] = _apply_regions(sheets[REGION_SHEET].rows, known_regions)
         result.counts["单位"] = _apply_units(sheets[UNIT_SHEET].rows)
         result.counts["人员"] = _apply_people(sheets[PEOPLE_SHEET].rows)
-        record(actor, "org.import", None, f"导入组织架构：{result.summary()}", counts=result.counts)
+        record(
+            actor,
+            "org.import",
+            None,
+            f"导入组织架构：{result.summary()}",
+            file=getattr(file, "name", "") or "",
+            counts=result.counts,
+        )
     return result
 
 
@@ -251,19 +317,14 @@ def _depth(code: str, known: dict[str, tuple[str, str]]) -> int:
 
 
 def _apply_regions(rows: list[Row], known: dict[str, tuple[str, str]]) -> int:
-    # Parents first, so every row finds its parent already saved.
+    # Parents first, so every row finds its parent already saved; Region.save() rewrites the
+    # paths of a moved region's subtree.
     for row in sorted(rows, key=lambda r: _depth(r.values["编码"], known)):
         v = row.values
         parent = Region.objects.get(code=v["上级编码"]) if v["上级编码"] else None
         region = Region.objects.filter(code=v["编码"]).first() or Region(code=v["编码"])
-        old_path = region.path
         region.name, region.level, region.parent = v["名称"], known[v["编码"]][0], parent
         region.save()
-        if old_path and old_path != region.path:
-            for child in (
-                Region.objects.filter(path__startswith=old_path).exclude(pk=region.pk).order_by("path")
-            ):
-                child.save()  # recompute the moved subtree's paths
     return len(rows)
 
 
@@ -297,8 +358,11 @@ def _apply_people(rows: list[Row]) -> int:
     return len(rows)
 
 
-def export_workbook() -> io.BytesIO:
-    """The whole organisation in the import layout, so an export re-imports unchanged."""
+def export_workbook(actor: Actor) -> io.BytesIO:
+    """The whole organisation in the import layout, so an export re-imports unchanged. HQ only;
+    recorded in the audit log, since it holds people's phone numbers."""
+    if actor.user is not None:
+        require_role(actor.user, Role.HQ_ADMIN)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(REGION_SHEET)
     sheet.append(REGION_COLUMNS)
@@ -324,4 +388,5 @@ def export_workbook() -> io.BytesIO:
     out = io.BytesIO()
     workbook.save(out)
     out.seek(0)
+    record(actor, "org.export", None, "导出组织架构（含人员手机号）")
     return out

@@ -8,7 +8,7 @@ from cases.metrics import Figure
 from cases.models import Case, CaseEvent, ExtensionRequest
 from cases.tests.conftest import at
 from cases.tests.factories import CaseFactory, CasePartFactory, category
-from org.tests.factories import UnitFactory, region_tree
+from org.tests.factories import UnitFactory, UserFactory, member, region_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -218,10 +218,15 @@ def test_the_cases_behind_a_figure(march):
             assert metrics.behind(sel, key, "denominator").count() == figure.denominator
 
 
-def test_narrowed_to_a_queryset(march):
-    sel = metrics.select(*MARCH, at=at(2026, 4, 10), cases=Case.objects.filter(pk=march["a"].pk))
-    assert figures(sel)["close_rate"] == (1, 1)
-    assert figures(sel)["handle_rate"] == (1, 1)
+def test_narrowed_to_what_a_viewer_sees(march):
+    viewer = member(march["u3"])  # u3 reported A and holds E's part
+    sel = metrics.select(*MARCH, at=at(2026, 4, 10), viewer=viewer)
+    assert set(Case.objects.visible_to(viewer)) == {march["a"], march["e"]}
+    got = figures(sel)
+    assert got["valid_report_rate"] == (1, 1)  # A (E was reported in February)
+    assert got["close_rate"] == (1, 2)
+    assert got["handle_rate"] == (1, 2)  # A's part (u1) counts too: the viewer sees case A
+    assert figures(metrics.select(*MARCH, at=at(2026, 4, 10), viewer=UserFactory()))["close_rate"] == (0, 0)
 
 
 def test_percent_matches_the_published_circular():

@@ -1,8 +1,10 @@
 """Factories for organisation test data, shared by every app's tests."""
 
 import datetime as dt
+from functools import cache
 
 import factory
+from django.contrib.auth.hashers import make_password
 
 from org.models import Contract, Grid, Membership, Region, Role, Site, Unit, User
 
@@ -40,6 +42,15 @@ class UnitFactory(factory.django.DjangoModelFactory):
     region = factory.SubFactory(RegionFactory)
 
 
+TEST_PASSWORD = "pw-for-tests-1"
+
+
+@cache
+def _test_password_hash() -> str:
+    # Hashing once per run, not once per person: a strong hash costs most of a second.
+    return make_password(TEST_PASSWORD)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -47,7 +58,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Sequence(lambda n: f"人员{n}")
-    password = factory.django.Password("pw-for-tests-1")
+    password = factory.LazyFunction(_test_password_hash)
 
 
 def member(unit: Unit, role: str = Role.HANDLER, user: User | None = None, **kwargs) -> User:
