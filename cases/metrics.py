@@ -28,7 +28,9 @@ never 0% or 100%. Cohorts (DESIGN.md):
 Scope: ``region`` keeps cases located in that region's subtree; ``category`` cases of that
 category; ``unit`` keeps the unit's parts for the part metrics, the reports of its people for
 有效上报率, and for the other case metrics the cases in which the unit held a part.
-``viewer`` narrows everything to the cases that person may see (``Case.objects.visible_to``).
+``viewer`` narrows everything to the cases that person may see (``Case.objects.visible_to``,
+applied as join conditions, so it stays fast at scale); ``cases`` to any queryset of cases
+(e.g. a filtered list), which costs a semi-join over that queryset for the part metrics.
 
 Everything is counted by two aggregate queries (one over cases, one over parts), read from the
 replica when one is configured (``chuangwen.routers.read_db``), so the cost does not grow with
@@ -160,6 +162,7 @@ class Selection:
     unit: Unit | None = None
     region: Region | None = None
     category: Category | None = None
+    cases: QuerySet[Case] | None = None
     viewer: User | None = None
 
     def cohort(self, name: str) -> Q:
@@ -175,7 +178,9 @@ class Selection:
 
     def case_base(self) -> QuerySet[Case]:
         """Cases within the place, category and queryset of the selection (one filter for all)."""
-        qs = Case.objects.visible_to(self.viewer) if self.viewer is not None else Case.objects.all()
+        qs = self.cases.all() if self.cases is not None else Case.objects.all()
+        if self.viewer is not None:
+            qs = qs & Case.objects.visible_to(self.viewer)
         if self.region is not None:
             qs = qs.filter(region__path__startswith=self.region.path)
         if self.category is not None:
@@ -190,6 +195,20 @@ class Selection:
             return Q(reporter_unit=self.unit)
         return Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
 
+    def case_scope(self, cohort: str) -> Q:
+        """The scope as one condition on Case (place, category, unit's share, cases, viewer), for
+        callers that build their own case queries (e.g. the summary's backlog)."""
+        q = self.case_unit(cohort)
+        if self.region is not None:
+            q &= Q(region__path__startswith=self.region.path)
+        if self.category is not None:
+            q &= Q(category=self.category)
+        if self.cases is not None:
+            q &= Q(pk__in=self.cases.values("pk"))
+        if self.viewer is not None:
+            q &= Q(pk__in=Case.objects.visible_to(self.viewer).values("pk"))
+        return q
+
     def part_base(self) -> QuerySet[CasePart]:
         qs = CasePart.objects.visible_to(self.viewer) if self.viewer is not None else CasePart.objects.all()
         if self.region is not None:
@@ -198,6 +217,8 @@ class Selection:
             qs = qs.filter(case__category=self.category)
         if self.unit is not None:
             qs = qs.filter(unit=self.unit)
+        if self.cases is not None:
+            qs = qs.filter(case__in=self.cases.values("pk"))
         return qs
 
 
@@ -209,10 +230,11 @@ def select(
     unit: Unit | None = None,
     region: Region | None = None,
     category: Category | None = None,
+    cases: QuerySet[Case] | None = None,
     viewer: User | None = None,
 ) -> Selection:
     """The selection of a figure; with ``viewer``, only the cases that person may see count."""
-    return Selection(start, end, at or timezone.now(), unit, region, category, viewer)
+    return Selection(start, end, at or timezone.now(), unit, region, category, cases, viewer)
 
 
 def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:

@@ -229,6 +229,25 @@ def test_narrowed_to_what_a_viewer_sees(march):
     assert figures(metrics.select(*MARCH, at=at(2026, 4, 10), viewer=UserFactory()))["close_rate"] == (0, 0)
 
 
+def test_narrowed_to_a_queryset_and_a_viewer(march):
+    sel = metrics.select(*MARCH, at=at(2026, 4, 10), cases=Case.objects.filter(pk=march["a"].pk))
+    assert figures(sel)["close_rate"] == (1, 1)
+    assert figures(sel)["handle_rate"] == (1, 1)
+    both = metrics.select(
+        *MARCH,
+        at=at(2026, 4, 10),
+        cases=Case.objects.filter(category=march["road"]),
+        viewer=member(march["u3"]),
+    )
+    assert figures(both)["valid_report_rate"] == (1, 1)  # A: a road case the viewer sees
+    assert set(metrics.behind(both, "close_rate", "denominator")) == {march["a"], march["e"]}
+    assert set(Case.objects.filter(both.case_scope("accepted"))) == {
+        march["a"],
+        march["b"],
+        march["e"],
+    } & set(Case.objects.visible_to(member(march["u3"])))
+
+
 def test_percent_matches_the_published_circular():
     # "911 closed of 972 due = 93.72% 结案率; 737 on time = 75.82%"
     assert Figure("close_rate", "结案率", 911, 972).percent == 93.72
