@@ -19,7 +19,7 @@ from org.scope import require_role
 from . import metrics
 from .models import Appeal
 from .privacy import STAFF_ROLES
-from .progress import progress
+from .progress import Progress, progress
 from .services import (
     classify_appeal,
     rate_appeal,
@@ -56,7 +56,7 @@ class AppealOut(Schema):
 
     @staticmethod
     def resolve_stage(obj: Appeal) -> str:
-        return progress(obj.case).status_notes
+        return _progress(obj).status_notes
 
     @staticmethod
     def resolve_lead_unit(obj: Appeal) -> str | None:
@@ -64,7 +64,14 @@ class AppealOut(Schema):
 
     @staticmethod
     def resolve_deadline(obj: Appeal) -> dt.datetime | None:
-        return progress(obj.case).deadline
+        return _progress(obj).deadline
+
+
+def _progress(appeal: Appeal) -> Progress:
+    """The citizen's view of the appeal's case, computed once per appeal and response."""
+    if not hasattr(appeal, "_progress"):
+        appeal._progress = progress(appeal.case)  # type: ignore[attr-defined]
+    return appeal._progress  # type: ignore[attr-defined]
 
 
 class ContactOut(Schema):
@@ -125,8 +132,10 @@ class StatsOut(Schema):
 
 def _visible(request):
     require_role(request.user, *STAFF_ROLES)
-    return Appeal.objects.filter(case__in=Case.objects.visible_to(request.user)).select_related(
-        "case__category", "case__lead_unit"
+    return (
+        Appeal.objects.filter(case__in=Case.objects.visible_to(request.user))
+        .select_related("case__category", "case__lead_unit")
+        .prefetch_related("case__photos")
     )
 
 

@@ -132,8 +132,12 @@ class Appeal(models.Model):
     )
     reviewed_at = models.DateTimeField("研判时间", null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField("重新办理次数", default=0)
-    # Earlier rounds of a reopened appeal: [{case, rating, comment, rated_at, reopened_at, note}].
+    # Earlier rounds of a reopened appeal: [{case, rating, comment, rated_at, reopened_at, note}],
+    # and their cases, so that their numbers keep answering (Open311 clients stored them).
     history = models.JSONField("办理历史", default=list, blank=True)
+    earlier_cases = models.ManyToManyField(
+        Case, verbose_name="此前办理的案件", blank=True, related_name="reopened_appeals"
+    )
 
     follow_up_note = models.TextField("回访记录", blank=True)
     followed_up_by = models.ForeignKey(

@@ -15,11 +15,12 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from cases.models import Case
 from org.audit import Actor
 
 from . import limits
@@ -161,9 +162,12 @@ def _media_url(request, appeal: Appeal, shown) -> str | None:
     return appeal.media_url or None
 
 
-def _request_body(request, appeal: Appeal) -> dict:
-    case = appeal.case
+def _request_body(request, appeal: Appeal, case: Case | None = None) -> dict:
+    """One service request: the appeal's current case, or one of its earlier (reopened) cases."""
+    case = case or appeal.case
     shown = progress(case)
+    if case.pk != appeal.case_id:
+        shown.note = f"群众不满意，已重新办理（案件 {appeal.case.number}）"
     return {
         "service_request_id": case.number,
         "status": "closed" if shown.closed else "open",
@@ -186,7 +190,7 @@ def _request_body(request, appeal: Appeal) -> dict:
 
 
 def _appeals() -> QuerySet[Appeal]:
-    return Appeal.objects.select_related("case__category", "case__lead_unit")
+    return Appeal.objects.select_related("case__category", "case__lead_unit").prefetch_related("case__photos")
 
 
 def _split(value: str) -> list[str]:
@@ -217,8 +221,9 @@ def _search(request, fmt, params):
     ids = _split(params.get("service_request_id", ""))
     if ids:
         # service_request_id overrides every other argument.
-        found = qs.filter(case__number__in=ids)
-        return render([_request_body(request, a) for a in found], fmt, "service_requests")
+        cases = Case.objects.select_related("category", "lead_unit").filter(number__in=ids)
+        bodies = [body for case in cases if (body := _case_body(request, case)) is not None]
+        return render(bodies, fmt, "service_requests")
     start, end = _window(params)
     qs = qs.filter(received_at__gte=start, received_at__lte=end)
     codes = _split(params.get("service_code", ""))
@@ -367,12 +372,19 @@ def service_requests(request, fmt, params):
     return _search(request, fmt, params)
 
 
+def _case_body(request, case: Case) -> dict | None:
+    """The request of a case that came from a citizen (now or before a reopening), else None."""
+    appeal = Appeal.objects.filter(Q(case=case) | Q(earlier_cases=case)).select_related("case").first()
+    return _request_body(request, appeal, case) if appeal is not None else None
+
+
 @endpoint("GET")
 def service_request(request, fmt, params, request_id: str):
-    appeal = _appeals().filter(case__number=request_id).first()
-    if appeal is None:
+    case = Case.objects.select_related("category", "lead_unit").filter(number=request_id).first()
+    body = _case_body(request, case) if case is not None else None
+    if body is None:
         raise Open311Error(404, f"service_request_id 不存在：{request_id}（service request not found）")
-    return render([_request_body(request, appeal)], fmt, "service_requests")
+    return render([body], fmt, "service_requests")
 
 
 @endpoint("GET", action="track")

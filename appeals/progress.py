@@ -79,7 +79,7 @@ def progress(case: Case) -> Progress:
     elif case.status == Case.Status.REJECTED:
         note = _last_reason(case, CaseEvent.Action.REJECT)
     status = Case.Status(case.status)
-    photos = list(CasePhoto.objects.filter(case=case))
+    photos = list(case.photos.all())  # prefetched by lists (``prefetch_related("case__photos")``)
     return Progress(
         case=case,
         stage=PLAIN_STAGES[Case.Status(own.status)],

@@ -333,6 +333,7 @@ def review_unsatisfied(actor: Actor, appeal: Appeal, reopen: bool, note: str = "
         appeal.rating, appeal.rating_comment, appeal.rated_at = "", "", None
         appeal.followed_up_at, appeal.followed_up_by, appeal.follow_up_note = None, None, ""
         appeal.save()
+        appeal.earlier_cases.add(old)
         record(actor, "appeal.reopen", appeal, f"诉求 {appeal.code} 重新办理：{old.number} → {case.number}")
     return appeal
 

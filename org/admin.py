@@ -1,11 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .audit import Actor, record
 from .models import ApiToken, AuditLog, Contract, Grid, Membership, Region, Site, StreetSegment, Unit, User
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Every add, change and delete made in the admin also lands in the audit log, with the
+    person's address (Django's own admin log keeps neither the address nor the channel)."""
+
+    def log_addition(self, request, obj, message):
+        record(
+            Actor.from_request(request, via="admin"), "admin.add", obj, f"新增{obj._meta.verbose_name}：{obj}"
+        )
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        summary = f"修改{obj._meta.verbose_name}：{obj}"
+        record(Actor.from_request(request, via="admin"), "admin.change", obj, summary, change=message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        actor = Actor.from_request(request, via="admin")
+        for obj in queryset:
+            record(actor, "admin.delete", obj, f"删除{obj._meta.verbose_name}：{obj}")
+        return super().log_deletions(request, queryset)
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -19,7 +42,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ["code", "name", "kind", "region", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
@@ -27,7 +50,7 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, ("创文", {"fields": ("display_name", "phone")}))
     list_display = ["username", "display_name", "phone", "is_active", "is_staff"]
     search_fields = ["username", "display_name", "phone"]
@@ -35,13 +58,13 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedAdmin):
     list_display = ["__str__", "start", "end"]
     raw_id_fields = ["leader", "unit", "region", "site"]
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(AuditedAdmin):
     list_display = ["code", "name", "kind", "region"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
@@ -49,21 +72,21 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Grid)
-class GridAdmin(admin.ModelAdmin):
+class GridAdmin(AuditedAdmin):
     list_display = ["code", "name", "community"]
     search_fields = ["code", "name"]
     raw_id_fields = ["community", "workers"]
 
 
 @admin.register(StreetSegment)
-class StreetSegmentAdmin(admin.ModelAdmin):
+class StreetSegmentAdmin(AuditedAdmin):
     list_display = ["code", "name", "region", "chief"]
     search_fields = ["code", "name"]
     raw_id_fields = ["region", "chief"]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
 

@@ -15,3 +15,9 @@ class ImportForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label="设备名称", max_length=100)
+    days = forms.TypedChoiceField(
+        label="有效期",
+        coerce=int,
+        initial=180,
+        choices=[(30, "30 天"), (90, "90 天"), (180, "180 天"), (365, "365 天")],
+    )

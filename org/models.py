@@ -321,13 +321,21 @@ class StreetSegment(models.Model):
 
 
 class ApiToken(models.Model):
-    """A device token for the JSON API. Only a hash is stored; the key is shown once at creation."""
+    """API 令牌: a device's key for the JSON API. Only a hash is stored; the key is shown once.
+
+    People issue and revoke tokens through ``org.services`` (checked and audited); ``issue`` below
+    is only the mechanics of making a key.
+    """
+
+    # A device token that nobody renews stops working after this many days.
+    DEFAULT_LIFETIME_DAYS = 180
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField("名称", max_length=100)
     prefix = models.CharField(max_length=8, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间", null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -337,26 +345,34 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str, expires_at=None) -> tuple["ApiToken", str]:
         key = secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key))
+        token = cls.objects.create(
+            user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key), expires_at=expires_at
+        )
         return token, key
 
     @classmethod
     def authenticate(cls, key: str) -> User | None:
+        """The active person holding a valid (not revoked, not expired) token with this key."""
+        now = timezone.now()
         token = (
             cls.objects.select_related("user")
             .filter(key_hash=cls.hash_key(key), revoked_at__isnull=True, user__is_active=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .first()
         )
         if token is None:
             return None
-        now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user

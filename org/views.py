@@ -1,20 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chuangwen.nav import role_tasks
 
-from . import xlsx
+from . import services, xlsx
 from .audit import Actor
+from .errors import ActionRefused
 from .forms import ImportForm, TokenForm
-from .models import ApiToken, Contract, Region, Role, Unit
-from .scope import require_role, scope_for
+from .models import Contract, Region, Role, Unit
+from .scope import UNIT_WORK_ROLES, require_role, scope_for
 
 
 @login_required
@@ -34,13 +36,33 @@ def home(request):
         {
             "sections": list(sections.values()),
             "scope": scope,
-            "unit_count": scope.units().count(),
-            "region_count": scope.regions().count(),
+            "scope_parts": _scope_parts(scope),
+            "territory": Region.objects.filter(
+                units__kind__in=Unit.TERRITORIAL_KINDS,
+                units__memberships__user=request.user,
+                units__memberships__role__in=UNIT_WORK_ROLES,
+            )
+            .distinct()
+            .order_by("path"),
+            "grids": request.user.grids.select_related("community").order_by("code"),
+            "segments": request.user.segments.select_related("region").order_by("code"),
             "contracts": Contract.objects.active()
             .filter(leader=request.user)
             .select_related("region", "site"),
         },
     )
+
+
+def _scope_parts(scope) -> list[str]:
+    """The home page's one-line summary of what the person may see."""
+    counts = [
+        (scope.units().count(), "个单位"),
+        (scope.regions().count(), "个区域"),
+        (len(scope.site_ids), "个包保点位"),
+        (len(scope.grid_ids), "个网格"),
+        (len(scope.segment_ids), "条街巷"),
+    ]
+    return [f"{n} {label}" for n, label in counts if n]
 
 
 def _paginate(request, qs, per_page=50):
@@ -119,14 +141,30 @@ def tokens(request):
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _token, new_key = ApiToken.issue(request.user, form.cleaned_data["name"])
+        try:
+            _token, new_key = services.issue_token(
+                Actor.from_request(request),
+                request.user,
+                form.cleaned_data["name"],
+                form.cleaned_data["days"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
     listed = request.user.api_tokens.filter(revoked_at__isnull=True).order_by("-created_at")
-    return render(request, "org/tokens.html", {"form": form, "tokens": listed, "new_key": new_key})
+    return render(
+        request,
+        "org/tokens.html",
+        {"form": form, "tokens": listed, "new_key": new_key, "now": timezone.now()},
+    )
 
 
 @login_required
 @require_POST
 def revoke_token(request, pk: int):
-    request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    messages.success(request, "令牌已吊销")
+    token = get_object_or_404(request.user.api_tokens, pk=pk)
+    try:
+        services.revoke_token(Actor.from_request(request), token)
+        messages.success(request, "令牌已吊销")
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
     return HttpResponseRedirect(reverse("org:tokens"))

@@ -45,6 +45,8 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
+        if not self.row:  # about the whole file or sheet, not one row
+            return self.message if self.sheet == "-" else f"{self.sheet}：{self.message}"
         return f"{self.sheet} 第{self.row}行 {self.column}列：{self.message}"
 
 

@@ -558,3 +558,45 @@ def test_anything_else_under_open311_is_a_404_error_list(client, world, fmt):
     assert errors(response, fmt) == [
         {"code": 404, "description": "没有这个 Open311 资源（no such resource）"}
     ]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_reopened_request_keeps_answering_under_its_first_number(client, world, fmt):
+    from appeals.services import rate_appeal, review_unsatisfied
+
+    appeal = _appeal(world)
+    first = _closed(world, appeal)
+    rate_appeal(Actor(user=None, via="public"), appeal, "unsatisfied", "没清干净", phone="13812345678")
+    appeal = review_unsatisfied(actor(world.dispatcher), appeal, reopen=True, note="重新清理")
+    (old,) = parse(client.get(f"/open311/v2/requests/{first.number}.{fmt}"), fmt, "request")
+    assert old["service_request_id"] == first.number
+    assert old["status"] == "closed"
+    assert old["status_notes"] == f"已办结：群众不满意，已重新办理（案件 {appeal.case.number}）"
+    (new,) = parse(client.get(f"/open311/v2/requests/{appeal.case.number}.{fmt}"), fmt, "request")
+    assert (new["status"], new["status_notes"], new["agency_responsible"]) == (
+        "open",
+        "已交由责任单位办理",
+        "区城管局",
+    )
+    assert new["requested_datetime"] == old["requested_datetime"]
+    both = parse(
+        client.get(
+            f"/open311/v2/requests.{fmt}", {"service_request_id": f"{first.number},{appeal.case.number}"}
+        ),
+        fmt,
+        "request",
+    )
+    assert {b["service_request_id"] for b in both} == {first.number, appeal.case.number}
+
+
+def test_listing_requests_takes_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+    """Dispatched requests cost no query each (a request not dispatched yet costs one calendar
+    look-up for its estimated expected_datetime)."""
+    for i in range(15):
+        appeal = _appeal(world, f"垃圾{i}", photos_uploaded=[jpeg()])
+        loop.dispatch_case(
+            actor(world.dispatcher), loop.accept_case(actor(world.dispatcher), appeal.case), world.dept
+        )
+    with django_assert_max_num_queries(8):
+        response = client.get("/open311/v2/requests.json")
+    assert len(json.loads(response.content)) == 15

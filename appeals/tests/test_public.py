@@ -47,6 +47,7 @@ def test_the_submit_page_works_without_login_in_chinese(client, world):
     assert "不确定（由工作人员分类）" in body
     assert 'name="photos"' in body and "multiple" in body
     assert 'inputmode="tel"' in body
+    assert "leaflet/leaflet.js" in body and 'id="pick-map"' in body
 
 
 def test_a_citizen_follows_an_appeal_from_submission_to_rating(client, world):

@@ -227,3 +227,15 @@ def test_the_menu_offers_appeals_to_staff(client, world):
     client.force_login(world.dispatcher)
     page = client.get("/").content.decode()
     assert 'href="/appeals/"' in page and 'href="/appeals/stats/"' in page and "坐席录入诉求" in page
+
+
+def test_the_admin_shows_appeals_read_only_and_masked(client, world):
+    from org.tests.factories import UserFactory
+
+    appeal = _appeal(world)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for url in ("/admin/appeals/appeal/", f"/admin/appeals/appeal/{appeal.pk}/change/"):
+        page = client.get(url).content.decode()
+        assert "138****5678" in page, url
+        assert not any(s in page for s in SECRETS), url
+    assert client.get("/admin/appeals/appeal/add/").status_code == 403

@@ -273,6 +273,16 @@ def test_api_filters_cannot_widen_the_scope(client, world):
     assert response.json()["items"] == []
 
 
+def test_a_device_token_carries_its_holders_scope(client, world):
+    from org.audit import Actor
+    from org.services import issue_token
+
+    user = world["people"]["community"]
+    _token, key = issue_token(Actor(user=user), user, "手机")
+    response = client.get("/api/v1/org/units", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert {u["code"] for u in response.json()["items"]} == {"C1"}
+
+
 @settings(max_examples=40, deadline=None, database=None)
 @given(
     street_codes=st.lists(

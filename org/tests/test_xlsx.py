@@ -358,8 +358,12 @@ def test_import_command_fails_with_a_message_on_a_bad_file(tmp_path, capsys):
     path.write_bytes(xlsx_file(people=[["x", "某人", "", "NOPE", "志愿者"]]).getvalue())
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_org", str(path))
-    assert "NOPE" in capsys.readouterr().err
+    assert "人员 第2行 D（单位编码）列：单位「NOPE」不存在" in capsys.readouterr().err
     assert not Region.objects.exists()
+    path.write_bytes(b"junk")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_org", str(path))
+    assert capsys.readouterr().err.strip() == xlsx.NOT_XLSX
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_org", str(tmp_path / "missing.xlsx"))
     with pytest.raises(CommandError, match="cannot write"):

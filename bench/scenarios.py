@@ -1,0 +1,426 @@
+"""The benchmark scenarios: what each one requests, and its target.
+
+Shared by ``python -m bench`` (gunicorn, 32 clients, minutes) and the tiny benchmark in the test
+suite (``live_server``, a few requests each), so both drive the very same requests. A scenario
+whose endpoint is not part of this build is reported as such, never faked.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db.models import Max, Min
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from cases.models import Case, Category
+from org.models import ApiToken, Grid, Region, Unit, User
+
+from .load import Request, Result, drive
+
+
+@dataclass
+class Context:
+    """Ids and credentials the requests need, read from the loaded database once."""
+
+    bearer: dict[str, str]
+    cookie: dict[str, str]
+    case_ids: tuple[int, int]
+    units: list[int]
+    regions: list[int]
+    categories: list[int]
+    points: list[tuple[float, float, float, float]]  # lat, lng, dlat, dlng of each grid
+    months: list[str]
+    rng: random.Random = field(default_factory=lambda: random.Random(11))
+
+    @classmethod
+    def build(cls, username: str = "dispatcher") -> Context:
+        user = User.objects.get(username=username)
+        _token, key = ApiToken.issue(user, "benchmark")
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        bounds = Case.objects.aggregate(low=Min("id"), high=Max("id"))
+        points = []
+        for grid in Grid.objects.exclude(boundary=None):
+            lngs, lats = [p[0] for p in grid.boundary], [p[1] for p in grid.boundary]
+            # Inside the grid, off its edges, so the point locates to exactly that grid.
+            dlat, dlng = max(lats) - min(lats), max(lngs) - min(lngs)
+            points.append((min(lats) + dlat * 0.1, min(lngs) + dlng * 0.1, dlat * 0.8, dlng * 0.8))
+        today = timezone.localdate()
+        months = [
+            f"{today.year - (today.month - k <= 0)}-{(today.month - k - 1) % 12 + 1:02d}" for k in range(6)
+        ]
+        units = list(
+            Unit.objects.filter(led_cases__isnull=False).distinct().values_list("pk", flat=True)[:400]
+        )
+        return cls(
+            bearer={"Authorization": f"Bearer {key}"},
+            cookie={"Cookie": f"sessionid={session.session_key}"},
+            case_ids=(bounds["low"] or 0, bounds["high"] or 0),
+            units=units or list(Unit.objects.values_list("pk", flat=True)[:50]),
+            regions=list(
+                Region.objects.filter(level__in=["street", "township", "community"]).values_list(
+                    "pk", flat=True
+                )
+            ),
+            categories=list(Category.objects.filter(active=True).values_list("pk", flat=True)),
+            points=points,
+            months=months,
+        )
+
+    def case_id(self) -> int:
+        return self.rng.randint(*self.case_ids)
+
+    def list_filters(self, page: bool = False) -> dict[str, Any]:
+        """One of the filter combinations people use: a unit's work in a status, a region's
+        month, a status over half a month, or everything newest first. The page and the API
+        name the same filters differently."""
+        rng = self.rng
+        names = PAGE_FILTERS if page else API_FILTERS
+        month = rng.choice(self.months)
+        choice = [
+            {"unit": rng.choice(self.units), "status": rng.choice(["dispatched", "handling", "closed"])},
+            {"region": rng.choice(self.regions), "start": f"{month}-01", "end": f"{month}-28"},
+            {"status": "closed", "start": f"{month}-01", "end": f"{month}-15"},
+            {},
+        ][rng.randrange(4)]
+        return {names[k]: v for k, v in choice.items()}
+
+
+API_FILTERS = {
+    "unit": "unit_id",
+    "region": "region_id",
+    "status": "status",
+    "start": "reported_from",
+    "end": "reported_to",
+}
+PAGE_FILTERS = {"unit": "unit", "region": "region", "status": "status", "start": "start", "end": "end"}
+
+
+@dataclass
+class Target:
+    p95_ms: float | None = None
+    rps: float | None = None
+    seconds: float | None = None
+
+    def met(self, figures: dict) -> bool | None:
+        checks = []
+        if self.p95_ms is not None and "p95_ms" in figures:
+            checks.append(figures["p95_ms"] <= self.p95_ms)
+        if self.rps is not None and "rps" in figures:
+            checks.append(figures["rps"] >= self.rps)
+        if self.seconds is not None and "seconds" in figures:
+            checks.append(figures["seconds"] <= self.seconds)
+        if figures.get("errors"):
+            return False
+        return all(checks) if checks else None
+
+    def text(self) -> str:
+        parts = []
+        if self.rps is not None:
+            parts.append(f"≥ {self.rps:g} req/s")
+        if self.p95_ms is not None:
+            parts.append(f"p95 ≤ {self.p95_ms:g} ms")
+        if self.seconds is not None:
+            parts.append(f"≤ {self.seconds:g} s")
+        return ", ".join(parts)
+
+
+@dataclass
+class Scenario:
+    """A load scenario: ``make(ctx, i)`` builds request i; ``url_name`` must resolve."""
+
+    name: str
+    description: str
+    url_name: str
+    make: Callable[[Context, int], Request]
+    target: Target
+    ok: frozenset[int] = frozenset({200, 201})
+
+    def available(self) -> bool:
+        try:
+            reverse(self.url_name)
+        except NoReverseMatch:
+            return False
+        return True
+
+    def run(
+        self, base_url: str, ctx: Context, *, clients: int, duration: float, max_requests: int | None
+    ) -> Result:
+        return drive(
+            self.name,
+            base_url,
+            lambda i: self.make(ctx, i),
+            clients=clients,
+            duration=duration,
+            max_requests=max_requests,
+            ok_statuses=self.ok,
+        )
+
+
+def _api(path: str) -> str:
+    return "/api/v1/cases" + path
+
+
+def _intake_api(ctx: Context, i: int) -> Request:
+    lat, lng, dlat, dlng = ctx.rng.choice(ctx.points)
+    form = {
+        "category_id": str(ctx.rng.choice(ctx.categories)),
+        "description": f"压测上报 {i}：路边堆放垃圾",
+        "lat": f"{lat + ctx.rng.random() * dlat:.6f}",
+        "lng": f"{lng + ctx.rng.random() * dlng:.6f}",
+        "address": "压测地址",
+    }
+    return Request("POST", _api("/cases"), data=form, headers=ctx.bearer)
+
+
+def _list_api(ctx: Context, i: int) -> Request:
+    return Request("GET", _api("/cases?" + urlencode(ctx.list_filters(), doseq=True)), headers=ctx.bearer)
+
+
+def _list_page(ctx: Context, i: int) -> Request:
+    return Request("GET", "/cases/?" + urlencode(ctx.list_filters(page=True), doseq=True), headers=ctx.cookie)
+
+
+def _detail_api(ctx: Context, i: int) -> Request:
+    return Request("GET", _api(f"/cases/{ctx.case_id()}"), headers=ctx.bearer)
+
+
+def _detail_page(ctx: Context, i: int) -> Request:
+    return Request("GET", f"/cases/{ctx.case_id()}/", headers=ctx.cookie)
+
+
+def _summary_page(ctx: Context, i: int) -> Request:
+    return Request("GET", f"/cases/summary/?month={ctx.rng.choice(ctx.months)}", headers=ctx.cookie)
+
+
+def _metrics_api(ctx: Context, i: int) -> Request:
+    return Request("GET", _api(f"/metrics?month={ctx.rng.choice(ctx.months)}"), headers=ctx.bearer)
+
+
+def _map_page(ctx: Context, i: int) -> Request:
+    # The list page's map shows the pins of the page on screen: at most 200 (the largest page).
+    return Request(
+        "GET",
+        "/cases/?per_page=200&" + urlencode(ctx.list_filters(page=True), doseq=True),
+        headers=ctx.cookie,
+    )
+
+
+# Case detail responses for ids that were never used (gaps) are 404s, not errors.
+DETAIL_OK = frozenset({200, 404})
+
+LOAD_SCENARIOS = [
+    Scenario(
+        "intake_api",
+        "case intake POST /api/v1/cases/cases (坐席录入)",
+        "api-v1:report",
+        _intake_api,
+        Target(150, 400),
+    ),
+    Scenario("list_api", "case list API, filters + cursor", "api-v1:case_list", _list_api, Target(50)),
+    Scenario("list_page", "case list page /cases/ with filters", "cases:list", _list_page, Target(50)),
+    Scenario(
+        "detail_api", "case detail API with timeline", "api-v1:case_list", _detail_api, Target(30), DETAIL_OK
+    ),
+    Scenario("detail_page", "case detail page", "cases:list", _detail_page, Target(30), DETAIL_OK),
+    Scenario("summary_page", "monthly summary page", "cases:summary", _summary_page, Target(100)),
+    Scenario(
+        "metrics_api",
+        "the eleven metrics, one month, district",
+        "api-v1:metric_figures",
+        _metrics_api,
+        Target(100),
+    ),
+    Scenario("map_page", "list page with its map, 200 pins", "cases:list", _map_page, Target(100)),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Timed scenarios (one long request or one job): seconds and memory, not latency percentiles
+
+
+def worker_pids(master: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Samples the resident memory of processes every 20 ms; ``peak`` is the largest sum seen."""
+
+    def __init__(self, pids: Callable[[], list[int]]):
+        self.pids, self.peak, self.start = pids, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _total(self) -> int:
+        return sum(rss_kib(p) for p in self.pids())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._total())
+            time.sleep(0.02)
+
+    def __enter__(self) -> RssSampler:
+        self.start = self._total()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Timed:
+    """One job timed end to end: ``job(base_url, master_pid, ctx, options)`` returns its figures."""
+
+    name: str
+    description: str
+    url_name: str | None
+    job: Callable[..., dict]
+    target: Target
+
+    def available(self) -> bool:
+        if self.url_name is None:
+            return True
+        try:
+            reverse(self.url_name)
+        except NoReverseMatch:
+            return False
+        return True
+
+    def run(self, base_url: str, master: int, ctx: Context, options) -> dict:
+        return self.job(base_url, master, ctx, options)
+
+
+def _bulk_import(base_url: str, master: int, ctx: Context, options) -> dict:
+    from .generate import generate
+
+    n = getattr(options, "import_cases", 100_000)
+    figures = generate(n, months=1, seed=97)
+    return {
+        "count": n,
+        "errors": 0,
+        "seconds": figures["total_s"],
+        "detail": f"{figures['load_s']} s loading, {figures['cases_per_s']:,} cases/s, indexes kept",
+    }
+
+
+def export_window(n: int) -> tuple[str, str]:
+    """The dates (start, end) of the most recent days holding about ``n`` cases."""
+    newest = Case.objects.order_by("-reported_at").values_list("reported_at", flat=True)
+    last = newest.first()
+    first = (
+        newest[n - 1 : n].first()
+        if Case.objects.count() >= n
+        else Case.objects.order_by("reported_at").values_list("reported_at", flat=True).first()
+    )
+    if last is None or first is None:
+        today = timezone.localdate().isoformat()
+        return today, today
+    return timezone.localtime(first).date().isoformat(), timezone.localtime(last).date().isoformat()
+
+
+def _xlsx_export(base_url: str, master: int, ctx: Context, options) -> dict:
+    import urllib.request
+
+    from .load import check_loopback
+
+    check_loopback(base_url)
+    start, end = export_window(getattr(options, "export_cases", 100_000))
+    rows = Case.objects.filter(reported_at__date__gte=start, reported_at__date__lte=end).count()
+    url = f"{base_url}/cases/export.xlsx?" + urlencode({"date_field": "reported", "start": start, "end": end})
+    request = urllib.request.Request(url, headers=ctx.cookie)
+    began = time.perf_counter()
+    size = 0
+    with (
+        RssSampler(lambda: worker_pids(master)) as rss,
+        urllib.request.urlopen(request, timeout=600) as response,
+    ):
+        status = response.status
+        first_byte = time.perf_counter() - began
+        while chunk := response.read(1 << 16):
+            size += len(chunk)
+    seconds = time.perf_counter() - began
+    return {
+        "count": rows,
+        "errors": 0 if status == 200 and size > 0 else 1,
+        "seconds": round(seconds, 2),
+        "first_byte_s": round(first_byte, 2),
+        "bytes": size,
+        "workers_rss_start_mib": round(rss.start / 1024, 1),
+        "workers_rss_peak_mib": round(rss.peak / 1024, 1),
+        "detail": f"{rows:,} rows, {size / 2**20:.1f} MiB, workers' RSS {rss.start / 1024:.0f} → peak {rss.peak / 1024:.0f} MiB",
+    }
+
+
+def _ranking(base_url: str, master: int, ctx: Context, options) -> dict:
+    """The district's eleven metrics for last month, and every unit's figures ranked worst
+    first (the monthly summary's unit table), in-process as a ranking job would run them."""
+    from cases import metrics, summary
+
+    year, month_number = (int(x) for x in ctx.months[1].split("-"))
+    began = time.perf_counter()
+    selection = metrics.select(*metrics.month(year, month_number))
+    figures = metrics.compute(selection)
+    result = summary.build(selection)
+    ranked = sorted(result.units, key=lambda r: r.severity, reverse=True)
+    seconds = time.perf_counter() - began
+    return {
+        "count": len(ranked),
+        "errors": 0 if len(figures) == len(metrics.METRICS) else 1,
+        "seconds": round(seconds, 2),
+        "detail": f"{len(ranked):,} units ranked, {ctx.months[1]}",
+    }
+
+
+TIMED_SCENARIOS = [
+    Timed(
+        "ranking", "metrics + all units' monthly figures ranked, one month", None, _ranking, Target(seconds=1)
+    ),
+    Timed(
+        "bulk_import", "bulk import of 100k cases (COPY / executemany)", None, _bulk_import, Target(seconds=5)
+    ),
+    Timed(
+        "xlsx_export", "streamed XLSX export of 100k cases", "cases:export", _xlsx_export, Target(seconds=10)
+    ),
+]
+
+
+def machine_versions(info: dict) -> dict:
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SHOW server_version")
+        else:
+            cur.execute("SELECT sqlite_version()")
+        info["database_version"] = cur.fetchone()[0]
+    info["django"] = django.get_version()
+    return info

@@ -1,0 +1,54 @@
+"""The benchmark in miniature, so that it keeps working: a thousand generated cases, every
+scenario of ``python -m bench`` driven for a few requests through the real load driver against
+the live test server, and no errors. Seconds, not minutes; the figures are not judged here."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.db.models import Count
+
+from bench import scenarios
+from bench.generate import generate
+from cases.models import Case, CaseEvent, CasePart, CasePhoto
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_generator_and_every_scenario_run_without_errors(live_server, settings):
+    # One test: a transactional test empties the tables after it, the migrated category
+    # catalogue included, so a second one would start without categories.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    loaded = generate(1000, months=3, workers=1)
+    assert loaded["rows"]["cases_case"] == Case.objects.count() == 1000
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert {"closed", "rejected", "handling"} <= statuses
+    # Every case has its timeline from the report on; dispatched ones their parts.
+    assert not Case.objects.annotate(n=Count("events")).filter(n=0).exists()
+    assert CaseEvent.objects.filter(action="report").count() == 1000
+    dispatched = Case.objects.filter(dispatched_at__isnull=False)
+    assert (
+        CasePart.objects.filter(case__in=dispatched).values("case").distinct().count() == dispatched.count()
+    )
+    assert CasePhoto.objects.exists()
+    # Open cases have a running clock; closed ones none.
+    assert not Case.objects.filter(status__in=Case.TIMED_STATUSES, due_at__isnull=True).exists()
+    assert not Case.objects.filter(status="closed", due_at__isnull=False).exists()
+    # Numbers continue from the counter, so the next real report does not collide.
+    assert Case.objects.values("number").distinct().count() == 1000
+
+    ctx = scenarios.Context.build()
+    for scenario in scenarios.LOAD_SCENARIOS:
+        assert scenario.available(), scenario.name
+        # One client: the test database may be SQLite in memory, whose shared cache locks whole
+        # tables against concurrent writers (a file in WAL mode, as the benchmark uses, does not).
+        result = scenario.run(live_server.url, ctx, clients=1, duration=20, max_requests=4)
+        assert result.count == 4, scenario.name
+        assert result.errors == 0, (scenario.name, result.first_error)
+    options = SimpleNamespace(import_cases=200, export_cases=300)
+    for timed in scenarios.TIMED_SCENARIOS:
+        assert timed.available(), timed.name
+        figures = timed.run(live_server.url, os.getpid(), ctx, options)
+        assert figures["errors"] == 0, (timed.name, figures)
+        assert figures["count"] > 0
+    assert Case.objects.count() == 1000 + 4 + 200  # the intake and the import added theirs
