@@ -1,13 +1,16 @@
 import pytest
 
 
+def pytest_configure(config):
+    """Tests make many people and the production hasher is slow by design: use a fast one for the
+    whole run (set once, so hashes cached by factories and the demo stay verifiable)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     """Uploaded files of a test go to a temporary folder, never to the demo's media."""
     settings.MEDIA_ROOT = tmp_path / "media"
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Tests make many people; the production hasher is slow by design, so tests use a fast one."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
