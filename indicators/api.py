@@ -458,7 +458,7 @@ def set_milestones(request, task_id: int, plan: list[MilestoneIO]):
 
 @router.post("/tasks/{int:task_id}/progress", response={201: ReportOut})
 def report_progress(
-    request, task_id: int, percent: Form[int], text: Form[str], files: File[list[UploadedFile]] = None
+    request, task_id: int, percent: Form[int], text: Form[str], files: File[list[UploadedFile] | None] = None
 ):
     task = _visible(request, task_id)
     report = services.report_progress(_actor(request), task, percent, text, files or [])
@@ -466,7 +466,7 @@ def report_progress(
 
 
 @router.post("/tasks/{int:task_id}/close-out", response={201: ReportOut})
-def request_close_out(request, task_id: int, text: Form[str], files: File[list[UploadedFile]] = None):
+def request_close_out(request, task_id: int, text: Form[str], files: File[list[UploadedFile] | None] = None):
     task = _visible(request, task_id)
     report = services.request_close_out(_actor(request), task, text, files or [])
     return Status(201, _report_out(report))

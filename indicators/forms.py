@@ -88,9 +88,8 @@ class BulkAssignForm(AssignmentForm):
         super().__init__(*args, **kwargs)
         del self.fields["title"]
         self.fields["lead_unit"].required = False
-        self.fields["items"].queryset = IndexItem.objects.filter(project__system=system).select_related(
-            "project"
-        )
+        items = IndexItem.objects.filter(project__system=system).select_related("project")
+        self.fields["items"].queryset = items  # type: ignore[attr-defined]
 
     def assignment(self) -> Assignment:
         data = self.cleaned_data
@@ -111,7 +110,7 @@ class MilestoneForm(forms.Form):
     description = forms.CharField(label="节点内容", max_length=200, required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         month, target = data.get("month"), data.get("target")
         if month and target is None:
             self.add_error("target", "请填写目标进度")

@@ -18,6 +18,7 @@ from workdays.calendar import WorkCalendar
 from .models import IndexItem, IndexSystem, Task
 
 NONE, YELLOW, RED = "", "yellow", "red"
+ITEM_ORDER = ("project__position", "position", "code")
 LEVEL_LABELS = {NONE: "正常", YELLOW: "黄色预警", RED: "红色预警"}
 
 
@@ -146,6 +147,7 @@ def five_check(system: IndexSystem) -> list[FiveCheckRow]:
     items = (
         IndexItem.objects.filter(project__system=system)
         .select_related("project")
+        .order_by(*ITEM_ORDER)
         .prefetch_related(
             Prefetch(
                 "tasks", queryset=Task.objects.select_related("lead_unit").prefetch_related("milestones")
@@ -206,10 +208,10 @@ def matrix(system: IndexSystem, tasks: QuerySet[Task], today: dt.date | None = N
     for task, warning in rows:
         line = cells.setdefault(task.item_id, [""] * len(units))
         state = _cell_state(task, warning)
-        current = line[column[task.lead_unit_id]]
-        if not current or CELL_ORDER.index(state) < CELL_ORDER.index(current):
-            line[column[task.lead_unit_id]] = state
-    items = IndexItem.objects.filter(pk__in=cells).select_related("project")
+        index = column[task.lead_unit.pk]  # type: ignore[union-attr]  # filtered to tasks with a lead unit
+        if not line[index] or CELL_ORDER.index(state) < CELL_ORDER.index(line[index]):
+            line[index] = state
+    items = IndexItem.objects.filter(pk__in=cells).select_related("project").order_by(*ITEM_ORDER)
     return Matrix(units, [(item, cells[item.pk]) for item in items])
 
 
