@@ -6,4 +6,8 @@ class AppealsConfig(AppConfig):
     verbose_name = "群众诉求"
 
     def ready(self) -> None:
-        from . import guards  # noqa: F401  (connects the closing rule to the case loop)
+        from cases.services import register_close_guard
+
+        from .guards import follow_up_before_closing
+
+        register_close_guard(follow_up_before_closing)

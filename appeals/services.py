@@ -14,6 +14,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from cases import photos
 from cases import services as case_services
 from cases.models import Case, Category
 from org.audit import Actor, record
@@ -137,7 +138,7 @@ def submit_appeal(
     if not has_point:
         lat, lng = approximate_point()
 
-    with transaction.atomic():
+    with photos.atomic():  # the case's photos go if the appeal is not saved
         case = case_services.report_case(
             actor,
             category=category or unsure_category(),
@@ -147,6 +148,7 @@ def submit_appeal(
             address=address,
             photos_uploaded=uploads,
             source=SOURCES.get(channel, Case.Source.CLERK),
+            for_citizen=True,
         )
         appeal = Appeal.objects.create(
             case=case,
@@ -176,15 +178,14 @@ def classify_appeal(actor: Actor, appeal: Appeal, category: Category) -> Appeal:
     """分类: before dispatch, a dispatcher gives an appeal the citizen could not classify (or
     classified wrongly) its category, so that routing and the time limit follow the right one."""
     _require_dispatcher(actor)
-    if not category.active:
-        raise ValidationError({"category": ["该类别已停用"]})
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=appeal.case_id)
-        if case.status not in (Case.Status.REPORTED, Case.Status.ACCEPTED, Case.Status.RETURNED):
-            raise ActionRefused("案件已派遣，不能再改类别")
+        case = Case.objects.get(pk=appeal.case_id)
         previous = case.category_id
-        case.category = category
-        case.save(update_fields=["category", "updated_at"])
+        if previous != category.pk:
+            why = "群众选择“不确定”" if appeal.category_unsure else "群众所选类别不符"
+            case_services.reclassify_case(actor, case, category, f"诉求 {appeal.code} 归类（{why}）")
+        elif case.status not in (Case.Status.REPORTED, Case.Status.ACCEPTED, Case.Status.RETURNED):
+            raise ActionRefused("案件已派遣，不能再改类别")
         Appeal.objects.filter(pk=appeal.pk).update(category_unsure=False)
         record(
             actor,

@@ -206,6 +206,11 @@ class ReasonIn(Schema):
     reason: str = ""
 
 
+class ReclassifyIn(Schema):
+    category_id: int
+    reason: str = ""
+
+
 class MergeIn(Schema):
     into_id: int
     reason: str = ""
@@ -320,7 +325,8 @@ def _detail(request, case: Case) -> Case:
 
 @router.get("/categories", response=list[CategoryOut])
 def categories(request, kind: str | None = None):
-    qs = Category.objects.filter(active=True)
+    """The categories staff may pick (active, without the citizens' "不确定")."""
+    qs = Category.objects.staff_selectable()
     return qs.filter(kind=kind) if kind else qs
 
 
@@ -430,6 +436,13 @@ def merge(request, case_id: int, payload: MergeIn):
     case = _case(request, case_id)
     into = _case(request, payload.into_id)
     return _detail(request, services.merge_case(_actor(request), case, into, payload.reason))
+
+
+@router.post("/cases/{case_id}/reclassify", response=CaseDetailOut)
+def reclassify(request, case_id: int, payload: ReclassifyIn):
+    case = _case(request, case_id)
+    category = get_object_or_404(Category, pk=payload.category_id)
+    return _detail(request, services.reclassify_case(_actor(request), case, category, payload.reason))
 
 
 @router.post("/cases/{case_id}/dispatch", response=CaseDetailOut)

@@ -157,7 +157,7 @@ class _Sim:
 class _World:
     def __init__(self, now: dt.datetime):
         self.now = now
-        self.categories = list(Category.objects.filter(active=True))
+        self.categories = list(Category.objects.staff_selectable())
         by_code = {_code(c): c for c in self.categories}
         self.weights = [COMMON.get(_code(c), 1) for c in self.categories]
         self.by_code = by_code

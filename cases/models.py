@@ -16,6 +16,12 @@ from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
 
 
+class CategoryQuerySet(models.QuerySet):
+    def staff_selectable(self) -> "CategoryQuerySet":
+        """The categories staff may report or reclassify a case into: active, not citizens-only."""
+        return self.filter(active=True, public_only=False)
+
+
 class Category(models.Model):
     """案件类别: a minor class of the 部件 (component) / 事件 (event) catalogue, with its major class.
 
@@ -40,6 +46,13 @@ class Category(models.Model):
         "默认责任单位类型", max_length=32, choices=Unit.Kind.choices, blank=True
     )
     active = models.BooleanField("在用", default=True)
+    public_only = models.BooleanField(
+        "仅限群众选择",
+        default=False,
+        help_text="如“不确定”：群众诉求可选，采集员和工作人员上报、改类时不可选",
+    )
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "案件类别"
@@ -325,6 +338,7 @@ class CaseEvent(models.Model):
         HANDLE = "handle", "处置完成"
         CLOSE = "close", "核查通过，结案"
         REWORK = "rework", "返工"
+        RECLASSIFY = "reclassify", "改类"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")
     part = models.ForeignKey(

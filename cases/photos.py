@@ -5,17 +5,27 @@ An upload is accepted when Pillow decodes it as JPEG, PNG or WebP and it is no l
 original (with its EXIF and GPS metadata, the evidence) is stored under ``private/`` and is never
 served by URL. Pages show a copy re-encoded from the pixels alone (no metadata, rotated upright)
 and a thumbnail. Everything goes through Django's default storage, so an object store works too.
+
+Files are not part of the database transaction: a step that stores photos runs in
+``photos.atomic()`` instead of ``transaction.atomic()``, which deletes the files stored inside it
+when the block rolls back (an exception leaves it, or the transaction was marked for rollback).
+Nested ``photos.atomic()`` blocks hand their files to the enclosing one, so a caller that wraps a
+step in its own transaction (appeals) uses ``photos.atomic()`` for that outer block too.
 """
 
+import contextlib
+import contextvars
 import hashlib
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -25,6 +35,41 @@ FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_PIXELS = 40_000_000
 DISPLAY_SIZE = 1600
 THUMBNAIL_SIZE = 320
+
+
+# Names stored inside the innermost running ``atomic()`` block (None outside any).
+_stored: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "cases_photos_stored", default=None
+)
+
+
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """``transaction.atomic()`` that deletes the photo files stored inside it if it rolls back."""
+    names: list[str] = []
+    token = _stored.set(names)
+    committed = False
+    try:
+        with transaction.atomic():
+            yield
+            committed = not transaction.get_connection().needs_rollback
+    finally:
+        _stored.reset(token)
+        if committed:
+            outer = _stored.get()
+            if outer is not None:
+                outer.extend(names)  # the enclosing block may still roll back
+        else:
+            for name in names:
+                default_storage.delete(name)
+
+
+def _save(name: str, data: bytes) -> str:
+    saved = default_storage.save(name, ContentFile(data))
+    names = _stored.get()
+    if names is not None:
+        names.append(saved)
+    return saved
 
 
 def max_bytes() -> int:
@@ -81,16 +126,18 @@ def _encode(image: Image.Image, longest: int) -> bytes:
 def store(
     case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
 ) -> CasePhoto:
-    """Save the original, the stripped copy and the thumbnail of a validated photo, and its row."""
+    """Save the original, the stripped copy and the thumbnail of a validated photo, and its row.
+
+    Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     data = photo.data
     with Image.open(io.BytesIO(data)) as opened:
         upright = ImageOps.exif_transpose(opened)
         display, thumb = _encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE)
         width, height = upright.size
     stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
-    original = default_storage.save(f"private/cases/{stem}.{FORMATS[photo.format]}", ContentFile(data))
-    image = default_storage.save(f"cases/photos/{stem}.jpg", ContentFile(display))
-    thumbnail = default_storage.save(f"cases/thumbs/{stem}.jpg", ContentFile(thumb))
+    original = _save(f"private/cases/{stem}.{FORMATS[photo.format]}", data)
+    image = _save(f"cases/photos/{stem}.jpg", display)
+    thumbnail = _save(f"cases/thumbs/{stem}.jpg", thumb)
     return CasePhoto.objects.create(
         case=case,
         event=event,

@@ -14,8 +14,16 @@ States::
                                           └──────────── rework 返工 (new deadline) ┘
 
 Who: collectors, grid workers, street chiefs, inspectors (and HQ, dispatchers) report;
-dispatchers and HQ accept, reject, merge, dispatch, decide extensions, verify and rework;
-the handlers of a unit start, return, ask for extensions and handle that unit's part.
+dispatchers and HQ accept, reject, merge, reclassify (改类, before dispatch), dispatch, decide
+extensions, verify and rework; the handlers of a unit start, return, ask for extensions and handle
+that unit's part.
+
+Categories marked ``public_only`` (the citizens' "不确定", not sure) are accepted only from
+anonymous sources (appeals, Open311); staff neither report nor reclassify into them.
+
+Extension point: other apps add rules to closing (结案) with ``register_close_guard(fn)``; each
+guard is called with the locked case inside ``verify_case``'s transaction and refuses by raising
+``ActionRefused`` with a message for the dispatcher. ``cases`` imports no app that uses it.
 """
 
 import datetime as dt
@@ -53,6 +61,17 @@ SOURCE_BY_ROLE: dict[str, str] = {
 # Field reports must carry a photo of the problem; citizens' appeals may come without one.
 PHOTO_REQUIRED_SOURCES = (Case.Source.COLLECTOR, Case.Source.INSPECTION)
 OPEN_PART = (CasePart.Status.DISPATCHED, CasePart.Status.HANDLING)
+
+
+# Rules other apps add to closing a case (see the module docstring); called in registration order.
+CloseGuard = Callable[[Case], None]
+_close_guards: list[CloseGuard] = []
+
+
+def register_close_guard(guard: CloseGuard) -> None:
+    """Add a rule checked before a case is closed (idempotent: a guard registers once)."""
+    if guard not in _close_guards:
+        _close_guards.append(guard)
 
 
 def dispatch_days() -> int:
@@ -197,6 +216,13 @@ def _next_number(moment: dt.datetime) -> str:
     return f"{year}-{counter.last:06d}"
 
 
+def _check_category(category: Category, *, staff: bool) -> None:
+    if not category.active:
+        raise ValidationError("该类别已停用")
+    if staff and category.public_only:
+        raise ValidationError(f"“{category.name}”仅供群众诉求选择，请选择具体类别")
+
+
 def _coordinate(value, low: float, high: float, what: str) -> Decimal:
     try:
         number = Decimal(str(value)).quantize(Decimal("0.000001"))
@@ -237,8 +263,13 @@ def report_case(
     urgent: bool = False,
     photos_uploaded: Iterable = (),
     source: str | None = None,
+    for_citizen: bool = False,
 ) -> Case:
-    """上报: a new case with its place (region and grid derived from the point) and before-photos."""
+    """上报: a new case with its place (region and grid derived from the point) and before-photos.
+
+    ``for_citizen``: a clerk takes down a citizen's report (appeals), so citizens-only
+    categories are allowed as they are for anonymous sources; staff's own reports may not use them.
+    """
     if actor.user is None:
         if source not in ANONYMOUS_SOURCES:
             raise PermissionDenied("请先登录")
@@ -248,8 +279,7 @@ def report_case(
         source = source or SOURCE_BY_ROLE.get(role, Case.Source.CLERK)
     if source not in Case.Source.values:
         raise ValidationError("来源无效")
-    if not category.active:
-        raise ValidationError("该类别已停用")
+    _check_category(category, staff=actor.user is not None and not for_citizen)
     description = _required(description, "问题描述")
     lat_d = _coordinate(lat, -90, 90, "纬度")
     lng_d = _coordinate(lng, -180, 180, "经度")
@@ -262,7 +292,7 @@ def report_case(
     if not valid and source in PHOTO_REQUIRED_SOURCES:
         raise ValidationError("请上传问题照片")
 
-    with transaction.atomic():
+    with photos.atomic():
         now = timezone.now()
         case = Case.objects.create(
             number=_next_number(now),
@@ -349,6 +379,46 @@ def merge_case(actor: Actor, case: Case, into: Case, reason: str = "") -> Case:
             reason=reason.strip(),
             at=now,
             into=target.number,
+        )
+    return case
+
+
+def _check_reclassify(user: User | None, case: Case) -> tuple[str, int | None]:
+    acting = _command(user)
+    if case.status not in (Case.Status.REPORTED, Case.Status.ACCEPTED, Case.Status.RETURNED):
+        raise ActionRefused("案件已派遣，不能再改类别")
+    return acting
+
+
+def reclassify_case(actor: Actor, case: Case, category: Category, reason: str) -> Case:
+    """改类: a dispatcher gives the case its right category (reason required).
+
+    Only before dispatch (上报, 立案 or 退单 back to the dispatchers): the category decides the
+    routing suggestion and the handling deadline, and a dispatched unit's deadline is not moved
+    under it; a case found wrongly classified after dispatch is returned 退单 and reclassified.
+    """
+    _check_reclassify(actor.user, case)
+    _check_category(category, staff=True)
+    reason = _required(reason, "改类理由")
+    with transaction.atomic():
+        case = _lock(case)
+        role, unit_id = _check_reclassify(actor.user, case)
+        previous = case.category
+        if previous.pk == category.pk:
+            raise ValidationError("类别没有改变")
+        case.category = category
+        case.save()
+        _event(
+            actor,
+            case,
+            CaseEvent.Action.RECLASSIFY,
+            role,
+            unit_id,
+            reason=reason,
+            previous=previous.pk,
+            previous_name=str(previous),
+            category=category.pk,
+            category_name=str(category),
         )
     return case
 
@@ -563,7 +633,7 @@ def handle_part(
     valid = photos.validate_all(photos_uploaded)
     if not valid:
         raise ValidationError("请上传处置后照片")
-    with transaction.atomic():
+    with photos.atomic():
         case = _lock(case)
         own = _check_unit_step(actor.user, case, part, OPEN_PART)
         now = timezone.now()
@@ -594,6 +664,8 @@ def verify_case(actor: Actor, case: Case, note: str = "") -> Case:
     with transaction.atomic():
         case = _lock(case)
         role, unit_id = _check_verify(actor.user, case)
+        for guard in _close_guards:
+            guard(case)
         now = timezone.now()
         case.status = Case.Status.CLOSED
         case.verified_at = case.closed_at = now

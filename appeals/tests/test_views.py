@@ -4,9 +4,10 @@ the dispatcher's decision on an unsatisfied rating, classification and the resol
 import html
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from appeals.models import Appeal
+from appeals.models import Appeal, unsure_category
 from appeals.services import rate_appeal, submit_appeal
 from cases import services as loop
 from cases.models import Case
@@ -121,6 +122,7 @@ def test_a_clerk_entered_appeal_closes_only_after_the_call_back(client, world):
         loop.verify_case(actor(world.dispatcher), case)
     case.refresh_from_db()
     assert case.status == "handled" and case.closed_at is None
+    assert not case.events.filter(action="close").exists()
     client.force_login(world.dispatcher)
     response = client.post(
         f"/appeals/{appeal.pk}/follow-up/", {"note": "已电话告知：垃圾已清运"}, follow=True
@@ -189,6 +191,9 @@ def test_a_dispatcher_classifies_an_unsure_appeal_before_dispatch(client, world)
     appeal.refresh_from_db()
     assert appeal.case.category == world.garbage and not appeal.category_unsure
     assert AuditLog.objects.filter(action="appeal.classify").count() == 1
+    event = appeal.case.events.get(action="reclassify")  # through the case loop's 改类 step
+    assert event.actor == world.dispatcher and appeal.code in event.reason
+    assert event.data["category"] == world.garbage.pk
     loop.accept_case(actor(world.dispatcher), appeal.case)
     loop.dispatch_case(actor(world.dispatcher), Case.objects.get(pk=appeal.case_id), world.dept)
     response = client.post(f"/appeals/{appeal.pk}/classify/", {"category": world.garbage.pk}, follow=True)
@@ -250,3 +255,19 @@ def test_the_admin_shows_appeals_read_only_and_masked(client, world):
         assert "138****5678" in page, url
         assert not any(s in page for s in SECRETS), url
     assert client.get("/admin/appeals/appeal/add/").status_code == 403
+
+
+def test_the_unsure_category_is_for_citizens_only(client, world):
+    unsure = unsure_category()
+    assert unsure.public_only  # set by migration 0004
+    taken_down = _appeal(world, channel=Appeal.Channel.HOTLINE, category=None)  # a clerk, for a citizen
+    assert taken_down.case.category == unsure and taken_down.category_unsure
+    with pytest.raises(ValidationError, match="仅供群众"):
+        loop.report_case(
+            actor(world.dispatcher), category=unsure, description="x", lat=IN_DISTRICT[0], lng=IN_DISTRICT[1]
+        )
+    with pytest.raises(ValidationError, match="仅供群众"):
+        loop.reclassify_case(actor(world.dispatcher), _appeal(world).case, unsure, "不清楚")
+    client.force_login(world.dispatcher)
+    listed = {c["id"] for c in client.get("/api/v1/cases/categories").json()}
+    assert world.garbage.pk in listed and unsure.pk not in listed

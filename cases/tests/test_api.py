@@ -6,7 +6,7 @@ from django.test import Client
 
 from cases.models import Case
 from cases.tests.conftest import at, jpeg
-from cases.tests.factories import RoutingRuleFactory
+from cases.tests.factories import CategoryFactory, RoutingRuleFactory
 from org.models import ApiToken
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +206,29 @@ def test_metrics_and_the_cases_behind(world, clock):
     # A unit handler sees the figures of its own scope only: nothing of these reports.
     mine = client_for(w.handler).get(f"{BASE}/metrics", {"start": "2026-03-01", "end": "2026-03-31"}).json()
     assert all(f["denominator"] == 0 for f in mine["figures"])
+
+
+def test_citizens_only_categories_are_neither_listed_nor_reportable(world):
+    w = world
+    unsure = CategoryFactory(public_only=True, name="不确定测试")
+    client = client_for(w.collector)
+    listed = {c["id"] for c in client.get(f"{BASE}/categories").json()}
+    assert w.road.pk in listed and unsure.pk not in listed
+    r = report(client, w, category=unsure)
+    assert r.status_code == 400 and "仅供群众" in r.json()["detail"]
+    assert Case.objects.count() == 0
+
+
+def test_a_dispatcher_reclassifies_through_the_api(world):
+    w = world
+    case_id = report(client_for(w.collector), w).json()["id"]
+    dispatcher = client_for(w.dispatcher)
+    r = post(dispatcher, f"/cases/{case_id}/reclassify", {"category_id": w.garbage.pk, "reason": "实为垃圾"})
+    assert r.status_code == 200 and r.json()["category_id"] == w.garbage.pk
+    r = post(dispatcher, f"/cases/{case_id}/reclassify", {"category_id": w.road.pk})
+    assert r.status_code == 400 and "改类理由" in r.json()["detail"]
+    r = post(
+        client_for(w.collector), f"/cases/{case_id}/reclassify", {"category_id": w.road.pk, "reason": "x"}
+    )
+    assert r.status_code == 403
+    assert Case.objects.get(pk=case_id).category == w.garbage

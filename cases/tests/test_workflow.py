@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cases import services
+from cases import photos, services
 from cases.models import Case, CaseEvent, CasePart, CasePhoto, ExtensionRequest
 from cases.services import (
     accept_case,
@@ -23,6 +23,8 @@ from cases.services import (
     find_duplicates,
     handle_part,
     merge_case,
+    reclassify_case,
+    register_close_guard,
     reject_case,
     report_case,
     request_extension,
@@ -32,7 +34,7 @@ from cases.services import (
     verify_case,
 )
 from cases.tests.conftest import SHANGHAI, actor, at, jpeg
-from cases.tests.factories import RoutingRuleFactory
+from cases.tests.factories import CategoryFactory, RoutingRuleFactory
 from org.errors import ActionRefused
 from workdays.calendar import add_working_days, first_working_day, is_workday, working_days_between
 
@@ -476,3 +478,139 @@ def test_more_refusals_merge_extension_and_dispatch(world):
     pending.refresh_from_db()
     assert pending.status == "withdrawn"
     refused(ValidationError, request_extension, case, actor(w.handler2), case, 99, "太久")
+
+
+# --- reclassify 改类 -----------------------------------------------------------------------------
+
+
+def test_a_dispatcher_reclassifies_before_dispatch_and_the_deadline_follows(world, clock):
+    w = world
+    case = report(w)  # 道路破损, 5 working days
+    case = reclassify_case(actor(w.dispatcher), case, w.garbage, "实为暴露垃圾")
+    event = case.events.get(action="reclassify")
+    assert (event.actor, event.actor_role, event.reason) == (w.dispatcher, "dispatcher", "实为暴露垃圾")
+    assert (event.data["previous"], event.data["category"]) == (w.road.pk, w.garbage.pk)
+    case = accept_case(actor(w.dispatcher), case)
+    case = reclassify_case(actor(w.hq), case, w.road, "核实为路面破损")
+    case = reclassify_case(actor(w.dispatcher), case, w.garbage, "再次核实为垃圾")
+    clock.set(at(2026, 3, 2, 10))
+    case = dispatch_case(actor(w.dispatcher), case, w.dept)
+    assert Case.objects.get(pk=case.pk).category == w.garbage
+    assert case.handle_deadline == add_working_days(at(2026, 3, 2, 10), 1)  # garbage's 1 day
+    assert case.events.filter(action="reclassify").count() == 3
+
+
+def test_reclassify_is_refused_after_dispatch_and_without_role_reason_or_change(world):
+    w = world
+    case = report(w)
+    refused(PermissionDenied, reclassify_case, case, actor(w.collector), case, w.garbage, "x")
+    refused(PermissionDenied, reclassify_case, case, actor(w.handler), case, w.garbage, "x")
+    refused(ValidationError, reclassify_case, case, actor(w.dispatcher), case, w.garbage, "  ")
+    refused(ValidationError, reclassify_case, case, actor(w.dispatcher), case, w.road, "同类")
+    w.garbage.active = False
+    w.garbage.save()
+    refused(ValidationError, reclassify_case, case, actor(w.dispatcher), case, w.garbage, "x")
+    unsure = CategoryFactory(public_only=True)
+    refused(ValidationError, reclassify_case, case, actor(w.dispatcher), case, unsure, "x")
+    case = dispatched(w)
+    with pytest.raises(ActionRefused, match="已派遣"):
+        reclassify_case(actor(w.dispatcher), case, w.gas, "x")
+    assert Case.objects.get(pk=case.pk).category == w.road
+
+
+def test_citizens_only_categories_are_refused_to_staff_reporters(world):
+    w = world
+    unsure = CategoryFactory(public_only=True)
+    for user in (w.collector, w.inspector, w.dispatcher):
+        with pytest.raises(ValidationError, match="仅供群众"):
+            report(w, user=user, category=unsure)
+    lat, lng = w.in_c2
+    citizen = services.Actor(user=None, via="public")
+    case = report_case(
+        citizen, category=unsure, description="不知道算什么", lat=lat, lng=lng, source="appeal"
+    )
+    assert case.category == unsure
+    taken_down = report(w, user=w.dispatcher, category=unsure, photos_uploaded=[], for_citizen=True)
+    assert taken_down.category == unsure
+    assert Case.objects.count() == 2
+
+
+# --- close guards (extension point for other apps) -----------------------------------------------
+
+
+@pytest.fixture
+def close_guard(monkeypatch):
+    """A guard refusing to close cases whose description says so, registered for one test."""
+    monkeypatch.setattr(services, "_close_guards", list(services._close_guards))
+
+    def guard(case):
+        if "待回访" in case.description:
+            raise ActionRefused("测试规则：请先回访")
+
+    register_close_guard(guard)
+    register_close_guard(guard)  # registering twice adds it once
+    assert services._close_guards.count(guard) == 1
+    return guard
+
+
+def test_a_close_guard_refuses_closing_and_nothing_changes(world, close_guard):
+    w = world
+    case = handled(w)
+    Case.objects.filter(pk=case.pk).update(description="待回访")
+    before = snapshot(case)
+    with pytest.raises(ActionRefused, match="测试规则：请先回访"):
+        verify_case(actor(w.dispatcher), case)
+    assert snapshot(case) == before
+    Case.objects.filter(pk=case.pk).update(description="已回访")
+    assert verify_case(actor(w.dispatcher), Case.objects.get(pk=case.pk)).status == "closed"
+
+
+# --- photo files follow the transaction ------------------------------------------------------------
+
+
+def _stored_files() -> set[str]:
+    found = set()
+    for top in ("private/cases", "cases/photos", "cases/thumbs"):
+        stack = [top]
+        while stack:
+            folder = stack.pop()
+            if not default_storage.exists(folder):
+                continue
+            dirs, files = default_storage.listdir(folder)
+            stack += [f"{folder}/{d}" for d in dirs]
+            found |= {f"{folder}/{f}" for f in files}
+    return found
+
+
+def test_photos_stored_in_a_step_that_rolls_back_are_deleted(world, monkeypatch):
+    w = world
+    case = dispatched(w)
+    before = _stored_files()
+    assert len(before) == 3  # the before-photo: original, display copy, thumbnail
+    real_store = photos.store
+    calls = []
+
+    def store_then_fail(*args, **kwargs):
+        calls.append(real_store(*args, **kwargs))
+        if len(calls) == 2:
+            raise OSError("disk full")  # the second photo's row fails after its files are saved
+        return calls[-1]
+
+    monkeypatch.setattr(photos, "store", store_then_fail)
+    with pytest.raises(OSError):
+        handle_part(actor(w.handler), case, [jpeg(), jpeg()])
+    assert len(calls) == 2  # six files were written ...
+    assert _stored_files() == before  # ... and are gone with the rolled-back step
+    assert Case.objects.get(pk=case.pk).status == "dispatched" and case.photos.count() == 1
+    monkeypatch.setattr(photos, "store", real_store)
+    handle_part(actor(w.handler), case, [jpeg(), jpeg()])
+    assert len(_stored_files()) == 9
+
+
+def test_a_photos_block_nested_in_one_that_rolls_back_loses_its_files(world):
+    w = world
+    with pytest.raises(RuntimeError), photos.atomic():
+        report(w)
+        assert len(_stored_files()) == 3
+        raise RuntimeError("the caller's own step failed")
+    assert _stored_files() == set() and Case.objects.count() == 0
