@@ -13,3 +13,14 @@ def pytest_configure(config):
 def _media_root(tmp_path, settings):
     """Uploaded files of a test go to a temporary folder, never to the demo's media."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_overrides():
+    """Each process keeps the working-day overrides table for a minute; a test's rolled-back rows
+    must not leak into the next test."""
+    from workdays.calendar import forget_overrides
+
+    forget_overrides()
+    yield
+    forget_overrides()

@@ -11,6 +11,7 @@ when it is a working day before the cut-off, because work can still begin that a
 """
 
 import datetime as dt
+import time
 from functools import lru_cache
 
 import chinese_calendar
@@ -33,8 +34,29 @@ def _official_range() -> tuple[int, int]:
     return min(years), max(years)
 
 
+# The overrides table is tiny and changes a few times a year, while deadlines are computed for every
+# case on a page: each process keeps the whole table for OVERRIDES_TTL seconds. A change takes
+# effect at once in the process that saves it (signals in apps.py) and within the TTL elsewhere.
+OVERRIDES_TTL = 60.0
+_loaded: tuple[float, dict[dt.date, bool]] | None = None
+
+
+def _all_overrides() -> dict[dt.date, bool]:
+    global _loaded
+    now = time.monotonic()
+    if _loaded is None or now - _loaded[0] > OVERRIDES_TTL:
+        _loaded = (now, dict(CalendarDay.objects.values_list("date", "is_workday")))
+    return _loaded[1]
+
+
+def forget_overrides(**_kwargs) -> None:
+    """Drop this process's copy of the overrides table (after a change, or between tests)."""
+    global _loaded
+    _loaded = None
+
+
 def _overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+    return {day: work for day, work in _all_overrides().items() if start <= day <= end}
 
 
 def _official_is_workday(day: dt.date) -> bool:

@@ -44,6 +44,16 @@ def test_an_override_wins_over_the_official_calendar():
     assert is_workday(day("2025-10-08"))
 
 
+def test_deadlines_for_many_cases_read_the_overrides_table_once(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        deadlines = {add_working_days(at("2026-09-28 09:00") + dt.timedelta(hours=h), 5) for h in range(50)}
+    assert len(deadlines) > 1
+    override = CalendarDay.objects.create(date=day("2026-10-09"), is_workday=False, name="本地调整")
+    assert not is_workday(day("2026-10-09"))  # a change is seen at once by the process that made it
+    override.delete()
+    assert is_workday(day("2026-10-09"))
+
+
 def test_years_the_package_does_not_know_use_weekdays_and_overrides():
     assert is_workday(day("2031-03-03"))  # Monday
     assert not is_workday(day("2031-03-01"))  # Saturday
