@@ -19,12 +19,6 @@ from org.tests.factories import RegionFactory, UnitFactory, member
 IN_DISTRICT = ("31.845000", "106.730000")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Test people get passwords; the production hasher's deliberate slowness only slows tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def jpeg(name: str = "photo.jpg", gps: bool = True) -> SimpleUploadedFile:
     """A JPEG whose EXIF carries a camera make and a GPS position (what a phone camera writes)."""
     image = Image.new("RGB", (64, 48), (200, 80, 40))

@@ -37,12 +37,6 @@ def jpeg(name: str = "photo.jpg", size=(64, 48), exif_gps: bool = False) -> Simp
     return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Test people need passwords, not slow ones."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock(monkeypatch):
     """Set the time services see: ``clock.set(at(2026, 2, 13, 10))``."""

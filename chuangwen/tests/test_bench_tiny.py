@@ -15,10 +15,9 @@ from cases.models import Case, CaseEvent, CasePart, CasePhoto
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_generator_and_every_scenario_run_without_errors(live_server, settings):
+def test_the_generator_and_every_scenario_run_without_errors(live_server):
     # One test: a transactional test empties the tables after it, the migrated category
     # catalogue included, so a second one would start without categories.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     loaded = generate(1000, months=3, workers=1)
     assert loaded["rows"]["cases_case"] == Case.objects.count() == 1000
     statuses = set(Case.objects.values_list("status", flat=True))

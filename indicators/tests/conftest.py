@@ -59,9 +59,3 @@ def photo():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("after.png", png_bytes(), content_type="image/png")
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Test people never sign in with a password; a fast hasher keeps the factories quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def loaded():
     org_demo.load()
     demo.load()
     return IndexSystem.objects.get(name=xlsx.SAMPLE_NAME)
