@@ -722,6 +722,7 @@ CHECKS: dict[str, Callable[[User, Case], object]] = {
     "accept": _check_accept,
     "reject": _check_accept,
     "merge": _check_accept,
+    "reclassify": _check_reclassify,
     "dispatch": _check_dispatch,
     "decide_extension": _check_pending_extension,
     "verify": _check_verify,

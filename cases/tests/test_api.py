@@ -59,7 +59,7 @@ def test_the_whole_loop_through_the_api(world, clock):
     r = post(dispatcher, f"/cases/{case_id}/accept", {"note": "属实"})
     assert r.status_code == 200 and r.json()["status"] == "accepted"
     assert r.json()["suggested_unit_id"] == w.dept.pk
-    assert r.json()["allowed_actions"] == ["dispatch"]
+    assert r.json()["allowed_actions"] == ["reclassify", "dispatch"]
     r = dispatcher.get(f"{BASE}/routing/suggest", {"category_id": w.road.pk, "case_id": case_id})
     assert r.json()["unit_id"] == w.dept.pk
     r = post(

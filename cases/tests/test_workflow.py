@@ -373,14 +373,14 @@ def test_verify_and_rework_belong_to_dispatchers_and_need_a_handled_case(world, 
 def test_allowed_actions_by_role_and_state(world):
     w = world
     case = report(w)
-    assert allowed_actions(w.dispatcher, case) == ["accept", "reject", "merge"]
+    assert allowed_actions(w.dispatcher, case) == ["accept", "reject", "merge", "reclassify"]
     assert allowed_actions(w.collector, case) == []
     case = accept_case(actor(w.dispatcher), case)
-    assert allowed_actions(w.hq, case) == ["dispatch"]
+    assert allowed_actions(w.hq, case) == ["reclassify", "dispatch"]
     case = dispatch_case(actor(w.dispatcher), case, w.dept)
     assert allowed_actions(w.handler, case) == ["start", "return", "request_extension", "handle"]
     assert allowed_actions(w.handler2, case) == []
-    assert allowed_actions(w.dispatcher, case) == []
+    assert allowed_actions(w.dispatcher, case) == []  # no reclassify after dispatch
     request_extension(actor(w.handler), case, 1, "等待配合")
     assert allowed_actions(w.dispatcher, case) == ["decide_extension"]
     case = handle_part(actor(w.handler), case, [jpeg()])
