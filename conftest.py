@@ -1,4 +1,5 @@
 import pytest
+from django.test import override_settings
 
 
 @pytest.fixture(autouse=True)
@@ -7,7 +8,10 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Tests make many people; the production hasher is slow by design, so tests use a fast one."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests make many people; the production hasher is slow by design, so tests use a fast one.
+    Session-wide, so that module-scoped fixtures (e.g. a loaded demo world) hash the same way
+    as the tests that then log in."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
