@@ -250,3 +250,12 @@ def test_the_admin_shows_appeals_read_only_and_masked(client, world):
         assert "138****5678" in page, url
         assert not any(s in page for s in SECRETS), url
     assert client.get("/admin/appeals/appeal/add/").status_code == 403
+
+
+def test_the_appeal_list_offers_clerk_entry_only_to_those_who_may_use_it(client, world):
+    client.force_login(world.dispatcher)
+    assert 'href="/appeals/new/"' in client.get("/appeals/").content.decode()
+    client.force_login(world.handler)
+    page = client.get("/appeals/").content.decode()
+    assert 'href="/appeals/new/"' not in page
+    assert client.get("/appeals/new/").status_code == 403
