@@ -200,7 +200,7 @@ def _visible(user):
 
 @login_required
 def appeal_list(request):
-    require_role(request.user, *STAFF_ROLES)
+    scope = require_role(request.user, *STAFF_ROLES)
     qs = _visible(request.user).select_related("case__category", "case__lead_unit")
     channel = request.GET.get("channel", "")
     if channel in Appeal.Channel.values:
@@ -247,6 +247,8 @@ def appeal_list(request):
             "statuses": Case.Status.choices,
             "ratings": Appeal.Rating.choices,
             "filters": {"channel": channel, "status": status, "rating": rating, "todo": todo, "q": q},
+            # 坐席录入 is the dispatchers' (see clerk_entry); other roles are not offered the link.
+            "can_enter": request.user.is_superuser or scope.has_role(Role.DISPATCHER),
         },
     )
 

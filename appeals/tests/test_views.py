@@ -271,3 +271,12 @@ def test_the_unsure_category_is_for_citizens_only(client, world):
     client.force_login(world.dispatcher)
     listed = {c["id"] for c in client.get("/api/v1/cases/categories").json()}
     assert world.garbage.pk in listed and unsure.pk not in listed
+
+
+def test_the_appeal_list_offers_clerk_entry_only_to_those_who_may_use_it(client, world):
+    client.force_login(world.dispatcher)
+    assert 'href="/appeals/new/"' in client.get("/appeals/").content.decode()
+    client.force_login(world.handler)
+    page = client.get("/appeals/").content.decode()
+    assert 'href="/appeals/new/"' not in page
+    assert client.get("/appeals/new/").status_code == 403
