@@ -17,7 +17,7 @@ from org.models import Role, Unit, User
 from org.scope import require_role
 
 from . import queries, services, xlsx
-from .models import Criterion, Evidence, IndexItem, IndexSystem, ProgressReport, Task
+from .models import Criterion, IndexItem, IndexSystem, ProgressReport, Task
 
 router = Router(tags=["测评体系与任务 indicators"])
 
@@ -500,7 +500,4 @@ def review_report(request, report_id: int, data: ReviewIn):
 
 @router.get("/evidence/{int:evidence_id}", url_name="indicators_evidence")
 def evidence(request, evidence_id: int):
-    item = get_object_or_404(
-        Evidence.objects.filter(report__task__in=queries.visible_tasks(request.user)), pk=evidence_id
-    )
-    return FileResponse(item.file.open("rb"), filename=item.name, content_type=item.content_type)
+    return queries.evidence_file(request.user, evidence_id)

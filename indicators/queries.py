@@ -9,13 +9,15 @@ from itertools import accumulate
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from org.models import Unit
 from org.scope import scope_for
 from workdays.calendar import WorkCalendar
 
-from .models import IndexItem, IndexSystem, Task
+from .models import Evidence, IndexItem, IndexSystem, Task
 
 NONE, YELLOW, RED = "", "yellow", "red"
 ITEM_ORDER = ("project__position", "position", "code")
@@ -227,3 +229,13 @@ def matrix_cells(result: Matrix) -> list[tuple[IndexItem, list[tuple[Unit, str, 
         )
         for item, cells in result.rows
     ]
+
+
+def evidence_file(user, evidence_id: int) -> FileResponse:
+    """A piece of evidence for those who may see its task; 404 outside that, or if its file is gone."""
+    item = get_object_or_404(Evidence.objects.filter(report__task__in=visible_tasks(user)), pk=evidence_id)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("证明材料文件已不存在") from None
+    return FileResponse(handle, filename=item.name, content_type=item.content_type)

@@ -31,7 +31,7 @@ from .forms import (
     SystemImportForm,
     milestone_plan,
 )
-from .models import Criterion, Evidence, IndexItem, IndexSystem, ProgressReport, Task
+from .models import Criterion, IndexItem, IndexSystem, ProgressReport, Task
 
 OVERVIEW_ROLES = (Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR)
 
@@ -306,10 +306,7 @@ def report_review(request, pk: int):
 @login_required
 def evidence(request, pk: int):
     """A piece of evidence, only for those who may see its task."""
-    item = get_object_or_404(
-        Evidence.objects.filter(report__task__in=queries.visible_tasks(request.user)), pk=pk
-    )
-    return FileResponse(item.file.open("rb"), filename=item.name, content_type=item.content_type)
+    return queries.evidence_file(request.user, pk)
 
 
 # -- decomposition -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from indicators import xlsx
-from indicators.models import IndexSystem, Task
+from indicators.models import Evidence, IndexSystem, Task
 from indicators.tests.conftest import png_bytes
 from indicators.tests.factories import TaskFactory
 from indicators.tests.test_xlsx import GOOD, workbook
@@ -198,3 +198,16 @@ def test_evidence_is_only_for_those_who_see_the_task(client, world):
     ).json()["evidence"][0]["url"]
     other = as_user(client, world.other_handler)
     assert other.get(url).status_code == 404
+
+
+def test_evidence_whose_file_is_gone_is_a_404_not_an_error(client, world):
+    task = TaskFactory(item=world.item, lead_unit=world.dept)
+    unit = as_user(client, world.handler)
+    url = unit.post(
+        f"{API}/tasks/{task.pk}/progress",
+        {"percent": 5, "text": "x", "files": [SimpleUploadedFile("p.png", png_bytes())]},
+    ).json()["evidence"][0]["url"]
+    assert unit.get(url).status_code == 200
+    evidence = Evidence.objects.get()
+    evidence.file.storage.delete(evidence.file.name)
+    assert unit.get(url).status_code == 404
