@@ -18,8 +18,9 @@ class CategoryAdmin(admin.ModelAdmin):
         "time_limit_hours",
         "default_unit_kind",
         "active",
+        "public_only",
     ]
-    list_filter = ["kind", "major_name", "active"]
+    list_filter = ["kind", "major_name", "active", "public_only"]
     list_editable = ["time_limit_days", "time_limit_hours", "active"]
     search_fields = ["code", "name", "major_name"]
 
