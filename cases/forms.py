@@ -29,9 +29,10 @@ class PhotosField(forms.FileField):
 
 
 def category_choices() -> list:
-    """Active categories grouped by major class (部件/事件 大类 → 小类) for an optgrouped select."""
+    """The categories staff may choose, grouped by major class (部件/事件 大类 → 小类) for an
+    optgrouped select."""
     groups: dict[str, list[tuple[int, str]]] = {}
-    for c in Category.objects.filter(active=True).order_by("kind", "major_code", "code"):
+    for c in Category.objects.staff_selectable().order_by("kind", "major_code", "code"):
         label = f"{c.get_kind_display()} · {c.major_name}"
         groups.setdefault(label, []).append((c.pk, f"{c.code} {c.name}"))
     return [("", "请选择问题类别"), *groups.items()]
@@ -41,7 +42,7 @@ class ReportForm(forms.Form):
     """上报: what, where (GPS or a map pick), and photos of the problem."""
 
     category = forms.ModelChoiceField(
-        label="问题类别", queryset=Category.objects.filter(active=True), empty_label="请选择问题类别"
+        label="问题类别", queryset=Category.objects.staff_selectable(), empty_label="请选择问题类别"
     )
     description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     address = forms.CharField(label="地址", max_length=200, required=False)
@@ -59,6 +60,17 @@ class ReportForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class ReclassifyForm(forms.Form):
+    """改类: the right category for a case not yet dispatched, with the reason."""
+
+    category = forms.ModelChoiceField(label="正确类别", queryset=Category.objects.staff_selectable())
+    reason = forms.CharField(label="理由", max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].widget.choices = category_choices()
 
 
 class NoteForm(forms.Form):

@@ -36,6 +36,7 @@ from .forms import (
     MergeForm,
     NoteForm,
     ReasonForm,
+    ReclassifyForm,
     ReportForm,
 )
 from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
@@ -337,6 +338,7 @@ def detail(request, pk: int):
             "dispatch_form": DispatchForm(initial={"lead_unit": suggested}),
             "suggested": suggested,
             "handle_form": HandleForm(),
+            "reclassify_form": ReclassifyForm(initial={"category": case.category_id}),
             "extension_form": ExtensionForm(initial={"days": 1}),
             "map_config": map_config(),
             "pins": _pins([case]),
@@ -397,6 +399,12 @@ def _reject(request, actor, case):
     return f"案件 {case.number} 不予立案"
 
 
+def _reclassify(request, actor, case):
+    data = _valid(ReclassifyForm(request.POST))
+    services.reclassify_case(actor, case, data["category"], data["reason"])
+    return f"案件 {case.number} 已改为 {data['category'].name}"
+
+
 def _merge(request, actor, case):
     data = _valid(MergeForm(request.POST))
     if not Case.objects.visible_to(request.user).filter(pk=data["into"].pk).exists():
@@ -455,6 +463,7 @@ ACTIONS: dict[str, Callable] = {
     "accept": _accept,
     "reject": _reject,
     "merge": _merge,
+    "reclassify": _reclassify,
     "dispatch": _dispatch,
     "start": _start,
     "handle": _handle,

@@ -183,6 +183,26 @@ def test_reject_and_merge_from_the_queue(client, world):
     assert first.events.get(action=CaseEvent.Action.REJECT).reason == "已由环卫日常清扫"
 
 
+def test_a_dispatcher_reclassifies_a_case_from_its_page(client, world):
+    report(client, world)
+    case = Case.objects.get()
+    other = CategoryFactory(name="道路破损")
+    citizens_only = CategoryFactory(name="不确定（群众）", public_only=True)
+    client.force_login(world.dispatcher)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "改类" in page and other.name in page and citizens_only.name not in page
+    refused = post(client, world.dispatcher, act(case, "reclassify"), {"category": other.pk, "reason": ""})
+    assert any("操作未完成" in m for m in messages_of(refused))
+    case.refresh_from_db()
+    assert case.category == world.garbage
+    post(client, world.dispatcher, act(case, "reclassify"), {"category": other.pk, "reason": "应为道路设施"})
+    case.refresh_from_db()
+    assert case.category == other
+    assert case.events.get(action=CaseEvent.Action.RECLASSIFY).reason == "应为道路设施"
+    client.force_login(world.collector)
+    assert citizens_only.name not in client.get(reverse("cases:report")).content.decode()
+
+
 def test_bulk_accept_and_bulk_dispatch_to_the_suggestion(client, world):
     RoutingRuleFactory(category=world.garbage, unit=world.dept)
     unrouted = CategoryFactory(default_unit_kind="")
