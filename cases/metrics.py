@@ -195,20 +195,6 @@ class Selection:
             return Q(reporter_unit=self.unit)
         return Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
 
-    def case_scope(self, cohort: str) -> Q:
-        """The scope as one condition on Case (place, category, unit's share, cases, viewer), for
-        callers that build their own case queries (e.g. the summary's backlog)."""
-        q = self.case_unit(cohort)
-        if self.region is not None:
-            q &= Q(region__path__startswith=self.region.path)
-        if self.category is not None:
-            q &= Q(category=self.category)
-        if self.cases is not None:
-            q &= Q(pk__in=self.cases.values("pk"))
-        if self.viewer is not None:
-            q &= Q(pk__in=Case.objects.visible_to(self.viewer).values("pk"))
-        return q
-
     def part_base(self) -> QuerySet[CasePart]:
         qs = CasePart.objects.visible_to(self.viewer) if self.viewer is not None else CasePart.objects.all()
         if self.region is not None:

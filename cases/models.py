@@ -403,6 +403,7 @@ class ExtensionRequest(models.Model):
         PENDING = "pending", "待审批"
         APPROVED = "approved", "已批准"
         DENIED = "denied", "已驳回"
+        WITHDRAWN = "withdrawn", "已撤回"  # the part was handled or returned before a decision
 
     part = models.ForeignKey(
         CasePart, verbose_name="责任单位", on_delete=models.CASCADE, related_name="extension_requests"

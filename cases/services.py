@@ -75,20 +75,16 @@ def duplicate_metres() -> float:
 # Who may act, and as what
 
 
-def _acting(user: User | None, roles: Sequence[str], unit_id: int | None = None) -> tuple[str, int | None]:
-    """The role (and the unit it is held in) with which ``user`` may act, or PermissionDenied.
-
-    With ``unit_id`` the role must be held in that very unit."""
+def _acting(user: User | None, roles: Sequence[str]) -> tuple[str, int | None]:
+    """The role (and the unit it is held in) with which ``user`` may act, or PermissionDenied."""
     if user is None:
         raise PermissionDenied("请先登录")
     scope = scope_for(user)
     for held_unit, held_roles in sorted(scope.unit_roles.items()):
-        if unit_id is not None and held_unit != unit_id:
-            continue
         for role in roles:
             if role in held_roles:
                 return role, held_unit
-    if user.is_superuser and unit_id is None:
+    if user.is_superuser:
         return roles[0], None
     raise PermissionDenied("您没有执行此操作的角色或权限范围")
 
@@ -423,6 +419,7 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
         for p in ending:
             p.status, p.returned_at = CasePart.Status.RETURNED, now
             p.save(update_fields=["status", "returned_at"])
+        _withdraw_pending(ending, now, "已退单，延期申请自动撤回")
         case.return_count += 1
         if own.is_lead:
             case.status = Case.Status.RETURNED
@@ -435,6 +432,13 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
             actor, case, CaseEvent.Action.RETURN, Role.HANDLER, own.unit_id, part=own, reason=reason, at=now
         )
     return case
+
+
+def _withdraw_pending(parts: Sequence[CasePart], now: dt.datetime, why: str) -> None:
+    """A part that ends (handled or returned) no longer needs more time: its pending request goes."""
+    ExtensionRequest.objects.filter(part__in=parts, status=ExtensionRequest.Status.PENDING).update(
+        status=ExtensionRequest.Status.WITHDRAWN, decided_at=now, decision_note=why
+    )
 
 
 def start_handling(actor: Actor, case: Case, part: CasePart | None = None) -> Case:
@@ -567,6 +571,7 @@ def handle_part(
         own.started_at = own.started_at or now
         own.note = note.strip()[:500]
         own.save(update_fields=["status", "handled_at", "started_at", "note"])
+        _withdraw_pending([own], now, "已处置完成，延期申请自动撤回")
         _after_part_change(case, now)
         case.save()
         event = _event(

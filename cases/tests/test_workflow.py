@@ -464,9 +464,15 @@ def test_more_refusals_merge_extension_and_dispatch(world):
     case = dispatch_case(actor(w.dispatcher), accepted, w.dept, [w.dept2])
     ext = request_extension(actor(w.handler), case, 2, "等材料")
     case = handle_part(actor(w.handler), case, [jpeg()])
-    # The part is handled now: the request can only be denied.
+    # The part is handled now: its pending request is withdrawn and can no longer be decided.
+    ext.refresh_from_db()
+    assert ext.status == "withdrawn" and ext.decided_at is not None
     refused(ActionRefused, decide_extension, case, actor(w.dispatcher), case, ext, True)
-    assert decide_extension(actor(w.dispatcher), case, ext, False).status == "denied"
+    assert "decide_extension" not in allowed_actions(w.dispatcher, case)
     other = dispatched(w)
     refused(ValidationError, decide_extension, other, actor(w.dispatcher), other, ext, False)
+    pending = request_extension(actor(w.handler), other, 1, "等待")
+    return_case(actor(w.handler), other, "不归本单位")
+    pending.refresh_from_db()
+    assert pending.status == "withdrawn"
     refused(ValidationError, request_extension, case, actor(w.handler2), case, 99, "太久")
