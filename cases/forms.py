@@ -243,7 +243,7 @@ class CaseFilterForm(forms.Form):
             qs = qs.filter(**{f"{field}__lt": hi})
         return qs
 
-    def selection(self, cases: QuerySet[Case] | None = None) -> metrics.Selection:
+    def selection(self, viewer=None) -> metrics.Selection:
         """The period (``month``, default this month), moment and scope the figure filters name."""
         data = self.cleaned_data if self.is_valid() else {}
         today = timezone.localdate()
@@ -258,13 +258,14 @@ class CaseFilterForm(forms.Form):
             unit=data.get("unit"),
             region=data.get("region"),
             category=data.get("category"),
-            cases=cases,
+            viewer=viewer,
         )
 
     def _figure(self, qs: QuerySet[Case], data: dict) -> QuerySet[Case]:
-        selection = self.selection(cases=qs)
+        """The cases behind the figure, among those of ``qs`` (the person's, already filtered)."""
+        selection = self.selection()
         if data.get("summary"):
             figure = summary.cases_behind(selection, data["summary"])
         else:
             figure = metrics.behind(selection, data["metric"], data.get("side") or "numerator")
-        return self._dates(figure, data)
+        return self._dates(qs.filter(pk__in=figure.values("pk")), data)

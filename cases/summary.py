@@ -133,7 +133,7 @@ def _worst(rows: list[Row]) -> list[Row]:
 
 def build(selection: metrics.Selection) -> Summary:
     """The summary of a selection (its unit, region and category are ignored: every one is listed)."""
-    base = metrics.select(selection.start, selection.end, at=selection.at, cases=selection.cases)
+    base = metrics.select(selection.start, selection.end, at=selection.at, viewer=selection.viewer)
     by_unit: dict[str, Counter] = {}
     by_path: dict[str, list[tuple[str, int]]] = {}
     by_category: dict[str, Counter] = {}

@@ -561,7 +561,7 @@ def case_list(request):
     now = timezone.now()
     figure = ""
     if form.is_valid() and (form.cleaned_data.get("summary") or form.cleaned_data.get("metric")):
-        figure = _figure_title(form, Case.objects.visible_to(request.user))
+        figure = _figure_title(form, request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -582,10 +582,10 @@ def case_list(request):
     )
 
 
-def _figure_title(form: CaseFilterForm, visible) -> str:
+def _figure_title(form: CaseFilterForm, viewer) -> str:
     """What the list shows when opened from a figure: month, figure, side and scope."""
     data = form.cleaned_data
-    selection = form.selection(cases=visible)
+    selection = form.selection(viewer=viewer)
     if data.get("summary"):
         title = summary.FIGURES[data["summary"]]
     else:
@@ -618,8 +618,7 @@ def _figure_selection(request) -> tuple[CaseFilterForm, metrics.Selection]:
     """The month, moment and scope of the summary and metrics pages (the person's cases only)."""
     scope = require_role(request.user, *SUMMARY_ROLES)
     form = CaseFilterForm(request.GET or None, scope=scope)
-    cases = None if scope.everything else Case.objects.visible_to(request.user)
-    return form, form.selection(cases=cases)
+    return form, form.selection(viewer=None if scope.everything else request.user)
 
 
 def _figure_query(selection: metrics.Selection) -> str:
