@@ -48,12 +48,16 @@ class Open311Error(Exception):
         return [{"code": self.status, "description": d} for d in self.descriptions]
 
 
+# Characters XML 1.0 cannot carry at all (a pasted description may hold them).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _append(parent: ET.Element, name: str, value: Any) -> None:

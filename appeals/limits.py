@@ -12,8 +12,11 @@ from django_ratelimit.core import is_ratelimited
 from org.audit import client_ip
 
 DEFAULT_RATES: dict[str, dict[str, str]] = {
-    # public appeal submissions and Open311 POST requests
+    # public appeal submissions
     "submit": {"ip": "20/h", "phone": "5/h"},
+    # Open311 POST requests: a client app submits for many people from one server, so it is
+    # counted per API key rather than per IP address
+    "open311": {"phone": "5/h", "client": "600/h"},
     # tracking look-ups by code + phone, and ratings: slow enough that a code cannot be guessed
     "track": {"ip": "30/h", "phone": "20/h"},
     # Open311 read endpoints, per IP address
@@ -23,10 +26,11 @@ DEFAULT_RATES: dict[str, dict[str, str]] = {
 _PERIODS = {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}
 _MESSAGES = {
     "submit": "提交过于频繁：同一{who}每{period}最多提交 {count} 次，请稍后再试。",
+    "open311": "提交过于频繁：同一{who}每{period}最多提交 {count} 次，请稍后再试。",
     "track": "查询过于频繁：同一{who}每{period}最多查询 {count} 次，请稍后再试。",
     "read": "请求过于频繁：同一{who}每{period}最多请求 {count} 次，请稍后再试。",
 }
-_WHO = {"ip": "网络地址", "phone": "手机号"}
+_WHO = {"ip": "网络地址", "phone": "手机号", "client": "客户端"}
 
 
 class Throttled(Exception):
@@ -45,9 +49,10 @@ def _message(action: str, who: str, rate: str) -> str:
     return _MESSAGES[action].format(who=_WHO[who], period=f"{multiple}{_PERIODS[unit]}", count=count)
 
 
-def check(request: HttpRequest, action: str, phone: str = "") -> None:
-    """Count one attempt of ``action`` for the client's IP (and ``phone``); raise Throttled beyond the limit."""
-    keys = {"ip": client_ip(request) or "unknown", "phone": phone}
+def check(request: HttpRequest, action: str, phone: str = "", client: str = "") -> None:
+    """Count one attempt of ``action`` for the client's IP (and ``phone``, and the Open311
+    ``client``); raise Throttled beyond the limit."""
+    keys = {"ip": client_ip(request) or "unknown", "phone": phone, "client": client}
     for who, rate in rates(action).items():
         value = keys.get(who)
         if not value:

@@ -331,7 +331,7 @@ def _create(request, fmt, params):
     answers = _attributes(request, category)
     phone = params.get("phone", "").strip()
     try:
-        limits.check(request, "submit", phone=phone)
+        limits.check(request, "open311", phone=phone, client=str(client.pk))
     except limits.Throttled as exc:
         raise Open311Error(429, str(exc)) from None
     name = params.get("last_name", "").strip() + params.get("first_name", "").strip()

@@ -65,15 +65,29 @@ def test_tracking_is_limited_per_phone_across_addresses(client, world, settings)
     assert "同一手机号每小时最多查询 2 次" in response.content.decode()
 
 
-def test_open311_submissions_and_token_look_ups_are_limited(client, world, settings):
-    settings.APPEALS_RATE_LIMITS = {"submit": {"ip": "1/h"}, "track": {"ip": "1/h"}}
+def test_open311_submissions_are_limited_per_client_key_and_phone(client, world, settings):
+    from appeals.services import issue_open311_key
+    from org.audit import Actor
+
+    settings.APPEALS_RATE_LIMITS = {"submit": {"ip": "1/h"}, "open311": {"client": "2/h", "phone": "1/h"}}
     data = {"api_key": world.key, "service_code": "SJ0102", "lat": IN_DISTRICT[0], "long": IN_DISTRICT[1]}
-    assert client.post("/open311/v2/requests.json", data).status_code == 200
-    response = client.post("/open311/v2/requests.json", data)
+    # One server submits for many people: the per-IP limit of the web form does not apply.
+    assert client.post("/open311/v2/requests.json", {**data, "phone": "13800000001"}).status_code == 200
+    response = client.post("/open311/v2/requests.json", {**data, "phone": "13800000001"})
     assert response.status_code == 429
     assert json.loads(response.content) == [
-        {"code": 429, "description": "提交过于频繁：同一网络地址每小时最多提交 1 次，请稍后再试。"}
+        {"code": 429, "description": "提交过于频繁：同一手机号每小时最多提交 1 次，请稍后再试。"}
     ]
-    assert Appeal.objects.count() == 1
+    assert client.post("/open311/v2/requests.json", data).status_code == 200
+    response = client.post("/open311/v2/requests.xml", data)
+    assert response.status_code == 429
+    assert "同一客户端每小时最多提交 2 次" in response.content.decode()
+    _other, key = issue_open311_key(Actor.system(), "另一个客户端")
+    assert client.post("/open311/v2/requests.json", {**data, "api_key": key}).status_code == 200
+    assert Appeal.objects.count() == 3
+
+
+def test_open311_token_look_ups_are_limited(client, world, settings):
+    settings.APPEALS_RATE_LIMITS = {"track": {"ip": "1/h"}}
     assert client.get("/open311/v2/tokens/AAAAAAAAAA.json").status_code == 404
     assert client.get("/open311/v2/tokens/AAAAAAAAAA.xml").status_code == 429

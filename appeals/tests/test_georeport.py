@@ -74,3 +74,8 @@ def test_parse_w3_refuses_bad_dates_with_a_400(value):
         parse_w3(value, "start_date")
     assert info.value.status == 400
     assert "start_date" in info.value.descriptions[0]
+
+
+def test_xml_drops_characters_xml_cannot_carry_and_escapes_markup():
+    body = to_xml("service_requests", [{"description": "井盖<丢失>&\x07破损\n第二行"}])
+    assert ET.fromstring(body).findtext("request/description") == "井盖<丢失>&破损\n第二行"

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from appeals.models import CODE_ALPHABET, clean_tracking_code, new_tracking_code
 from appeals.privacy import mask_name, mask_phone, may_see_contact, normalize_phone
 from org.models import Role
 from org.tests.factories import UnitFactory, member
@@ -59,3 +60,20 @@ def test_only_dispatchers_see_contact_details():
     assert may_see_contact(member(unit, Role.DISPATCHER))
     for role in (Role.HQ_ADMIN, Role.HANDLER, Role.LEADER, Role.INSPECTOR, Role.COLLECTOR):
         assert not may_see_contact(member(unit, role)), role
+
+
+def test_new_tracking_codes_use_only_unambiguous_characters():
+    codes = {new_tracking_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(len(c) == 10 and set(c) <= set(CODE_ALPHABET) for c in codes)
+    assert not set(CODE_ALPHABET) & set("01OIL")
+
+
+@given(
+    st.text(alphabet=CODE_ALPHABET, min_size=10, max_size=10),
+    st.sampled_from(["", " ", "-", " - "]),
+    st.booleans(),
+)
+def test_a_tracking_code_survives_how_people_type_it(code, separator, lower):
+    typed = f" {code[:5]}{separator}{code[5:]} "
+    assert clean_tracking_code(typed.lower() if lower else typed) == code

@@ -179,3 +179,8 @@ def test_a_rejected_appeal_tells_the_reason(client, world):
     page = client.get(f"/appeal/track/{appeal.code}/").content.decode()
     assert "未予受理" in page and "已转12345热线" in page
     assert "评价办理结果" not in page
+
+
+def test_the_login_page_sends_citizens_to_the_portal(client, db):
+    page = client.get("/login/").content.decode()
+    assert 'href="/appeal/"' in page and 'href="/appeal/track/"' in page

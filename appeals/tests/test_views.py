@@ -52,6 +52,8 @@ def test_lists_and_details_mask_contact_details_for_every_role(client, world):
             page = client.get(url).content.decode()
             assert "138****5678" in page and "王**" in page, (user, url)
             assert not any(s in page for s in SECRETS), (user, url)
+        case_page = client.get(f"/cases/{appeal.case_id}/").content.decode()
+        assert not any(s in case_page for s in SECRETS), user
     assert not AuditLog.objects.filter(action="appeal.read_contact").exists()
 
 
@@ -126,6 +128,15 @@ def test_a_clerk_entered_appeal_closes_only_after_the_call_back(client, world):
     assert "已保存" in response.content.decode()
     case = loop.verify_case(actor(world.dispatcher), Case.objects.get(pk=case.pk))
     assert case.status == "closed"
+
+
+def test_the_case_page_refuses_closing_before_the_call_back_with_the_reason(client, world):
+    appeal = _appeal(world, channel=Appeal.Channel.MAIL)
+    case = _handled(world, appeal)
+    client.force_login(world.dispatcher)
+    response = client.post(f"/cases/{case.pk}/verify/", {"note": ""}, follow=True)
+    assert "请先回访" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == "handled"
 
 
 def test_web_appeals_close_without_a_call_back(world):
