@@ -252,10 +252,11 @@ def run(args, stamp: str) -> int:
                 )
                 runs.append(result.summary())
                 print(f"  {scenario.name} run {k + 1}: {runs[-1]}", flush=True)
-            # One client alone: what a request costs without queueing behind the other 31.
+        # One client alone, on a fresh server too: what a request costs without queueing.
+        with serving() as (base_url, _master):
             single = scenario.run(base_url, ctx, clients=1, duration=args.duration / 2, max_requests=200)
-            single_figures = single.summary()
-            print(f"  {scenario.name} single client: {single_figures}", flush=True)
+        single_figures = single.summary()
+        print(f"  {scenario.name} single client: {single_figures}", flush=True)
         row.update(median_result(runs))
         row.update(
             single_p50_ms=single_figures["p50_ms"],
