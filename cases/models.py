@@ -366,7 +366,13 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "案件流转记录"
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["action", "at"])]
+        indexes = [
+            models.Index(fields=["case", "at"]),
+            # "Was this case returned / reworked by T" (metrics, monthly summary): SQLite probes
+            # by case and action; PostgreSQL hashes the month's reworks from an index-only scan.
+            models.Index(fields=["case", "action", "at"], name="caseevent_case_action_at"),
+            models.Index(fields=["action", "at", "case"], name="caseevent_action_at_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
