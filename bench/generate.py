@@ -242,7 +242,7 @@ class World:
 def load_world() -> World:
     rng = random.Random(7)
     categories = list(
-        Category.objects.filter(active=True)
+        Category.objects.staff_selectable()
         .order_by("kind", "code")
         .values_list("id", "kind", "name", "time_limit_days", "time_limit_hours", "default_unit_kind")
     )

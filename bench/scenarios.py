@@ -82,7 +82,7 @@ class Context:
                     "pk", flat=True
                 )
             ),
-            categories=list(Category.objects.filter(active=True).values_list("pk", flat=True)),
+            categories=list(Category.objects.staff_selectable().values_list("pk", flat=True)),
             points=points,
             months=months,
             open311_key=open311_key,

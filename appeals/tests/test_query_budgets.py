@@ -26,15 +26,10 @@ URLS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="N+1 found by the benchmark: each service request's expected_datetime reads the "
-    "working-day overrides (workdays_calendarday) once: 9 queries for 2 requests, 39 for 25. "
-    "Remove this mark with the fix.",
-)
 def test_open311_lists_take_the_same_queries_for_2_and_25_requests(world):
     for _ in range(2):
         AppealFactory(case__region=world.c1, case__category=world.garbage)
+    queries(URLS[0])  # warm up: the first request also fills per-process and rate-limit caches
     few = [queries(url) for url in URLS]
     for _ in range(23):
         AppealFactory(case__region=world.c1, case__category=world.garbage)

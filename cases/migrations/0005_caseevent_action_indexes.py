@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_extension_withdrawn'),
+        ('cases', '0004_category_public_only_reclassify'),
         ('org', '0002_apitoken_expires_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
