@@ -6,7 +6,6 @@ only) and every page must answer without a server error, speak Chinese, carry a 
 its forms with a CSRF token; refusals are the site's own 403/404 pages; XLSX exports open.
 """
 
-import importlib
 import io
 import os
 import re
@@ -17,7 +16,6 @@ from urllib.parse import parse_qsl, urldefrag, urlsplit
 
 import openpyxl
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.test import Client, override_settings
@@ -25,6 +23,7 @@ from django.urls import Resolver404, resolve
 
 from cases.models import Case, CasePart
 from org.demo import DEMO_LOGINS
+from org.management.commands.load_demo import load_world
 from org.models import User
 
 MAX_PAGES = 150  # per role
@@ -38,20 +37,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
-def load_demo_world() -> None:
-    """What ``manage.py load_demo`` does: every project app's ``demo.load()``, in app order."""
-    for config in apps.get_app_configs():
-        if not str(config.path).startswith(str(settings.BASE_DIR)):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.demo":
-                raise
-            continue
-        module.load()
-
-
 @pytest.fixture(scope="module")
 def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("crawl-media")
@@ -59,7 +44,7 @@ def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            load_demo_world()
+            load_world()
             yield media
         finally:
             transaction.set_rollback(True)
