@@ -122,6 +122,10 @@ def _command(user: User | None) -> tuple[str, int | None]:
     return _acting(user, COMMAND_ROLES)
 
 
+class PartChoiceNeeded(ValidationError):
+    """The person handles for several units of this joint case: the step needs the part named."""
+
+
 def _own_part(user: User | None, case: Case, part: CasePart | None, statuses: Sequence[str]) -> CasePart:
     """The part of ``case`` the user handles for (the given one, or their only one)."""
     if user is None:
@@ -136,7 +140,7 @@ def _own_part(user: User | None, case: Case, part: CasePart | None, statuses: Se
     if not in_state:
         raise ActionRefused("当前状态不能执行此操作")
     if len(in_state) > 1:
-        raise ValidationError("请选择以哪个责任单位的身份操作")
+        raise PartChoiceNeeded("请选择以哪个责任单位的身份操作")
     return in_state[0]
 
 
@@ -740,6 +744,8 @@ def allowed_actions(user: User, case: Case) -> list[str]:
     for name, check in CHECKS.items():
         try:
             check(user, case)
+        except PartChoiceNeeded:
+            pass  # allowed, once the person says for which of their units (the page asks)
         except (PermissionDenied, ActionRefused, ValidationError):
             continue
         allowed.append(name)

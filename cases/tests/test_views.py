@@ -526,6 +526,9 @@ def test_a_handler_of_two_units_chooses_which_part_to_act_for(client, world):
         act(case, "dispatch"),
         {"lead_unit": world.dept.pk, "co_units": [world.dept2.pk]},
     )
+    client.force_login(world.handler)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert act(case, "start") in page and "以哪个单位办理" in page  # the page asks which unit
     response = post(client, world.handler, act(case, "start"))
     assert any("请选择以哪个责任单位的身份操作" in m for m in messages_of(response))
     assert not case.parts.filter(status=CasePart.Status.HANDLING).exists()
