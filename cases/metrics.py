@@ -40,7 +40,8 @@ timeline, so they are exact as of T.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections, transaction
@@ -84,9 +85,10 @@ def _returned_by(at: dt.datetime) -> Q:
     )
 
 
-def _reworked_by(at: dt.datetime) -> Q:
+def reworked_by(at: dt.datetime, case_key: str = "pk") -> Q:
+    """Sent back for rework by ``at`` (``case_key`` leads to the case: "pk", or "case_id" from a part)."""
     return Q(
-        Exists(CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseEvent.Action.REWORK, at__lte=at))
+        Exists(CaseEvent.objects.filter(case=OuterRef(case_key), action=CaseEvent.Action.REWORK, at__lte=at))
     )
 
 
@@ -146,7 +148,7 @@ METRICS: dict[str, Metric] = {
             "accepted",
             lambda t: Q(closed_at__lte=t) & Q(closed_at__lte=F("close_deadline")),
         ),
-        Metric("rework_rate", "返工率", "accepted", _reworked_by),
+        Metric("rework_rate", "返工率", "accepted", reworked_by),
     )
 }
 CASE_COHORTS = ("reported", "accepted", "handled")
@@ -231,6 +233,18 @@ def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:
     return first, following
 
 
+@contextmanager
+def reading(db: str) -> Iterator[None]:
+    """A transaction on ``db`` for the aggregate queries of the metrics and the summary."""
+    with transaction.atomic(using=db):
+        if connections[db].vendor == "postgresql":
+            # The planner's cost estimates for these conditional counts trigger JIT compilation,
+            # which takes longer (~1.5 s) than the queries themselves (~0.2 s over 900k cases).
+            with connections[db].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def compute(selection: Selection) -> dict[str, Figure]:
     """Every metric for the selection, by one aggregate query over cases and one over parts."""
     t = selection.at
@@ -249,12 +263,7 @@ def compute(selection: Selection) -> dict[str, Figure]:
         if m.cohort == "due":
             part_counts[f"{m.key}__num"] = Count("pk", filter=m.numerator(t))
     db = read_db()
-    with transaction.atomic(using=db):
-        if connections[db].vendor == "postgresql":
-            # The planner's cost estimates for these conditional counts trigger JIT compilation,
-            # which takes longer (~1.5 s) than the queries themselves (~0.2 s over 900k cases).
-            with connections[db].cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+    with reading(db):
         counts = selection.case_base().using(db).filter(any_cohort).aggregate(**case_counts)
         due = selection.part_base().using(db).filter(selection.cohort("due"))
         counts.update(due.aggregate(**part_counts))

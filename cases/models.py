@@ -253,6 +253,13 @@ class Case(models.Model):
             models.Index(fields=["accepted_at"]),
             models.Index(fields=["handled_at"]),
             models.Index(fields=["category", "status"]),
+            # The monthly summary's backlog (accepted by T, not closed by T): closed after T, or open.
+            models.Index(fields=["closed_at"], name="case_closed_at"),
+            models.Index(
+                fields=["accepted_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="case_open_accepted_at",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,22 +14,26 @@ reuses), over a month P as of a moment T (the end of the month, or now for the c
 
 A unit's figures count the cases in which it holds a part (as in ``metrics``); a region's the
 cases located in its subtree. ``cases_behind`` gives the list behind any figure, so every
-number on the page opens the cases it counts. The whole summary takes a fixed number of
-queries: one per figure and grouping, whatever the number of units, regions and categories.
+number on the page opens the cases it counts. The counting takes four grouped queries whatever
+the number of units, regions and categories (see ``build``), each figure a conditional count
+(``COUNT(...) FILTER (WHERE ...)``) of its own.
 """
 
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from chuangwen.routers import read_db
 from org.models import Region, Unit
 
 from . import metrics
-from .models import Case, CasePart, Category
+from .models import Case, Category
 
 FIGURES: dict[str, str] = {
     "received": "立案数",
@@ -60,9 +64,7 @@ def cases_behind(selection: metrics.Selection, figure: str) -> QuerySet[Case]:
     if figure == "reworked":
         return metrics.behind(selection, "rework_rate", "numerator")
     if figure == "pending":
-        t = selection.at
-        backlog = Q(accepted_at__lte=t) & (Q(closed_at__isnull=True) | Q(closed_at__gt=t))
-        return selection.case_base().filter(backlog & selection.case_unit("accepted"))
+        return selection.case_base().filter(_backlog(selection.at) & selection.case_unit("accepted"))
     raise KeyError(figure)
 
 
@@ -123,31 +125,82 @@ def _rows(key: str, objects: Iterable, per_figure: dict[str, Counter], id_of) ->
     return rows
 
 
-def _grouped(qs: QuerySet, by: str, count: Count) -> list[tuple]:
-    return list(qs.order_by().values(by).annotate(n=count).values_list(by, "n"))
-
-
 def _worst(rows: list[Row]) -> list[Row]:
     return sorted((r for r in rows if any(r.severity)), key=lambda r: r.severity, reverse=True)[:WORST]
 
 
-def build(selection: metrics.Selection) -> Summary:
-    """The summary of a selection (its unit, region and category are ignored: every one is listed)."""
-    base = metrics.select(selection.start, selection.end, at=selection.at, viewer=selection.viewer)
-    by_unit: dict[str, Counter] = {}
-    by_path: dict[str, list[tuple[str, int]]] = {}
-    by_category: dict[str, Counter] = {}
-    totals: dict[str, int] = {}
-    for figure in FIGURES:
-        cases = cases_behind(base, figure)
-        if figure == "overdue":
-            parts = metrics.parts_behind(base, "overdue_pending_rate", "numerator")
+def _prefixed(condition: Q, prefix: str) -> Q:
+    """The same condition on a related model's lookups (``case__`` from a part)."""
+    out = Q(_connector=condition.connector, _negated=condition.negated)
+    for child in condition.children:
+        if isinstance(child, Q):
+            out.children.append(_prefixed(child, prefix))
+        elif isinstance(child, tuple):
+            out.children.append((prefix + child[0], child[1]))
         else:
-            parts = CasePart.objects.filter(case__in=cases.values("pk"))
-        by_unit[figure] = Counter(dict(_grouped(parts, "unit", Count("case", distinct=True))))
-        by_path[figure] = _grouped(cases, "region__path", Count("pk"))
-        by_category[figure] = Counter(dict(_grouped(cases, "category", Count("pk"))))
-        totals[figure] = sum(by_category[figure].values())
+            raise TypeError(f"cannot prefix {child!r}")
+    return out
+
+
+def _backlog(t: dt.datetime) -> Q:
+    """Accepted by T and not closed by T, written as two branches that each have an index."""
+    return Q(accepted_at__lte=t, closed_at__isnull=True) | Q(accepted_at__lte=t, closed_at__gt=t)
+
+
+def _case_conditions(selection: metrics.Selection, prefix: str = "") -> dict[str, Q]:
+    """The conditions on a case row of the figures counted over cases (all but 超期数), from
+    the case (``prefix`` "") or from one of its parts ("case__")."""
+    t = selection.at
+    received = _prefixed(selection.cohort("accepted"), prefix)
+    return {
+        "received": received,
+        "handled": _prefixed(selection.cohort("handled"), prefix),
+        "pending": _prefixed(_backlog(t), prefix),
+        "reworked": received & metrics.reworked_by(t, "case_id" if prefix else "pk"),
+    }
+
+
+def _counted(qs: QuerySet, by: tuple[str, ...], conditions: dict[str, Q], key: str) -> list[dict]:
+    """One grouped pass counting every figure with its own condition (``COUNT(...) FILTER``);
+    the rows read are those meeting any condition, each condition one index range."""
+    counts = {f: Count(key, filter=q, distinct=key != "pk") for f, q in conditions.items()}
+    return list(qs.filter(reduce(or_, conditions.values())).order_by().values(*by).annotate(**counts))
+
+
+def build(selection: metrics.Selection) -> Summary:
+    """The summary of a selection (its unit, region and category are ignored: every one is listed).
+
+    Four grouped queries do the counting: cases by region and category, and parts by unit, for
+    received, handled, pending and reworked; 超期数 by unit and by region and category from the
+    overdue parts, whose deadline index finds them (in the other queries its condition would
+    leave no index to read the rows by)."""
+    base = metrics.select(selection.start, selection.end, at=selection.at, viewer=selection.viewer)
+    overdue = metrics.parts_behind(base, "overdue_pending_rate", "numerator")
+    db = read_db()
+    with metrics.reading(db):
+        case_groups = _counted(
+            base.case_base().using(db), ("region__path", "category"), _case_conditions(base), "pk"
+        )
+        unit_groups = _counted(
+            base.part_base().using(db), ("unit",), _case_conditions(base, "case__"), "case_id"
+        )
+        overdue_cases = Case.objects.using(db).filter(Exists(overdue.filter(case=OuterRef("pk"))))
+        case_groups += _counted(overdue_cases, ("region__path", "category"), {"overdue": Q()}, "pk")
+        unit_groups += _counted(overdue.using(db), ("unit",), {"overdue": Q()}, "case_id")
+    by_unit: dict[str, Counter] = {f: Counter() for f in FIGURES}
+    by_category: dict[str, Counter] = {f: Counter() for f in FIGURES}
+    path_counts: dict[str, Counter] = {f: Counter() for f in FIGURES}
+    for g in unit_groups:
+        for f in FIGURES:
+            if g.get(f):
+                by_unit[f][g["unit"]] += g[f]
+    for g in case_groups:
+        for f in FIGURES:
+            if g.get(f):
+                by_category[f][g["category"]] += g[f]
+                path_counts[f][g["region__path"]] += g[f]
+    by_path = {f: list(path_counts[f].items()) for f in FIGURES}
+    totals = {f: sum(by_category[f].values()) for f in FIGURES}
 
     unit_ids = {pk for counter in by_unit.values() for pk in counter}
     units = _rows(
