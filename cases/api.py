@@ -19,6 +19,7 @@ from ninja.pagination import CursorPagination, paginate
 from org.audit import Actor
 from org.models import Grid, Region, Unit
 
+from . import figures as stored
 from . import geo, metrics, services
 from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
@@ -531,13 +532,15 @@ def _selection(request, q: MetricsQuery) -> metrics.Selection:
 @router.get("/metrics", response=MetricsOut)
 def metric_figures(request, q: Query[MetricsQuery]):
     """The eleven case metrics over a period (a month, or start..end days) as of ``at``, within
-    the caller's scope. ``rate`` is null when there is no data (zero denominator)."""
+    the caller's scope. ``rate`` is null when there is no data (zero denominator). A month
+    without ``at`` is read from the stored figures: a past month as of its end, the current
+    month from a snapshot at most ``CASES_FIGURES_MAX_AGE`` seconds old; ``at`` is their T."""
     selection = _selection(request, q)
-    figures = metrics.compute(selection)
+    figures, at = stored.metric_figures(selection, live=q.at is not None)
     return {
         "start": selection.start,
         "end": selection.end,
-        "at": selection.at,
+        "at": at,
         "figures": [
             {**vars(f), "rate": f.rate, "percent": f.percent} for f in (figures[k] for k in metrics.METRICS)
         ],

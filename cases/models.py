@@ -455,3 +455,33 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part} +{self.days}天 {self.get_status_display()}"
+
+
+class FigureSnapshot(models.Model):
+    """汇总快照: the monthly summary or the metrics of one month, computed once as of T and kept
+    (``cases.figures``). A past month's (T = its end) never changes; the current month's is
+    recomputed when older than ``CASES_FIGURES_MAX_AGE``. ``scope_key`` names whose cases it
+    counts (``all``, or a digest of a person's scope), ``filters`` the unit, region, category."""
+
+    class Kind(models.TextChoices):
+        SUMMARY = "summary", "月度汇总"
+        METRICS = "metrics", "考核指标"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    month = models.CharField("月份", max_length=7)  # YYYY-MM
+    scope_key = models.CharField("范围", max_length=80)
+    filters = models.CharField("筛选", max_length=100, blank=True)
+    at = models.DateTimeField("数据截至", null=True, blank=True)
+    computed_at = models.DateTimeField("计算时间", null=True, blank=True)
+    data = models.JSONField("数据", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "汇总快照"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "month", "scope_key", "filters"], name="figuresnapshot_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.month} {self.scope_key} {self.filters}"

@@ -26,7 +26,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
 
-from . import export, metrics, services, summary
+from . import export, figures, metrics, services, summary
 from .forms import (
     CaseFilterForm,
     DecideExtensionForm,
@@ -623,28 +623,31 @@ def case_export(request):
 SUMMARY_ROLES = (Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR)
 
 
-def _figure_selection(request) -> tuple[CaseFilterForm, metrics.Selection]:
-    """The month, moment and scope of the summary and metrics pages (the person's cases only)."""
+def _figure_selection(request) -> tuple[CaseFilterForm, metrics.Selection, bool]:
+    """The month, moment and scope of the summary and metrics pages (the person's cases only),
+    and whether the moment was given (then the figures are computed live, not read as stored)."""
     scope = require_role(request.user, *SUMMARY_ROLES)
     form = CaseFilterForm(request.GET or None, scope=scope)
-    return form, form.selection(viewer=None if scope.everything else request.user)
+    live = bool(form.is_valid() and form.cleaned_data.get("at"))
+    return form, form.selection(viewer=None if scope.everything else request.user), live
 
 
-def _figure_query(selection: metrics.Selection) -> str:
+def _figure_query(selection: metrics.Selection, at) -> str:
     """The query string that pins a figure's list to the same month and moment."""
     return urlencode(
         {
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
-            "at": timezone.localtime(selection.at).isoformat(),
+            "at": timezone.localtime(at).isoformat(),
         }
     )
 
 
 @login_required
 def monthly_summary(request):
-    """月度汇总: per unit, region and category, every figure a link to its cases."""
-    form, selection = _figure_selection(request)
-    result = summary.build(selection)
+    """月度汇总: per unit, region and category, every figure a link to its cases. Read from the
+    stored figures (``cases.figures``): a past month as of its end, this month a recent snapshot."""
+    form, selection, live = _figure_selection(request)
+    result = figures.monthly_summary(selection, live=live)
     if request.GET.get("format") == "xlsx":
         return export.summary_response(result, f"月度汇总-{timezone.localtime(selection.start):%Y%m}.xlsx")
     return render(
@@ -655,7 +658,7 @@ def monthly_summary(request):
             "result": result,
             "figures": summary.FIGURES,
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
-            "base": _figure_query(selection),
+            "base": _figure_query(selection, result.at),
         },
     )
 
@@ -663,9 +666,9 @@ def monthly_summary(request):
 @login_required
 def metrics_page(request):
     """案件指标: the eleven metrics of a month as of a moment; "无数据" when nothing is due."""
-    form, selection = _figure_selection(request)
-    figures = metrics.compute(selection)
-    base = _figure_query(selection)
+    form, selection, live = _figure_selection(request)
+    stored, at = figures.metric_figures(selection, live=live)
+    base = _figure_query(selection, at)
     for key in ("unit", "region", "category"):
         obj = getattr(selection, key)
         if obj is not None:
@@ -675,9 +678,10 @@ def metrics_page(request):
         "cases/metrics.html",
         {
             "form": form,
-            "figures": [figures[k] for k in metrics.METRICS],
+            "figures": [stored[k] for k in metrics.METRICS],
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
             "selection": selection,
+            "at": at,
             "base": base,
         },
     )

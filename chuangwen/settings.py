@@ -218,6 +218,8 @@ CASE_DISPATCH_WORKING_DAYS = int(os.environ.get("CASE_DISPATCH_WORKING_DAYS", "1
 CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
+# The current month's summary and metrics are served from a snapshot at most this old (seconds).
+CASES_FIGURES_MAX_AGE = int(os.environ.get("CASES_FIGURES_MAX_AGE", "60"))
 
 # Task warnings of the index system (测评体系任务预警), in working days before the deadline:
 # yellow when at most INDICATORS_YELLOW_WORKDAYS remain (or the task is behind its monthly

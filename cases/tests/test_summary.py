@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from cases import metrics, summary
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, FigureSnapshot
 from cases.tests.factories import CaseFactory, CasePartFactory, CategoryFactory
 from org.models import Role
 from org.tests.factories import contract, member
@@ -229,6 +229,7 @@ def test_summary_takes_the_same_queries_however_many_units_and_categories(client
             status=Case.Status.ACCEPTED,
         )
         CasePartFactory(case=c, unit=unit, dispatched_at=day(3, 5 + i), deadline=day(3, 9 + i))
+    FigureSnapshot.objects.all().delete()  # March is stored once computed: count a computation again
     with CaptureQueriesContext(connection) as after:
         response = client.get(url)
     assert response.context["result"].totals["received"] == 7
