@@ -1,0 +1,210 @@
+"""Stored figures (``cases.figures``): equal to the live computation, a past month frozen, the
+current month refreshed after its maximum age, scopes kept apart, and a warm request cheap."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases import figures, metrics, summary
+from cases.models import Case, CaseEvent, FigureSnapshot
+from cases.tests import test_summary
+from cases.tests.factories import CaseFactory, CasePartFactory, CategoryFactory
+from org.models import Role
+from org.tests.factories import contract, member
+
+march = test_summary.march  # the fixture of seven hand-counted cases around March 2026
+day = test_summary.day
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(table: list[summary.Row]) -> list[tuple]:
+    return [(row.key, row.obj, row.counts) for row in table]
+
+
+def same_summary(a: summary.Summary, b: summary.Summary) -> bool:
+    return (a.start, a.end, a.at, a.totals) == (b.start, b.end, b.at, b.totals) and all(
+        rows(getattr(a, t)) == rows(getattr(b, t))
+        for t in ("units", "regions", "categories", "worst_categories", "worst_areas")
+    )
+
+
+def march_selection(viewer=None, **kw) -> metrics.Selection:
+    start, end = metrics.month(2026, 3)
+    return metrics.select(start, end, at=end, viewer=viewer, **kw)
+
+
+def test_stored_figures_equal_the_live_computation(march):
+    selection = march_selection()
+    live = summary.build(selection)
+    first = figures.monthly_summary(selection)  # computed and stored
+    again = figures.monthly_summary(selection)  # read back
+    assert same_summary(first, live) and same_summary(again, live)
+    assert again.totals == {"received": 4, "handled": 2, "pending": 4, "overdue": 3, "reworked": 1}
+    for unit in (None, march.dept2):
+        narrowed = march_selection(unit=unit)
+        stored, at = figures.metric_figures(narrowed)
+        stored_again, _ = figures.metric_figures(narrowed)
+        assert at == narrowed.end
+        assert stored == stored_again == metrics.compute(narrowed)
+    assert FigureSnapshot.objects.count() == 3  # the summary, the district's and dept2's metrics
+
+
+def test_a_past_month_is_frozen_at_its_end(march):
+    selection = march_selection()
+    before = figures.monthly_summary(selection)
+    closed_before, _ = figures.metric_figures(selection)
+    # After the month ended, B is reworked (dated in March by mistake) and a late case appears.
+    b = Case.objects.get(number="X-B")
+    CaseEvent.objects.create(case=b, action=CaseEvent.Action.REWORK, at=day(3, 28))
+    CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 30), status=Case.Status.ACCEPTED)
+    live = summary.build(selection)
+    assert live.totals["received"] == 5 and live.totals["reworked"] == 2
+    after = figures.monthly_summary(selection)
+    assert same_summary(after, before)
+    assert after.totals["received"] == 4 and after.totals["reworked"] == 1
+    assert figures.metric_figures(selection)[0] == closed_before
+    # freeze_figures keeps a stored month; --refresh (a data correction) computes it again.
+    call_command("freeze_figures", month="2026-03")
+    assert figures.monthly_summary(selection).totals["received"] == 4
+    call_command("freeze_figures", month="2026-03", refresh=True)
+    assert figures.monthly_summary(selection).totals == live.totals
+
+
+def test_the_current_month_is_refreshed_after_its_maximum_age(march, clock, settings):
+    settings.CASES_FIGURES_MAX_AGE = 60
+    clock.set(day(3, 20, 12))
+    start, end = metrics.month(2026, 3)
+    selection = metrics.select(start, end, at=day(3, 20, 12))
+    first = figures.monthly_summary(selection)
+    assert first.at == day(3, 20, 12) and first.totals["received"] == 4  # A, B, C, F by 3-20 12:00
+    # A case accepted now; a minute later the snapshot is still served, with its T.
+    CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
+    clock.set(day(3, 20, 12) + dt.timedelta(seconds=59))
+    assert figures.monthly_summary(selection).totals["received"] == 4
+    assert figures.metric_figures(selection)[1] == day(
+        3,
+        20,
+        12,
+    ) + dt.timedelta(seconds=59)
+    # Older than the maximum age: the next request computes it again, as of now.
+    FigureSnapshot.objects.update(computed_at=day(3, 20, 12) - dt.timedelta(seconds=61))
+    refreshed = figures.monthly_summary(selection)
+    assert refreshed.at == day(3, 20, 12) + dt.timedelta(seconds=59)
+    assert refreshed.totals["received"] == 5
+    # A longer maximum age keeps the snapshot.
+    settings.CASES_FIGURES_MAX_AGE = 3600
+    FigureSnapshot.objects.update(computed_at=day(3, 20, 12) - dt.timedelta(minutes=30))
+    CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
+    assert figures.monthly_summary(selection).totals["received"] == 5
+    # Once the month has ended, its figures are computed as of the end and frozen.
+    clock.set(day(4, 1, 9))
+    final = figures.monthly_summary(selection)
+    assert final.at == end and final.totals["received"] == 6
+
+
+def test_the_page_and_the_api_show_the_moment_of_the_figures(client, march):
+    client.force_login(march.dispatcher)
+    body = client.get(reverse("cases:summary"), {"month": "2026-03"}).content.decode()
+    assert "数据截至 2026-04-01 00:00:00" in body
+    body = client.get(reverse("cases:metrics"), {"month": "2026-03"}).content.decode()
+    assert "数据截至 2026-04-01 00:00:00" in body
+    api = client.get("/api/v1/cases/metrics", {"month": "2026-03"}).json()
+    assert api["at"].startswith("2026-04-01T00:00:00") or api["at"].startswith("2026-03-31T16:00:00")
+
+
+def leader_of(unit, region, username):
+    person = member(unit, Role.LEADER, username=username)
+    contract(leader=person, region=region)
+    return person
+
+
+def test_scopes_are_kept_apart_and_the_same_scope_is_shared(client, march):
+    unit = march.hq.memberships.get().unit
+    c1_leader, c1_other, c2_leader = (
+        leader_of(unit, march.c1, "l1"),
+        leader_of(unit, march.c1, "l2"),
+        leader_of(unit, march.c2, "l3"),
+    )
+    url = reverse("cases:summary")
+    totals = {}
+    for person in (c1_leader, march.dispatcher, c2_leader, c1_other, march.hq):
+        client.force_login(person)
+        totals[person.username] = client.get(url, {"month": "2026-03"}).context["result"].totals
+    assert (
+        totals["l1"]
+        == totals["l2"]
+        == {"received": 2, "handled": 1, "pending": 1, "overdue": 1, "reworked": 0}
+    )
+    assert (
+        totals["dispatcher"]
+        == totals["hq"]
+        == {"received": 4, "handled": 2, "pending": 4, "overdue": 3, "reworked": 1}
+    )
+    assert totals["l3"]["received"] == 2 and totals["l3"] != totals["l1"]
+    # One snapshot for the district and one per distinct scope (the two c1 leaders share one).
+    keys = set(FigureSnapshot.objects.filter(kind="summary").values_list("scope_key", flat=True))
+    assert len(keys) == 3 and "all" in keys
+    # The district figures, stored first, are never handed to a leader (and the reverse).
+    client.force_login(c2_leader)
+    assert client.get(url, {"month": "2026-03"}).context["result"].totals == totals["l3"]
+
+
+def test_a_street_handler_gets_the_street_metrics_from_the_api(client, march):
+    """The metrics API narrows to the caller's scope: a street office's handler sees the street."""
+    street_office = march.committee  # a territorial unit of C1
+    handler = member(street_office, Role.HANDLER, username="c1handler")
+    client.force_login(march.dispatcher)
+    district = client.get("/api/v1/cases/metrics", {"month": "2026-03"}).json()["figures"]
+    client.force_login(handler)
+    mine = client.get("/api/v1/cases/metrics", {"month": "2026-03"}).json()["figures"]
+    client.force_login(march.dispatcher)
+    district_again = client.get("/api/v1/cases/metrics", {"month": "2026-03"}).json()["figures"]
+    close = {f["key"]: (f["numerator"], f["denominator"]) for f in mine}["close_rate"]
+    assert close == (1, 2)  # A (closed) and B of C1
+    assert district == district_again
+    assert {f["key"]: (f["numerator"], f["denominator"]) for f in district}["close_rate"] == (1, 4)
+    assert FigureSnapshot.objects.filter(kind="metrics").count() == 2
+
+
+def test_a_person_who_reported_cases_does_not_share_a_scope_snapshot(march):
+    unit = march.hq.memberships.get().unit
+    plain, reporter = leader_of(unit, march.c1, "l1"), leader_of(unit, march.c1, "l2")
+    end = metrics.month(2026, 3)[1]
+    assert figures.scope_key(plain, end) == figures.scope_key(reporter, end)
+    CaseFactory(category=march.road, region=march.c2, reporter=reporter, reported_at=day(3, 9))
+    assert figures.scope_key(plain, end) != figures.scope_key(reporter, end)
+    assert figures.scope_key(march.dispatcher, end) == figures.scope_key(None, end) == "all"
+
+
+def warm_queries(client, url: str) -> int:
+    client.get(url)  # computes and stores
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_a_warm_request_takes_a_small_fixed_number_of_queries(client, march):
+    client.force_login(march.dispatcher)
+    urls = [
+        reverse("cases:summary") + "?month=2026-03",
+        reverse("cases:metrics") + "?month=2026-03",
+        "/api/v1/cases/metrics?month=2026-03",
+    ]
+    few = [warm_queries(client, url) for url in urls]
+    for i, unit in enumerate((march.dept3, march.committee, march.committee2)):
+        c = CaseFactory(
+            category=CategoryFactory(), region=march.c2, accepted_at=day(3, 4 + i), status="accepted"
+        )
+        CasePartFactory(case=c, unit=unit, dispatched_at=day(3, 5 + i), deadline=day(3, 9 + i))
+    FigureSnapshot.objects.all().delete()
+    many = [warm_queries(client, url) for url in urls]
+    assert many == few
+    # session, user, scope (memberships), the snapshot, then the summary's units, regions and
+    # categories, or the metrics page's filter menus; the API: session, user, scope, snapshot
+    assert few == [7, 7, 4]
