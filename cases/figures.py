@@ -92,41 +92,42 @@ def _fresh(row: FigureSnapshot, end: dt.datetime, now: dt.datetime) -> bool:
 def _stored(
     kind: str,
     selection: metrics.Selection,
+    scope: str,
     filters: str,
     compute: Callable[[dt.datetime], Any],
     refresh: bool = False,
-) -> tuple[Any, dt.datetime]:
-    """The stored data of a snapshot and its T, computing it when missing or stale (one request
-    at a time; the others serve the stale one meanwhile)."""
+) -> tuple[Any, dt.datetime, dt.datetime]:
+    """The stored data of a snapshot, its T and when it was computed; computed when missing or
+    stale (by one request at a time: the others serve the stale one meanwhile)."""
     start = timezone.localtime(selection.start)
     key = {
         "kind": kind,
         "month": f"{start:%Y-%m}",
-        "scope_key": scope_key(selection.viewer, selection.end),
+        "scope_key": scope,
         "filters": filters,
     }
     end = selection.end
     rows = FigureSnapshot.objects.filter(**key)
     row = None if refresh else rows.only("data", "at", "computed_at").first()
     if row is not None and _fresh(row, end, timezone.now()):
-        return row.data, row.at  # type: ignore[return-value]
+        return row.data, row.at, row.computed_at  # type: ignore[return-value]
     if row is None:
         FigureSnapshot.objects.bulk_create([FigureSnapshot(**key)], ignore_conflicts=True)
     with transaction.atomic():
         if row is not None and row.data is not None:
             locked = rows.select_for_update(skip_locked=True).first()
             if locked is None:  # someone else is recomputing it: serve the stale snapshot
-                return row.data, row.at  # type: ignore[return-value]
+                return row.data, row.at, row.computed_at  # type: ignore[return-value]
         else:  # nothing to serve yet: wait for whoever computes it, or compute it
             locked = rows.select_for_update().get()
         if not refresh and _fresh(locked, end, timezone.now()):
-            return locked.data, locked.at  # type: ignore[return-value]
+            return locked.data, locked.at, locked.computed_at  # type: ignore[return-value]
         at = min(end, timezone.now())
         locked.data = compute(at)
         locked.at = at
         locked.computed_at = timezone.now()
         locked.save(update_fields=["data", "at", "computed_at"])
-        return locked.data, at
+        return locked.data, at, locked.computed_at
 
 
 def _at(selection: metrics.Selection, at: dt.datetime) -> metrics.Selection:
@@ -155,7 +156,8 @@ def metric_figures(
     def compute(at: dt.datetime) -> dict:
         return {k: [f.numerator, f.denominator] for k, f in metrics.compute(_at(selection, at)).items()}
 
-    data, at = _stored(Kind.METRICS, selection, _filters(selection), compute, refresh)
+    scope = scope_key(selection.viewer, selection.end)
+    data, at, _computed = _stored(Kind.METRICS, selection, scope, _filters(selection), compute, refresh)
     return {
         key: metrics.Figure(key, m.label, *data.get(key, (0, 0))) for key, m in metrics.METRICS.items()
     }, at
@@ -212,10 +214,21 @@ def monthly_summary(
     ``metric_figures``. Its unit, region and category are ignored, as in ``summary.build``."""
     if live or selection.cases is not None or month_of(selection) is None:
         return summary.build(selection)
-    data, at = _stored(
-        Kind.SUMMARY, selection, "", lambda t: _summary_data(summary.build(_at(selection, t))), refresh
+    scope = scope_key(selection.viewer, selection.end)
+    data, at, computed = _stored(
+        Kind.SUMMARY, selection, scope, "", lambda t: _summary_data(summary.build(_at(selection, t))), refresh
     )
-    return _summary_of(data, selection, at)
+    result = _summary_of(data, selection, at)
+    result.key = f"{timezone.localtime(selection.start):%Y-%m}:{scope}:{computed.timestamp()}"
+    return result
+
+
+def menu_key(scope) -> str:
+    """Names the filter menus a scope is offered (its units and regions), for the page cache."""
+    if scope.everything:
+        return "all"
+    names = ",".join(str(i) for i in sorted(scope.unit_ids)) + "|" + ",".join(sorted(scope.region_paths))
+    return hashlib.sha256(names.encode()).hexdigest()
 
 
 def freeze(year: int, month_number: int, viewer: User | None = None, refresh: bool = False) -> dt.datetime:

@@ -104,6 +104,9 @@ class Summary:
     categories: list[Row]
     worst_categories: list[Row]
     worst_areas: list[Row]
+    # The stored snapshot it was read from and its computation ("" when live): names the
+    # rendered tables in the cache (``cases.figures``).
+    key: str = ""
 
 
 def _rollup(counts: Iterable[tuple[str, int]], depth: int) -> Counter:

@@ -659,6 +659,11 @@ def monthly_summary(request):
             "figures": summary.FIGURES,
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
             "base": _figure_query(selection, result.at),
+            "list_url": reverse("cases:list"),
+            # The rendered tables of a stored summary are cached under its key (month, scope, T).
+            "cache_seconds": 7 * 86400
+            if result.at >= result.end
+            else int(figures.max_age().total_seconds()) + 60,
         },
     )
 
@@ -682,6 +687,7 @@ def metrics_page(request):
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
             "selection": selection,
             "at": at,
+            "menu_key": figures.menu_key(scope_for(request.user)),
             "base": base,
         },
     )
