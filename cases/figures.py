@@ -23,11 +23,12 @@ of that T.
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from org.models import Region, Unit, User
 from org.scope import scope_for
@@ -181,18 +182,25 @@ def _summary_data(result: summary.Summary) -> dict:
 
 
 def _summary_of(data: dict, selection: metrics.Selection, at: dt.datetime) -> summary.Summary:
-    """The stored summary with its units, regions and categories read back (three queries)."""
-    ids = lambda *tables: {pk for t in tables for pk, _ in data[t]}  # noqa: E731
-    units = Unit.objects.in_bulk(ids("units"))
-    regions = Region.objects.in_bulk(ids("regions", "worst_areas"))
-    categories = Category.objects.in_bulk(ids("categories", "worst_categories"))
+    """The stored summary. Its units, regions and categories are read back (three queries) only
+    when a table is used: a page whose rendered tables are cached needs none of them."""
 
-    def rows(table: str, key: str, objects: dict) -> list[summary.Row]:
-        return [
-            summary.Row(key, objects[pk], dict(zip(summary.FIGURES, values, strict=True)))
-            for pk, values in data[table]
-            if pk in objects
-        ]
+    def ids(*tables: str) -> set[int]:
+        return {pk for t in tables for pk, _ in data[t]}
+
+    units = SimpleLazyObject(lambda: Unit.objects.in_bulk(ids("units")))
+    regions = SimpleLazyObject(lambda: Region.objects.in_bulk(ids("regions", "worst_areas")))
+    categories = SimpleLazyObject(lambda: Category.objects.in_bulk(ids("categories", "worst_categories")))
+
+    def rows(table: str, key: str, objects: Any) -> list[summary.Row]:
+        def load() -> list[summary.Row]:
+            return [
+                summary.Row(key, objects[pk], dict(zip(summary.FIGURES, values, strict=True)))
+                for pk, values in data[table]
+                if pk in objects
+            ]
+
+        return cast(list[summary.Row], SimpleLazyObject(load))
 
     return summary.Summary(
         start=selection.start,

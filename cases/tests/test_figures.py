@@ -205,6 +205,5 @@ def test_a_warm_request_takes_a_small_fixed_number_of_queries(client, march):
     FigureSnapshot.objects.all().delete()
     many = [warm_queries(client, url) for url in urls]
     assert many == few
-    # session, user, scope (memberships), the snapshot, then the summary's units, regions,
-    # categories and its rendered tables (cache), or the metrics page's cached filter menus
-    assert few == [8, 5, 4]
+    # session, user, scope (memberships), the snapshot, and the page's cached tables or menus
+    assert few == [5, 5, 4]
