@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -207,3 +208,41 @@ def test_a_warm_request_takes_a_small_fixed_number_of_queries(client, march):
     assert many == few
     # session, user, scope (memberships), the snapshot, and the page's cached tables or menus
     assert few == [5, 5, 4]
+
+
+def test_while_one_request_refreshes_the_others_serve_the_stale_snapshot(march, clock, monkeypatch):
+    clock.set(day(3, 20, 12))
+    start, end = metrics.month(2026, 3)
+    selection = metrics.select(start, end, at=day(3, 20, 12))
+    assert figures.monthly_summary(selection).totals["received"] == 4
+    CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
+    stale = day(3, 20, 12) - dt.timedelta(minutes=2)
+    FigureSnapshot.objects.update(computed_at=stale)
+    # Another request holds the snapshot's row lock: skip_locked finds no row.
+    real = QuerySet.select_for_update
+
+    def locked_elsewhere(self, *args, skip_locked=False, **kwargs):
+        qs = real(self, *args, skip_locked=skip_locked, **kwargs)
+        return qs.none() if skip_locked else qs
+
+    monkeypatch.setattr(QuerySet, "select_for_update", locked_elsewhere)
+    served = figures.monthly_summary(selection)
+    assert served.totals["received"] == 4 and served.at == day(3, 20, 12)
+    assert FigureSnapshot.objects.get().computed_at == stale  # nothing recomputed meanwhile
+    monkeypatch.setattr(QuerySet, "select_for_update", real)
+    assert figures.monthly_summary(selection).totals["received"] == 5
+
+
+def test_freeze_figures_stores_last_and_this_month_for_the_district_and_each_leader_scope(march, clock):
+    clock.set(day(4, 10, 9))
+    unit = march.hq.memberships.get().unit
+    leader_of(unit, march.c1, "l1"), leader_of(unit, march.c1, "l2")
+    call_command("freeze_figures", leaders=True)
+    stored = set(FigureSnapshot.objects.values_list("kind", "month", "scope_key"))
+    assert {(k, m) for k, m, _ in stored} == {
+        (k, m) for k in ("summary", "metrics") for m in ("2026-03", "2026-04")
+    }
+    assert len({s for _, _, s in stored}) == 2  # the district and the one scope both leaders share
+    march_all = FigureSnapshot.objects.get(kind="summary", month="2026-03", scope_key="all")
+    assert march_all.at == metrics.month(2026, 3)[1] and march_all.data["totals"]["received"] == 4
+    assert FigureSnapshot.objects.get(kind="summary", month="2026-04", scope_key="all").at == day(4, 10, 9)
