@@ -474,7 +474,13 @@ def case_map(request, bbox: str = "", zoom: str = ""):
     box, level = _bbox(bbox), _zoom(zoom)
     form = CaseFilterForm(request.GET)
     if not form.is_valid():
-        raise ValidationError([f"{name}：{e}" for name, errors in form.errors.items() for e in errors])
+        raise ValidationError(
+            [
+                f"{form.fields[name].label or name}：{e}" if name in form.fields else str(e)
+                for name, errors in form.errors.items()
+                for e in errors
+            ]
+        )
     west, south, east, north = box
     qs = form.filter(Case.objects.visible_to(request.user)).filter(
         lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north
