@@ -15,12 +15,12 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from cases.models import Case
+from cases.models import Case, CaseEvent
 from org.audit import Actor
 
 from . import limits
@@ -34,7 +34,7 @@ from .models import (
     service_code,
     services,
 )
-from .progress import CLOSED_STATUSES, progress
+from .progress import CLOSED_STATUSES, REJECT_EVENTS, progress
 from .services import submit_appeal
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -244,7 +244,20 @@ def _search(request, fmt, params):
             qs = qs.exclude(case__status__in=CLOSED_STATUSES)
         elif statuses == ["closed"]:
             qs = qs.filter(case__status__in=CLOSED_STATUSES)
-    found = qs.order_by("-received_at", "-id")[:MAX_REQUESTS]
+    # What the status notes of refused and merged reports need, for the whole list at once
+    # (``progress`` uses it when present): the refusal reason and the case a report joined.
+    found = (
+        qs.select_related("case__merged_into__category", "case__merged_into__lead_unit")
+        .prefetch_related(
+            "case__merged_into__photos",
+            Prefetch(
+                "case__events",
+                queryset=CaseEvent.objects.filter(action=CaseEvent.Action.REJECT).order_by("-at", "-id"),
+                to_attr=REJECT_EVENTS,
+            ),
+        )
+        .order_by("-received_at", "-id")[:MAX_REQUESTS]
+    )
     return render([_request_body(request, a) for a in found], fmt, "service_requests")
 
 

@@ -54,7 +54,14 @@ class Progress:
         return f"{self.stage}：{self.note}" if self.note else self.stage
 
 
+# Lists prefetch a case's refusal events, newest first, under this name (one query per list).
+REJECT_EVENTS = "reject_events"
+
+
 def _last_reason(case: Case, action: str) -> str:
+    prefetched = getattr(case, REJECT_EVENTS, None) if action == CaseEvent.Action.REJECT else None
+    if prefetched is not None:
+        return prefetched[0].reason if prefetched else ""
     event = case.events.filter(action=action).order_by("-at", "-id").first()
     return event.reason if event is not None else ""
 
@@ -74,7 +81,10 @@ def progress(case: Case) -> Progress:
     own = case
     note = ""
     if case.status == Case.Status.MERGED and case.merged_into_id is not None:
-        case = Case.objects.select_related("lead_unit", "category").get(pk=case.merged_into_id)
+        if Case._meta.get_field("merged_into").is_cached(case):  # a list's select_related
+            case = case.merged_into
+        else:
+            case = Case.objects.select_related("lead_unit", "category").get(pk=case.merged_into_id)
         note = f"并入案件 {case.number}，当前{PLAIN_STAGES[Case.Status(case.status)]}"
     elif case.status == Case.Status.REJECTED:
         note = _last_reason(case, CaseEvent.Action.REJECT)

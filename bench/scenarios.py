@@ -7,6 +7,7 @@ whose endpoint is not part of this build is reported as such, never faked.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -24,6 +25,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from appeals.models import Open311Client, service_code, services
+from cases import keyset
 from cases.models import Case, Category
 from org.models import ApiToken, Grid, Region, Unit, User
 
@@ -204,7 +206,16 @@ def _list_api(ctx: Context, i: int) -> Request:
 
 
 def _list_page(ctx: Context, i: int) -> Request:
-    return Request("GET", "/cases/?" + urlencode(ctx.list_filters(page=True), doseq=True), headers=ctx.cookie)
+    # Half the requests are a first page, half a later one: a keyset cursor at a moment within
+    # the months of data (the page after a case reported then), as "下一页" links carry.
+    query = ctx.list_filters(page=True)
+    if ctx.rng.random() < 0.5:
+        month = ctx.rng.choice(ctx.months)
+        moment = dt.datetime.fromisoformat(f"{month}-01T00:00:00+08:00") + dt.timedelta(
+            seconds=ctx.rng.randrange(28 * 86400)
+        )
+        query["cursor"] = keyset.encode(keyset.NEXT, Case(pk=ctx.case_ids[1] + 1, reported_at=moment))
+    return Request("GET", "/cases/?" + urlencode(query, doseq=True), headers=ctx.cookie)
 
 
 def _detail_api(ctx: Context, i: int) -> Request:
@@ -224,12 +235,21 @@ def _metrics_api(ctx: Context, i: int) -> Request:
 
 
 def _map_page(ctx: Context, i: int) -> Request:
-    # The list page's map shows the pins of the page on screen: at most 200 (the largest page).
-    return Request(
-        "GET",
-        "/cases/?per_page=200&" + urlencode(ctx.list_filters(page=True), doseq=True),
-        headers=ctx.cookie,
-    )
+    # The list page's map asks the map endpoint for its view, with the list's filters: a quarter
+    # of the views show the whole district (zoom 13), the rest a few streets on a phone (zoom 16,
+    # about 1 x 1.5 km) around a random grid.
+    query = ctx.list_filters(page=True)
+    if ctx.rng.random() < 0.25 or not ctx.points:
+        lats = [p[0] for p in ctx.points] + [p[0] + p[2] for p in ctx.points] or [30.0, 30.1]
+        lngs = [p[1] for p in ctx.points] + [p[1] + p[3] for p in ctx.points] or [120.0, 120.1]
+        box, zoom = (min(lngs), min(lats), max(lngs), max(lats)), 13
+    else:
+        lat, lng, dlat, dlng = ctx.rng.choice(ctx.points)
+        lat, lng = lat + dlat / 2, lng + dlng / 2
+        box, zoom = (lng - 0.008, lat - 0.007, lng + 0.008, lat + 0.007), 16
+    query["bbox"] = ",".join(f"{v:.6f}" for v in box)
+    query["zoom"] = zoom
+    return Request("GET", _api("/map?" + urlencode(query, doseq=True)), headers=ctx.bearer)
 
 
 def _intake_open311(ctx: Context, i: int) -> Request:
@@ -297,7 +317,13 @@ LOAD_SCENARIOS = [
         _metrics_api,
         Target(100),
     ),
-    Scenario("map_page", "list page with its map, 200 pins", "/cases/", _map_page, Target(100)),
+    Scenario(
+        "map_page",
+        "map endpoint: cases or clusters in a view (≤ 500)",
+        "/api/v1/cases/map",
+        _map_page,
+        Target(100),
+    ),
 ]
 
 

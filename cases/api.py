@@ -6,12 +6,16 @@ step calls its function in ``cases.services``, which checks role, scope and stat
 """
 
 import datetime as dt
+import math
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Q
+from django.db.models.functions import Cast, Floor
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import CursorPagination, paginate
@@ -21,6 +25,7 @@ from org.models import Grid, Region, Unit
 
 from . import figures as stored
 from . import geo, metrics, services
+from .forms import CaseFilterForm
 from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
 
@@ -394,6 +399,122 @@ def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
 def case_list(request, filters: Query[CaseFilters]):
     """Cases in the caller's scope, newest first, with cursor pagination (``next`` link)."""
     return filter_cases(_visible(request), filters)
+
+
+# --- map ----------------------------------------------------------------------------------------
+
+MAP_LIMIT = 500
+# A cluster cell is a quarter of a 256-pixel map tile at the zoom asked for; cells double in size
+# until the view holds at most MAP_MAX_CELLS of them, so a view never returns more than that.
+MAP_CELLS_PER_TILE = 4
+MAP_MAX_CELLS = 400
+BAD_BBOX = "bbox 应为“最小经度,最小纬度,最大经度,最大纬度”，且最小值小于最大值"
+BAD_ZOOM = "zoom 应为 0 到 22 之间的整数"
+
+
+class MapPoint(Schema):
+    id: int
+    number: str
+    lat: float
+    lng: float
+    status: str
+    label: str
+    url: str
+
+
+class MapCluster(Schema):
+    lat: float
+    lng: float
+    count: int
+
+
+class MapOut(Schema):
+    mode: str = Field(description="points: each case; clusters: grid cells with count and centroid")
+    total: int = Field(description="matching cases in the view")
+    cell: float | None = Field(None, description="cluster cell size in degrees")
+    items: list[MapPoint] | list[MapCluster]
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise ValidationError(BAD_BBOX) from exc
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValidationError(BAD_BBOX)
+    return west, south, east, north
+
+
+def _zoom(text: str) -> int:
+    try:
+        zoom = int(text)
+    except ValueError as exc:
+        raise ValidationError(BAD_ZOOM) from exc
+    if not 0 <= zoom <= 22:
+        raise ValidationError(BAD_ZOOM)
+    return zoom
+
+
+def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
+    """Degrees per cluster cell: aligned to a global grid (cells stay put while the map pans)."""
+    west, south, east, north = bbox
+    cell = 360 / 2**zoom / MAP_CELLS_PER_TILE
+    while (math.floor(east / cell) - math.floor(west / cell) + 1) * (
+        math.floor(north / cell) - math.floor(south / cell) + 1
+    ) > MAP_MAX_CELLS:
+        cell *= 2
+    return cell
+
+
+@router.get("/map", response=MapOut, url_name="case_map")
+def case_map(request, bbox: str = "", zoom: str = ""):
+    """The cases in a map view (``bbox`` = min lng, min lat, max lng, max lat in WGS-84): each
+    case when at most 500 match, otherwise grid clusters (count and centroid) counted by the
+    database. Filters are those of the list page (status, state, unit, region, category, dates,
+    q, a summary or metric figure); the caller's scope always applies."""
+    box, level = _bbox(bbox), _zoom(zoom)
+    form = CaseFilterForm(request.GET)
+    if not form.is_valid():
+        raise ValidationError(
+            [
+                f"{form.fields[name].label or name}：{e}" if name in form.fields else str(e)
+                for name, errors in form.errors.items()
+                for e in errors
+            ]
+        )
+    west, south, east, north = box
+    qs = form.filter(Case.objects.visible_to(request.user)).filter(
+        lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north
+    )
+    rows = list(
+        qs.order_by().values("pk", "number", "lat", "lng", "status", "category__name")[: MAP_LIMIT + 1]
+    )
+    if len(rows) <= MAP_LIMIT:
+        items = [
+            {
+                "id": r["pk"],
+                "number": r["number"],
+                "lat": float(r["lat"]),
+                "lng": float(r["lng"]),
+                "status": r["status"],
+                "label": f"{r['number']} {r['category__name']}",
+                "url": reverse("cases:detail", args=[r["pk"]]),
+            }
+            for r in rows
+        ]
+        return {"mode": "points", "total": len(items), "items": items}
+    cell = cell_size(box, level)
+    cells = (
+        qs.order_by()
+        .annotate(
+            cx=Floor(Cast("lng", FloatField()) / cell),
+            cy=Floor(Cast("lat", FloatField()) / cell),
+        )
+        .values("cx", "cy")
+        .annotate(count=Count("pk"), lat=Avg(Cast("lat", FloatField())), lng=Avg(Cast("lng", FloatField())))
+    )
+    clusters = [{"lat": c["lat"], "lng": c["lng"], "count": c["count"]} for c in cells]
+    return {"mode": "clusters", "total": sum(c["count"] for c in clusters), "cell": cell, "items": clusters}
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

@@ -249,7 +249,6 @@ class Case(models.Model):
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["lead_unit", "status"]),
             models.Index(fields=["region", "status"]),
-            models.Index(fields=["reported_at"]),
             models.Index(fields=["accepted_at"]),
             models.Index(fields=["handled_at"]),
             models.Index(fields=["category", "status"]),
@@ -260,6 +259,15 @@ class Case(models.Model):
                 condition=models.Q(closed_at__isnull=True),
                 name="case_open_accepted_at",
             ),
+            # The case list and its API, newest first with keyset pages: each common filter
+            # (none, status, lead unit, region) leads an index that ends in the sort key, so a
+            # page is one index seek (btree indexes are read backwards for "newest first").
+            models.Index(fields=["reported_at", "id"], name="case_reported_id"),
+            models.Index(fields=["status", "reported_at", "id"], name="case_status_reported"),
+            models.Index(fields=["lead_unit", "reported_at", "id"], name="case_lead_unit_reported"),
+            models.Index(fields=["region", "reported_at", "id"], name="case_region_reported"),
+            # The map: the cases in a view (a longitude band, the latitude checked in the index).
+            models.Index(fields=["lng", "lat"], name="case_lng_lat"),
         ]
 
     def __str__(self) -> str:

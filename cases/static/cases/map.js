@@ -40,6 +40,50 @@
 
   function json(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; }
 
+  function pin(p, at) {
+    var m = L.circleMarker(at, { radius: 8, color: "#9e0c24", fillColor: "#c8102e", fillOpacity: 0.8 });
+    if (p.url) m.bindPopup('<a href="' + p.url + '">' + String(p.label).replace(/[<>&]/g, "") + "</a>");
+    return m;
+  }
+
+  // The cases (or grid clusters) in the view from the map endpoint, fetched again when the view
+  // moves. At most 500 items come back for any view; a cluster zooms in when tapped.
+  function follow(map, el, show, back) {
+    var layer = L.layerGroup().addTo(map), status = document.getElementById(el.dataset.status || "");
+    var timer = null, pending = null, asked = 0;
+    function say(text) { if (status) status.textContent = text; }
+    function load() {
+      var b = map.getBounds(), sw = back(b.getSouth(), b.getWest()), ne = back(b.getNorth(), b.getEast());
+      var bbox = [Math.max(sw[1], -180), Math.max(sw[0], -90), Math.min(ne[1], 180), Math.min(ne[0], 90)]
+        .map(function (v) { return v.toFixed(6); }).join(",");
+      var url = el.dataset.source + (el.dataset.source.indexOf("?") < 0 ? "?" : "&") +
+        "bbox=" + bbox + "&zoom=" + Math.round(map.getZoom());
+      var mine = ++asked;
+      if (pending && pending.abort) pending.abort();
+      pending = window.AbortController ? new AbortController() : null;
+      say("正在加载地图案件…");
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: pending && pending.signal })
+        .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+        .then(function (res) {
+          if (mine !== asked) return;
+          if (!res.ok) { say(res.body.detail || "地图加载失败"); return; }
+          layer.clearLayers();
+          res.body.items.forEach(function (it) {
+            var at = show(it.lat, it.lng);
+            if (res.body.mode === "points") { pin(it, at).addTo(layer); return; }
+            var size = 24 + Math.min(24, Math.round(Math.log(it.count) * 4));
+            L.marker(at, { icon: L.divIcon({ className: "map-cluster", html: "<span>" + it.count + "</span>", iconSize: [size, size] }) })
+              .on("click", function () { map.setView(at, Math.min(map.getZoom() + 2, 18)); })
+              .addTo(layer);
+          });
+          say(res.body.mode === "points" ? "视野内 " + res.body.total + " 件" : "视野内 " + res.body.total + " 件（已按网格聚合，点击放大）");
+        })
+        .catch(function (e) { if (e.name !== "AbortError") say("地图加载失败"); });
+    }
+    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
+    load();
+  }
+
   function draw(el) {
     if (typeof L === "undefined") { el.classList.add("map-off"); return; }
     var cfg = json("map-config") || {}, gcj = cfg.crs === "gcj02";
@@ -50,12 +94,13 @@
     var pins = json(el.dataset.pins) || [], bounds = [];
     pins.forEach(function (p) {
       var at = show(p.lat, p.lng);
-      var m = L.circleMarker(at, { radius: 8, color: "#9e0c24", fillColor: "#c8102e", fillOpacity: 0.8 }).addTo(map);
-      if (p.url) m.bindPopup('<a href="' + p.url + '">' + p.label.replace(/[<>&]/g, "") + "</a>");
+      // With a source, the pins of the page only choose the first view; the source draws.
+      if (!el.dataset.source) pin(p, at).addTo(map);
       bounds.push(at);
     });
     if (bounds.length > 1) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
     else map.setView(bounds[0] || show(cfg.center[0], cfg.center[1]), bounds.length ? 17 : 14);
+    if (el.dataset.source) follow(map, el, show, back);
 
     if (!el.dataset.pick) return;
     var lat = document.getElementById(el.dataset.pick + "lat"), lng = document.getElementById(el.dataset.pick + "lng");
