@@ -28,12 +28,12 @@ guard is called with the locked case inside ``verify_case``'s transaction and re
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from org.audit import Actor
@@ -211,13 +211,80 @@ def _refresh_deadlines(case: Case) -> None:
 
 
 def _next_number(moment: dt.datetime) -> str:
+    """The next case number of the year of ``moment``: ``YYYY-NNNNNN``, unique and increasing
+    within the year. A number drawn for a report that then fails is not reused (a gap)."""
     year = timezone.localtime(moment).year
-    CaseCounter.objects.get_or_create(year=year)
-    counter = CaseCounter.objects.select_for_update().get(year=year)
-    counter.last = F("last") + 1
-    counter.save(update_fields=["last"])
-    counter.refresh_from_db(fields=["last"])
-    return f"{year}-{counter.last:06d}"
+    number = _next_from_sequence(year) if connection.vendor == "postgresql" else _next_from_counter(year)
+    return f"{year}-{number:06d}"
+
+
+def last_case_numbers() -> dict[int, int]:
+    """The last number handed out per year, for loaders that write numbered cases in bulk (they
+    then store the new last number in ``CaseCounter``; the next report moves past it). Run them
+    while no reports come in: a report drawn meanwhile may take a number the loader also uses."""
+    counters = dict(CaseCounter.objects.values_list("year", "last"))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for year in counters:
+                name = f"cases_case_number_{int(year)}"
+                cursor.execute("SELECT to_regclass(%s)", [name])
+                if cursor.fetchone()[0] is not None:
+                    cursor.execute(
+                        f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {name}"
+                    )
+                    counters[year] = max(counters[year], int(cursor.fetchone()[0]))
+    return counters
+
+
+def _counter_table() -> str:
+    return connection.ops.quote_name(CaseCounter._meta.db_table)
+
+
+def _next_from_counter(year: int) -> int:
+    """One upsert of the year's counter row (SQLite: one writer at a time anyway)."""
+    table = _counter_table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "
+            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [year],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _next_from_sequence(year: int) -> int:
+    """PostgreSQL: a sequence per year (``cases_case_number_<year>``). ``nextval`` takes no row
+    lock and is not undone by a rollback, so concurrent reports never wait for each other's
+    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it,
+    the floor that bulk loaders (demo, benchmark generator) move when they write numbers
+    themselves. The first report of a year creates the sequence; a value at or below the floor
+    (a bulk load since) draws the sequence forward past it. Both under the counter row's lock."""
+    table = _counter_table()
+    name = f"cases_case_number_{int(year)}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s) FROM pg_class c "
+            "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
+            [year, name],
+        )
+        row = cursor.fetchone()
+        if row is not None and row[0] > (row[1] or 0):
+            return int(row[0])
+        with transaction.atomic():
+            cursor.execute(
+                f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING", [year]
+            )
+            cursor.execute(f"SELECT last FROM {table} WHERE year = %s FOR UPDATE", [year])
+            floor = int(cursor.fetchone()[0])
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {floor + 1}")
+            while True:
+                # Forward only (never setval back): values at or below the floor are skipped,
+                # so a report drawing at the same time can never get a number twice.
+                cursor.execute("SELECT nextval(%s)", [name])
+                number = int(cursor.fetchone()[0])
+                if number > floor:
+                    return number
+                cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)", [name, floor - number])
 
 
 def _check_category(category: Category, *, staff: bool) -> None:
@@ -298,6 +365,9 @@ def report_case(
 
     with photos.atomic():
         now = timezone.now()
+        # Open cases of the category nearby, looked for before the new case exists (so it is not
+        # among them): recorded on the report event for the dispatcher who accepts or merges.
+        duplicates = find_duplicates(category, lat_d, lng_d)
         case = Case.objects.create(
             number=_next_number(now),
             source=source,
@@ -313,13 +383,24 @@ def report_case(
             reporter_unit_id=unit_id,
             reported_at=now,
         )
-        duplicates = find_duplicates(category, lat_d, lng_d, exclude=case)
         event = _event(
             actor, case, CaseEvent.Action.REPORT, role, unit_id, at=now, duplicates=[c.pk for c in duplicates]
         )
-        for photo in valid:
-            photos.store(case, photo, CasePhoto.Kind.BEFORE, event=event, user=actor.user)
+        stored = [
+            photos.store(case, photo, CasePhoto.Kind.BEFORE, event=event, user=actor.user) for photo in valid
+        ]
+    # What the report wrote, so that its answer needs no second look-up (see ``Reported``).
+    case.reported = Reported(event=event, photos=stored, duplicates=duplicates)  # type: ignore[attr-defined]
     return case
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What ``report_case`` wrote beside the case: its event, photos and the duplicates found."""
+
+    event: CaseEvent
+    photos: list[CasePhoto]
+    duplicates: list[Case]
 
 
 def _check_accept(user: User | None, case: Case) -> tuple[str, int | None]:
