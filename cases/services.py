@@ -796,9 +796,21 @@ def rework_case(actor: Actor, case: Case, reason: str) -> Case:
 # What may this person do now (pages and API show exactly these)
 
 
+def _has_pending_extension(case: Case) -> bool:
+    """Whether a part of ``case`` has a request waiting; from the prefetched parts and their
+    requests when the page or API loaded them (``prefetch_related``), else one query."""
+    if "parts" in getattr(case, "_prefetched_objects_cache", {}):
+        parts = case.parts.all()
+        if all("extension_requests" in getattr(p, "_prefetched_objects_cache", {}) for p in parts):
+            return any(
+                r.status == ExtensionRequest.Status.PENDING for p in parts for r in p.extension_requests.all()
+            )
+    return ExtensionRequest.objects.filter(part__case=case, status=ExtensionRequest.Status.PENDING).exists()
+
+
 def _check_pending_extension(user: User | None, case: Case) -> tuple[str, int | None]:
     acting = _check_decide(user, case)
-    if not ExtensionRequest.objects.filter(part__case=case, status=ExtensionRequest.Status.PENDING).exists():
+    if not _has_pending_extension(case):
         raise ActionRefused("没有待审批的延期申请")
     return acting
 

@@ -147,3 +147,38 @@ def test_detail_api_query_budget(world):
     # session, user, scope, the case, parts, their extension requests, events, photos and the
     # duplicates the dispatcher may merge into (none found, so no visibility look-up)
     assert _count(dispatcher, "get", f"{BASE}/cases/{case.pk}") == 8
+
+
+@pytest.mark.django_db
+def test_detail_page_query_budget_and_photos_in_the_timeline(world):
+    from django.urls import reverse
+
+    from cases.models import CaseEvent, CasePhoto, ExtensionRequest
+    from cases.tests.factories import CasePartFactory
+
+    w = world
+    case = CaseFactory(category=w.road, region=w.c1, status=Case.Status.HANDLING, lead_unit=w.dept)
+    part = CasePartFactory(case=case, unit=w.dept, is_lead=True, status="handling")
+    ExtensionRequest.objects.create(part=part, days=2, reason="材料未到")
+    event = CaseEvent.objects.create(case=case, action=CaseEvent.Action.REPORT, actor=w.collector)
+    for k, on_event in enumerate((event, None)):
+        CasePhoto.objects.create(
+            case=case,
+            event=on_event,
+            kind=CasePhoto.Kind.BEFORE,
+            original=f"private/cases/{k}.jpg",
+            image=f"cases/photos/{k}.jpg",
+            thumbnail=f"cases/thumbs/{k}.jpg",
+            sha256=f"{k:064d}",
+            size=1,
+        )
+    dispatcher = client_for(w.dispatcher)
+    url = reverse("cases:detail", args=[case.pk])
+    # session, user, scope, the case, parts, their extension requests, events, photos
+    with CaptureQueriesContext(connection) as ctx:
+        dispatcher.get(url)
+    assert len(ctx.captured_queries) == 8
+    page = dispatcher.get(url).content.decode()
+    assert "批准延期" in page  # the pending request is decided from the prefetched rows
+    assert page.count("cases/thumbs/0.jpg") == 2  # in the gallery and on its timeline step
+    assert page.count("cases/thumbs/1.jpg") == 1  # in the gallery only
