@@ -255,10 +255,13 @@ def _next_from_counter(year: int) -> int:
 def _next_from_sequence(year: int) -> int:
     """PostgreSQL: a sequence per year (``cases_case_number_<year>``). ``nextval`` takes no row
     lock and is not undone by a rollback, so concurrent reports never wait for each other's
-    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it,
-    the floor that bulk loaders (demo, benchmark generator) move when they write numbers
-    themselves. The first report of a year creates the sequence; a value at or below the floor
-    (a bulk load since) draws the sequence forward past it. Both under the counter row's lock."""
+    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it.
+
+    The counter row marks the year's numbering as started and is the floor that bulk loaders
+    (demo, benchmark generator) move when they write numbers themselves. Without the row (the
+    year's first report, or a database emptied with ``flush``, which keeps sequences) the
+    sequence is set just after the year's highest case number; a value at or below the floor (a
+    bulk load since) draws the sequence forward past it. Both under the counter row's lock."""
     table = _counter_table()
     name = f"cases_case_number_{int(year)}"
     with connection.cursor() as cursor:
@@ -268,23 +271,43 @@ def _next_from_sequence(year: int) -> int:
             [year, name],
         )
         row = cursor.fetchone()
-        if row is not None and row[0] > (row[1] or 0):
+        if row is not None and row[1] is not None and row[0] > row[1]:
             return int(row[0])
         with transaction.atomic():
             cursor.execute(
-                f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING", [year]
+                f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING RETURNING year",
+                [year],
             )
+            started = cursor.fetchone() is not None
             cursor.execute(f"SELECT last FROM {table} WHERE year = %s FOR UPDATE", [year])
             floor = int(cursor.fetchone()[0])
-            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {floor + 1}")
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+            if started:
+                # Nobody draws meanwhile: they wait for this row. The next value is floor + 1.
+                floor = max(floor, _highest_number(year))
+                cursor.execute("SELECT setval(%s, %s, %s)", [name, max(floor, 1), floor > 0])
             while True:
-                # Forward only (never setval back): values at or below the floor are skipped,
-                # so a report drawing at the same time can never get a number twice.
+                # Otherwise forward only (never setval back): values at or below the floor are
+                # skipped, so a report drawing at the same time can never get a number twice.
                 cursor.execute("SELECT nextval(%s)", [name])
                 number = int(cursor.fetchone()[0])
                 if number > floor:
                     return number
                 cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)", [name, floor - number])
+
+
+def _highest_number(year: int) -> int:
+    """The highest number of the year's cases (0 without any), from the year's reports."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(year, 1, 1, tzinfo=zone)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=zone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT max(CAST(split_part(number, '-', 2) AS bigint)) FROM {connection.ops.quote_name(Case._meta.db_table)} "
+            "WHERE reported_at >= %s AND reported_at < %s AND number LIKE %s",
+            [start, end, f"{year}-%"],
+        )
+        return int(cursor.fetchone()[0] or 0)
 
 
 def _check_category(category: Category, *, staff: bool) -> None:

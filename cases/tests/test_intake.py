@@ -52,6 +52,14 @@ def test_numbers_count_per_year_and_continue_after_a_bulk_load():
 
 
 @pytest.mark.django_db
+def test_numbering_starts_again_in_an_emptied_database():
+    assert services._next_number(at(2034, 2, 1, 9)) == "2034-000001"
+    assert services._next_number(at(2034, 2, 1, 9)) == "2034-000002"
+    CaseCounter.objects.all().delete()  # as manage.py flush does (PostgreSQL keeps the sequence)
+    assert services._next_number(at(2034, 2, 1, 9)) == "2034-000001"
+
+
+@pytest.mark.django_db
 def test_numbering_starts_after_the_counter_of_existing_cases():
     CaseCounter.objects.create(year=2032, last=1234)
     assert services._next_number(at(2032, 3, 1, 9)) == "2032-001235"
