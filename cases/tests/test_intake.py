@@ -1,7 +1,6 @@
 """Case intake: numbering (format, uniqueness under concurrent reports, bulk loaders), the
 201 answer built from what the report wrote, and the query budgets of intake and detail."""
 
-import contextlib
 import re
 import threading
 
@@ -65,41 +64,53 @@ def test_numbering_starts_after_the_counter_of_existing_cases():
     assert services._next_number(at(2032, 3, 1, 9)) == "2032-001235"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_concurrent_reports_get_unique_consecutive_numbers():
+    """On PostgreSQL, threads with their own connections (and transactions) draw at once. SQLite
+    has one writer at a time, and the test's open transaction holds it: there they draw in turn."""
     year, threads, each = 2033, 8, 15
     moment = at(year, 5, 6, 10)
     drawn: list[str] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(threads)
-    # SQLite has one writer at a time; its shared-cache test database says "locked" where a
-    # database file would wait (busy_timeout), so there the writers take turns here.
-    turns = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
+    concurrent = connection.vendor == "postgresql"
+    start = threading.Barrier(threads if concurrent else 1)
 
     def work():
         try:
             start.wait()
             for _ in range(each):
-                with turns, transaction.atomic():  # as report_case draws inside its transaction
+                with transaction.atomic():  # as report_case draws inside its transaction
                     drawn.append(services._next_number(moment))
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
-            connection.close()
+            if concurrent:
+                connection.close()
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
+    def clean_up():  # what the threads committed on their own connections
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM cases_casecounter WHERE year = %s", [year])
+            cursor.execute(f"DROP SEQUENCE IF EXISTS cases_case_number_{year}")
+        connection.close()
+
     try:
-        for t in workers:
-            t.start()
-        for t in workers:
-            t.join()
+        if concurrent:
+            workers = [threading.Thread(target=work) for _ in range(threads)]
+            for t in workers:
+                t.start()
+            for t in workers:
+                t.join()
+        else:
+            for _ in range(threads):
+                work()
         assert errors == []
         assert all(NUMBER.match(n) for n in drawn)
         assert sorted(drawn) == [f"{year}-{k:06d}" for k in range(1, threads * each + 1)]
     finally:
-        if connection.vendor == "postgresql":  # sequences outlive the flush of this test
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP SEQUENCE IF EXISTS cases_case_number_{year}")
+        if concurrent:
+            cleaner = threading.Thread(target=clean_up)
+            cleaner.start()
+            cleaner.join()
 
 
 @pytest.mark.django_db
