@@ -146,16 +146,16 @@ def test_intake_query_budget(world):
     collector = client_for(w.collector)
     report(collector, w)  # the first report of the year creates the year's numbering
     # session, user, category, the collector's scope (memberships, contracts, grids, segments),
-    # grid, region, duplicates, number, case, event, photo and which duplicates the reporter may
-    # see (savepoints of the test's transaction beside them)
+    # duplicates, number, case, event, photo and which duplicates the reporter may see (region
+    # and grid come with the cached boundaries; savepoints of the test's transaction beside them)
     with CaptureQueriesContext(connection) as ctx:
         assert report(collector, w).status_code == 201
     work = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(work) == 15, "\n".join(q[:150] for q in work)
+    assert len(work) == 13, "\n".join(q[:150] for q in work)
     # More photos add one row each, nothing else.
     with CaptureQueriesContext(connection) as ctx:
         assert report(collector, w, photos=3).status_code == 201
-    assert len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]) == 17
+    assert len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]) == 15
 
 
 @pytest.mark.django_db
