@@ -294,8 +294,10 @@ def extensions(request):
 
 
 def _visible_case(request, pk: int, *prefetch) -> Case:
+    # Not merged_into: joining the case table to itself quadrupled PostgreSQL's planning time
+    # (2 -> 8.5 ms, against 0.3 ms to run); the few merged cases read their target when shown.
     qs = Case.objects.visible_to(request.user).select_related(
-        "category", "region", "grid", "reporter", "reporter_unit", "lead_unit", "merged_into"
+        "category", "region", "grid", "reporter", "reporter_unit", "lead_unit"
     )
     return get_object_or_404(qs.prefetch_related(*prefetch), pk=pk)
 
