@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from cases.services import last_case_numbers
 from org import demo as org_demo
 from org.models import Grid, Membership, Region, Role, Unit, User
 from workdays.calendar import END_OF_DAY, WorkCalendar, add_working_days, cutoff_time, first_working_day
@@ -1044,7 +1045,7 @@ def generate(
         (ExtensionRequest.objects.order_by("-id").values_list("id", flat=True).first() or 0)
         // EXTENSION_BLOCK,
     )
-    numbers = dict(CaseCounter.objects.values_list("year", "last"))
+    numbers = last_case_numbers()  # counter rows and, on PostgreSQL, the intake sequences
     postgres = connection.vendor == "postgresql"
     slices = _split(days, (workers or os.cpu_count() or 1) if postgres else 1)
     plans, next_id = [], last_id + 1

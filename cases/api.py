@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Q
+from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Prefetch, Q
 from django.db.models.functions import Cast, Floor
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -161,17 +161,24 @@ class CaseDetailOut(CaseOut):
     duplicates: list[CaseOut]
     suggested_unit_id: int | None
 
+    # The related rows come prefetched (``_with_related``), or filled in by the report itself.
+
     @staticmethod
     def resolve_parts(obj: Case) -> list[CasePart]:
-        return list(obj.parts.select_related("unit"))
+        return list(obj.parts.all())
 
     @staticmethod
     def resolve_events(obj: Case) -> list[CaseEvent]:
-        return list(obj.events.select_related("actor"))
+        return list(obj.events.all())
+
+    @staticmethod
+    def resolve_photos(obj: Case) -> list[CasePhoto]:
+        return list(obj.photos.all())
 
     @staticmethod
     def resolve_extensions(obj: Case) -> list[ExtensionRequest]:
-        return list(ExtensionRequest.objects.filter(part__case=obj).order_by("requested_at"))
+        requests = [r for p in obj.parts.all() for r in p.extension_requests.all()]
+        return sorted(requests, key=lambda r: (r.requested_at, r.pk))
 
     @staticmethod
     def resolve_allowed_actions(obj: Case, context) -> list[str]:
@@ -181,7 +188,13 @@ class CaseDetailOut(CaseOut):
     def resolve_duplicates(obj: Case, context) -> list[Case]:
         if obj.status != Case.Status.REPORTED:
             return []
-        found = services.find_duplicates(obj.category, obj.lat, obj.lng, exclude=obj)
+        reported = getattr(obj, "reported", None)  # just reported: the report looked already
+        if reported is not None:
+            found = reported.duplicates
+        else:
+            found = services.find_duplicates(obj.category, obj.lat, obj.lng, exclude=obj)
+        if not found:
+            return []
         visible = set(
             _visible(context["request"]).filter(pk__in=[d.pk for d in found]).values_list("pk", flat=True)
         )
@@ -321,9 +334,31 @@ def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_current_timezone())
 
 
+def _with_related(qs: CaseQuerySet) -> CaseQuerySet:
+    """What the detail shows beside the case, one query per relation however long the timeline."""
+    parts = CasePart.objects.select_related("unit").prefetch_related(
+        Prefetch("extension_requests", queryset=ExtensionRequest.objects.order_by())
+    )
+    return qs.prefetch_related(
+        Prefetch("parts", queryset=parts),
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+        "photos",
+    )
+
+
 def _detail(request, case: Case) -> Case:
     """The case as it is after a step, fetched again through the caller's scope."""
-    return _visible(request).get(pk=case.pk)
+    return _with_related(_visible(request)).get(pk=case.pk)
+
+
+def _prefill(case: Case, **related: list) -> Case:
+    """Fill ``case``'s prefetch cache with rows already in hand, as ``prefetch_related`` does."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        qs = getattr(case, name).get_queryset()
+        qs._result_cache, qs._prefetch_done = list(rows), True
+        cache[name] = qs  # a reverse relation is cached under its accessor name
+    return case
 
 
 # --- reference data -----------------------------------------------------------------------------
@@ -519,7 +554,7 @@ def case_map(request, bbox: str = "", zoom: str = ""):
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)
 def case_detail(request, case_id: int):
-    return _detail(request, _case(request, case_id))
+    return get_object_or_404(_with_related(_visible(request)), pk=case_id)
 
 
 @router.post("/cases", response={201: CaseDetailOut})
@@ -537,7 +572,10 @@ def report(request, payload: Form[ReportIn], photos: list[UploadedFile] = PHOTOS
         urgent=payload.urgent,
         photos_uploaded=photos or [],
     )
-    return Status(201, _detail(request, case))
+    # The answer is the detail, built from what the report wrote (a new case has no parts yet)
+    # rather than read back: the reporter sees their own reports.
+    reported = case.reported  # type: ignore[attr-defined]
+    return Status(201, _prefill(case, parts=[], events=[reported.event], photos=reported.photos))
 
 
 # --- the steps ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from workdays.calendar import add_working_days, cutoff_time
 
 from .models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, RoutingRule
 from .routing import RoutingTable
-from .services import dispatch_days, verify_days
+from .services import dispatch_days, last_case_numbers, verify_days
 
 CASE_COUNT = 3000
 DAYS = 120
@@ -522,7 +522,7 @@ def load() -> None:
         moments.append(min(local, now - dt.timedelta(minutes=5)))
     moments.sort()
 
-    counters = {c.year: c.last for c in CaseCounter.objects.all()}
+    counters = last_case_numbers()  # counter rows and, on PostgreSQL, the intake sequences
     sims: list[_Sim] = []
     cases: list[Case] = []
     for moment in moments:

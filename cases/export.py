@@ -1,23 +1,26 @@
 """XLSX exports of cases: streamed, flat in memory, a fixed number of queries however many rows.
 
-openpyxl's write-only mode keeps no rows in memory (they go to a temporary file as they are
-appended); the rows come from one query read in chunks (``iterator``), so neither memory nor the
-query count grows with the list. The workbook is built while the response is being sent.
+The rows come from one query read in chunks (``iterator``) as plain values (``values_list``: no
+model objects), and go to XlsxWriter in ``constant_memory`` mode, which writes each row to a
+temporary file as soon as the next one starts; so neither memory nor the query count grows with
+the list. XlsxWriter rather than openpyxl's write-only mode: about twice the rows per second
+with cells written by type (see docs/architecture.md). The workbook is built while the response
+is being sent.
 """
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 
+import xlsxwriter
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from . import summary
-from .models import Case
+from .models import Case, Category
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_ROWS = 2000
@@ -57,65 +60,147 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(moment).replace(tzinfo=None) if moment else None
 
 
-def case_row(case: Case, now: dt.datetime) -> list:
-    return [
-        case.number,
-        case.get_source_display(),
-        case.category.get_kind_display(),
-        case.category.major_name,
-        case.category.name,
-        case.get_status_display(),
-        "是" if case.urgent else "",
-        case.region.name if case.region else "",
-        case.grid.name if case.grid else "",
-        case.address,
-        case.description,
-        case.lead_unit.name if case.lead_unit else "",
-        _local(case.reported_at),
-        _local(case.accepted_at),
-        _local(case.dispatched_at),
-        _local(case.handle_deadline),
-        _local(case.handled_at),
-        _local(case.closed_at),
-        _local(case.due_at),
-        "是" if case.is_overdue(now) else "",
-        case.rework_count,
-        case.return_count,
-        case.extension_count,
-        float(case.lat),
-        float(case.lng),
-    ]
+# The columns read for each case, in the order of CASE_COLUMNS (names, not model objects).
+CASE_FIELDS = (
+    "number",
+    "source",
+    "category__kind",
+    "category__major_name",
+    "category__name",
+    "status",
+    "urgent",
+    "region__name",
+    "grid__name",
+    "address",
+    "description",
+    "lead_unit__name",
+    "reported_at",
+    "accepted_at",
+    "dispatched_at",
+    "handle_deadline",
+    "handled_at",
+    "closed_at",
+    "due_at",
+    "rework_count",
+    "return_count",
+    "extension_count",
+    "lat",
+    "lng",
+)
 
 
 def case_rows(qs: QuerySet[Case]) -> Iterator[list]:
+    """One row per case of ``qs`` in the columns of CASE_COLUMNS, oldest first."""
     now = timezone.now()
-    rows = qs.select_related("category", "region", "grid", "lead_unit").order_by("reported_at", "pk")
-    for case in rows.iterator(chunk_size=CHUNK_ROWS):
-        yield case_row(case, now)
+    zone = timezone.get_current_timezone()
+    sources, statuses = dict(Case.Source.choices), dict(Case.Status.choices)
+    kinds = dict(Category.Kind.choices)
+    timed = set(Case.TIMED_STATUSES)
+
+    def local(moment: dt.datetime | None) -> dt.datetime | None:
+        return moment.astimezone(zone).replace(tzinfo=None) if moment is not None else None
+
+    values = qs.order_by("reported_at", "pk").values_list(*CASE_FIELDS)
+    for (
+        number,
+        source,
+        kind,
+        major_name,
+        name,
+        status,
+        urgent,
+        region,
+        grid,
+        address,
+        description,
+        lead_unit,
+        reported_at,
+        accepted_at,
+        dispatched_at,
+        handle_deadline,
+        handled_at,
+        closed_at,
+        due_at,
+        rework_count,
+        return_count,
+        extension_count,
+        lat,
+        lng,
+    ) in values.iterator(chunk_size=CHUNK_ROWS):
+        yield [
+            number,
+            sources.get(source, source),
+            kinds.get(kind, kind),
+            major_name,
+            name,
+            statuses.get(status, status),
+            "是" if urgent else "",
+            region or "",
+            grid or "",
+            address,
+            description,
+            lead_unit or "",
+            local(reported_at),
+            local(accepted_at),
+            local(dispatched_at),
+            local(handle_deadline),
+            local(handled_at),
+            local(closed_at),
+            local(due_at),
+            "是" if status in timed and due_at is not None and due_at < now else "",
+            rework_count,
+            return_count,
+            extension_count,
+            float(lat),
+            float(lng),
+        ]
 
 
-def _cells(ws, values: Sequence) -> list:
-    """Plain values as they are (fast); text that looks like a formula stays text."""
-    cells = []
-    for value in values:
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"  # text typed by people is never a formula
-            value = cell
-        cells.append(value)
-    return cells
+DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # what openpyxl wrote before, so the files read the same
 
 
 def stream_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> Iterator[bytes]:
-    """Build a write-only workbook of ``(title, header, rows)`` sheets and yield its bytes."""
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        ws = workbook.create_sheet(title=title)
-        ws.append(list(header))
-        for row in rows:
-            ws.append(_cells(ws, row))
+    """Build a workbook of ``(title, header, rows)`` sheets and yield its bytes.
+
+    Cells are written by the type of their value: text always as text (never a formula, a link
+    or a number), empty text and None as empty cells, datetimes with a date format."""
     with tempfile.TemporaryFile() as out:
-        workbook.save(out)
+        workbook = xlsxwriter.Workbook(
+            out,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        date_format = workbook.add_format({"num_format": DATETIME_FORMAT})
+        for title, header, rows in sheets:
+            ws = workbook.add_worksheet(title)
+            text, number, moment = ws.write_string, ws.write_number, ws.write_datetime
+
+            def write_moment(r: int, c: int, value: dt.datetime, moment=moment) -> None:
+                moment(r, c, value, date_format)
+
+            writers: dict[type, Callable] = {
+                str: text,
+                int: number,
+                float: number,
+                Decimal: number,
+                dt.datetime: write_moment,
+            }
+            for c, value in enumerate(header):
+                text(0, c, str(value))
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row):
+                    if value is None or value == "":
+                        continue
+                    write = writers.get(type(value))
+                    if write is None:
+                        ws.write(r, c, value)
+                    else:
+                        write(r, c, value)
+        workbook.close()
         out.seek(0)
         while chunk := out.read(CHUNK_BYTES):
             yield chunk

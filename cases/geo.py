@@ -1,14 +1,17 @@
 """Place: which region and grid a WGS-84 point lies in, and distances between points.
 
 Boundaries are outer rings ``[[lng, lat], ...]`` on ``Region.boundary`` and ``Grid.boundary``.
-They are read once per process and kept for ``BOUNDARY_CACHE_SECONDS``; saving a region or a grid
-drops this process's copy at once (other processes pick the change up when their copy expires).
+They are read once per process with their regions and grids and kept for
+``BOUNDARY_CACHE_SECONDS``; saving a region or a grid drops this process's copy at once (other
+processes pick the change up when their copy expires).
 """
 
+import copy
 import math
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -38,22 +41,30 @@ def _shape(pk: int, depth: int, ring) -> _Shape | None:
     return _Shape(pk, depth, points, (min(lngs), min(lats), max(lngs), max(lats)))
 
 
-_cache: dict[str, tuple[float, list[_Shape]]] = {}
+_cache: dict[str, tuple[float, list[_Shape], dict[int, Region | Grid]]] = {}
+
+
+def _load(kind: str) -> tuple[list[_Shape], dict[int, Region | Grid]]:
+    """The shapes of ``kind`` (deepest first) and the regions or grids they belong to, by id."""
+    cached = _cache.get(kind)
+    if cached is not None and time.monotonic() - cached[0] < BOUNDARY_CACHE_SECONDS:
+        return cached[1], cached[2]
+    objects: dict[int, Region | Grid]
+    if kind == "region":
+        regions = list(Region.objects.filter(boundary__isnull=False))
+        shapes = [_shape(r.pk, r.path.count("/"), r.boundary) for r in regions]
+        objects = {r.pk: r for r in regions}
+    else:
+        grids = list(Grid.objects.filter(boundary__isnull=False).select_related("community"))
+        shapes = [_shape(g.pk, 0, g.boundary) for g in grids]
+        objects = {g.pk: g for g in grids}
+    kept = sorted((s for s in shapes if s is not None), key=lambda s: -s.depth)
+    _cache[kind] = (time.monotonic(), kept, objects)
+    return kept, objects
 
 
 def _shapes(kind: str) -> list[_Shape]:
-    cached = _cache.get(kind)
-    if cached is not None and time.monotonic() - cached[0] < BOUNDARY_CACHE_SECONDS:
-        return cached[1]
-    if kind == "region":
-        regions = Region.objects.filter(boundary__isnull=False).values_list("pk", "path", "boundary")
-        shapes = [_shape(pk, path.count("/"), ring) for pk, path, ring in regions]
-    else:
-        grids = Grid.objects.filter(boundary__isnull=False).values_list("pk", "boundary")
-        shapes = [_shape(pk, 0, ring) for pk, ring in grids]
-    kept = sorted((s for s in shapes if s is not None), key=lambda s: -s.depth)
-    _cache[kind] = (time.monotonic(), kept)
-    return kept
+    return _load(kind)[0]
 
 
 def clear_cache() -> None:
@@ -98,8 +109,9 @@ def locate(lat: float | Decimal, lng: float | Decimal) -> tuple[Region | None, G
     flat, flng = float(lat), float(lng)
     region_pk = _hit("region", flng, flat)
     grid_pk = _hit("grid", flng, flat)
-    grid = Grid.objects.select_related("community").filter(pk=grid_pk).first() if grid_pk else None
-    region = Region.objects.filter(pk=region_pk).first() if region_pk else None
+    # Copies of the objects read with the boundaries (no query per point): callers may change theirs.
+    region = cast(Region, copy.copy(_load("region")[1][region_pk])) if region_pk else None
+    grid = cast(Grid, copy.copy(_load("grid")[1][grid_pk])) if grid_pk else None
     if grid is not None and (region is None or len(grid.community.path) > len(region.path)):
         # A grid drawn inside a community without a boundary of its own still places the case there.
         region = grid.community

@@ -95,7 +95,8 @@ class RoutingRule(models.Model):
 
 
 class CaseCounter(models.Model):
-    """The last case number handed out in a year; locked with select_for_update while numbering."""
+    """A year's case numbering: on SQLite the last number handed out; on PostgreSQL the floor of
+    the year's number sequence (bulk loaders move it; see ``cases.services._next_number``)."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)

@@ -298,8 +298,10 @@ def extensions(request):
 
 
 def _visible_case(request, pk: int, *prefetch) -> Case:
+    # Not merged_into: joining the case table to itself quadrupled PostgreSQL's planning time
+    # (2 -> 8.5 ms, against 0.3 ms to run); the few merged cases read their target when shown.
     qs = Case.objects.visible_to(request.user).select_related(
-        "category", "region", "grid", "reporter", "reporter_unit", "lead_unit", "merged_into"
+        "category", "region", "grid", "reporter", "reporter_unit", "lead_unit"
     )
     return get_object_or_404(qs.prefetch_related(*prefetch), pk=pk)
 
@@ -312,7 +314,10 @@ def detail(request, pk: int):
     )
     case = _visible_case(request, pk, Prefetch("parts", queryset=parts_with_requests))
     parts = list(case.parts.all())  # prefetched: the action checks below read the same list
-    events = list(case.events.select_related("actor", "actor_unit", "part__unit").prefetch_related("photos"))
+    events = list(case.events.select_related("actor", "actor_unit", "part__unit"))
+    photos = list(case.photos.all())  # one query for the gallery and the timeline's photos
+    for e in events:
+        e.event_photos = [ph for ph in photos if ph.event_id == e.pk]
     _describe(events)
     actions = services.allowed_actions(request.user, case)
     report_event = next((e for e in events if e.action == CaseEvent.Action.REPORT), None)
@@ -334,15 +339,20 @@ def detail(request, pk: int):
             "case": case,
             "parts": parts,
             "events": events,
-            "photos": case.photos.all(),
+            "photos": photos,
             "actions": actions,
             "duplicates": duplicates,
             "pending_requests": pending_requests,
             "own_parts": own_parts,
-            "dispatch_form": DispatchForm(initial={"lead_unit": suggested}),
+            # The forms of the steps the person may take only (their choices cost queries).
+            "dispatch_form": DispatchForm(initial={"lead_unit": suggested})
+            if "dispatch" in actions
+            else None,
             "suggested": suggested,
             "handle_form": HandleForm(),
-            "reclassify_form": ReclassifyForm(initial={"category": case.category_id}),
+            "reclassify_form": ReclassifyForm(initial={"category": case.category_id})
+            if "reclassify" in actions
+            else None,
             "extension_form": ExtensionForm(initial={"days": 1}),
             "map_config": map_config(),
             "pins": _pins([case]),
