@@ -39,8 +39,21 @@ from .models import Case, Category, FigureSnapshot
 Kind = FigureSnapshot.Kind
 
 
+# A current-month snapshot that took S seconds to compute is kept for at least this many times S,
+# so refreshing it never takes more than a tenth of one core, whatever the volume (a district
+# month of 10M cases a year takes tens of seconds to count; a small district milliseconds).
+REFRESH_COST_FACTOR = 10
+
+
 def max_age() -> dt.timedelta:
     return dt.timedelta(seconds=getattr(settings, "CASES_FIGURES_MAX_AGE", 60))
+
+
+def allowed_age(row: FigureSnapshot) -> dt.timedelta:
+    """How old a current-month snapshot may get: ``CASES_FIGURES_MAX_AGE``, or
+    ``REFRESH_COST_FACTOR`` times what computing it took (from T to computed) if that is longer."""
+    took = row.computed_at - row.at if row.computed_at and row.at else dt.timedelta(0)
+    return max(max_age(), took * REFRESH_COST_FACTOR)
 
 
 def month_of(selection: metrics.Selection) -> tuple[int, int] | None:
@@ -87,7 +100,7 @@ def _fresh(row: FigureSnapshot, end: dt.datetime, now: dt.datetime) -> bool:
         return False
     if row.at >= end:
         return True
-    return now < end and row.computed_at >= now - max_age()
+    return now < end and row.computed_at >= now - allowed_age(row)
 
 
 def _stored(

@@ -102,6 +102,19 @@ def test_the_current_month_is_refreshed_after_its_maximum_age(march, clock, sett
     FigureSnapshot.objects.update(computed_at=day(3, 20, 12) - dt.timedelta(minutes=30))
     CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
     assert figures.monthly_summary(selection).totals["received"] == 5
+    # A snapshot that took 30 s to compute is kept ten times as long (the refresh load stays
+    # under a tenth of a core): still served after 61 s, recomputed after 301 s.
+    settings.CASES_FIGURES_MAX_AGE = 60
+    row = FigureSnapshot.objects.get(kind=FigureSnapshot.Kind.SUMMARY)
+    now = day(3, 20, 12) + dt.timedelta(seconds=59)
+    FigureSnapshot.objects.filter(pk=row.pk).update(
+        at=now - dt.timedelta(seconds=91), computed_at=now - dt.timedelta(seconds=61)
+    )
+    assert figures.monthly_summary(selection).totals["received"] == 5
+    FigureSnapshot.objects.filter(pk=row.pk).update(
+        at=now - dt.timedelta(seconds=331), computed_at=now - dt.timedelta(seconds=301)
+    )
+    assert figures.monthly_summary(selection).totals["received"] == 6
     # Once the month has ended, its figures are computed as of the end and frozen.
     clock.set(day(4, 1, 9))
     final = figures.monthly_summary(selection)
