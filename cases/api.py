@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Q
+from django.db.models import Avg, Count, FloatField
 from django.db.models.functions import Cast, Floor
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -26,12 +26,15 @@ from org.models import Grid, Region, Unit
 from . import figures as stored
 from . import geo, metrics, services
 from .forms import CaseFilterForm
-from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
+from .models import LIST_AT, Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
 
 router = Router(tags=["案件 cases"])
 
 LIST_ORDERING = ("-reported_at", "-pk")
+# The case list's: ``list_at`` is the report time, read from the unit's part index when the list
+# is filtered by unit (``CaseQuerySet.of_unit``), so such a page is one index seek.
+CASE_LIST_ORDERING = (f"-{LIST_AT}", "-pk")
 PHOTOS = File(None, description="照片 (JPEG, PNG or WebP), any number")
 
 
@@ -372,10 +375,7 @@ def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
         qs = qs.filter(status__in=f.status)
     if f.unit_id:
         # The unit's cases: the ones it leads and the joint ones it holds an active part of.
-        parts = CasePart.objects.filter(
-            case=OuterRef("pk"), unit_id=f.unit_id, status__in=CasePart.ACTIVE_STATUSES
-        )
-        qs = qs.filter(Q(lead_unit_id=f.unit_id) | Q(Exists(parts)))
+        qs = qs.of_unit(f.unit_id, active=True)
     if f.region_id:
         region = get_object_or_404(Region, pk=f.region_id)
         qs = qs.filter(region__path__startswith=region.path)
@@ -395,10 +395,10 @@ def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
 
 
 @router.get("/cases", response=list[CaseOut])
-@paginate(CursorPagination, ordering=LIST_ORDERING)
+@paginate(CursorPagination, ordering=CASE_LIST_ORDERING)
 def case_list(request, filters: Query[CaseFilters]):
     """Cases in the caller's scope, newest first, with cursor pagination (``next`` link)."""
-    return filter_cases(_visible(request), filters)
+    return filter_cases(_visible(request), filters).with_list_at()
 
 
 # --- map ----------------------------------------------------------------------------------------
