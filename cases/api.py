@@ -6,9 +6,12 @@ step calls its function in ``cases.services``, which checks role, scope and stat
 """
 
 import datetime as dt
+import hashlib
 import math
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Avg, Count, FloatField
@@ -503,7 +506,32 @@ def case_map(request, bbox: str = "", zoom: str = ""):
             for r in rows
         ]
         return {"mode": "points", "total": len(items), "items": items}
+    # Clusters: counted over the view widened to whole cells of the global grid, so every view
+    # with the same cells, zoom, filters and scope gets the same answer, cached for
+    # CASES_MAP_MAX_AGE seconds (a district-wide view reads every case in it).
     cell = cell_size(box, level)
+    x0, y0 = math.floor(west / cell), math.floor(south / cell)
+    x1, y1 = math.floor(east / cell) + 1, math.floor(north / cell) + 1
+    filters = sorted((k, v) for k, vs in request.GET.lists() if k not in ("bbox", "zoom") for v in vs)
+    raw = repr((stored.scope_key(request.user, timezone.now()), filters, level, cell, x0, y0, x1, y1))
+    key = "cases:map:" + hashlib.sha256(raw.encode()).hexdigest()
+    answer = cache.get(key)
+    if answer is None:
+        answer = _clusters(
+            form.filter(Case.objects.visible_to(request.user)).filter(
+                lng__gte=x0 * cell, lng__lt=x1 * cell, lat__gte=y0 * cell, lat__lt=y1 * cell
+            ),
+            cell,
+        )
+        cache.set(key, answer, map_max_age())
+    return answer
+
+
+def map_max_age() -> int:
+    return getattr(settings, "CASES_MAP_MAX_AGE", 60)
+
+
+def _clusters(qs: CaseQuerySet, cell: float) -> dict:
     cells = (
         qs.order_by()
         .annotate(
