@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, FloatField
+from django.db.models import Avg, Count, FloatField, QuerySet
 from django.db.models.functions import Cast, Floor
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -531,7 +531,7 @@ def map_max_age() -> int:
     return getattr(settings, "CASES_MAP_MAX_AGE", 60)
 
 
-def _clusters(qs: CaseQuerySet, cell: float) -> dict:
+def _clusters(qs: QuerySet[Case], cell: float) -> dict:
     cells = (
         qs.order_by()
         .annotate(

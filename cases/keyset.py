@@ -75,7 +75,8 @@ def paginate(qs: QuerySet[Case], cursor: str | None, size: int, *, count: bool =
     One query for the rows (``size + 1`` fetched, the extra one tells whether a further page
     exists) and, when ``count``, one capped count.
     """
-    total = qs.values("pk")[: COUNT_CAP + 1].count() if count else None
+    # No ORDER BY: any COUNT_CAP + 1 matching rows will do, so the scan stops there.
+    total = qs.order_by().values("pk")[: COUNT_CAP + 1].count() if count else None
     # The sort key: the report time, or its copy on the unit's parts for a unit's list.
     key = LIST_AT if LIST_AT in qs.query.annotations else "reported_at"
     if not cursor:
