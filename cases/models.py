@@ -128,11 +128,12 @@ def _visible(qs: models.QuerySet, user, prefix: str, case_key: str) -> models.Qu
         units = scope.unit_ids
         ids = (
             CasePart.objects.filter(unit_id__in=units)
+            .order_by()
             .values("case_id")
             .union(
-                Case.objects.filter(lead_unit_id__in=units).values("pk"),
-                Case.objects.filter(reporter_unit_id__in=units).values("pk"),
-                Case.objects.filter(reporter_id=user.pk).values("pk"),
+                Case.objects.filter(lead_unit_id__in=units).order_by().values("pk"),
+                Case.objects.filter(reporter_unit_id__in=units).order_by().values("pk"),
+                Case.objects.filter(reporter_id=user.pk).order_by().values("pk"),
                 all=True,
             )
         )
