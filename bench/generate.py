@@ -765,6 +765,7 @@ class Simulator:
                     None if unit in holding else ts(reported),
                 )
             )
+            holding.add(unit)
         c["status"], c["lead"] = Case.Status.DISPATCHED, units[0]
         c["hd"] = c["due"] = deadline
         c["cd"] = self.dl.add(deadline, 2)
