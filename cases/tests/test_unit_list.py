@@ -189,3 +189,18 @@ def test_cached_clusters_expire(client, crowd, settings, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: later)
     monkeypatch.setattr(db_cache, "tz_now", lambda: later)  # the cache's own clock
     assert _map(client, w.dispatcher)["total"] == 1029
+
+
+def test_a_unit_scope_is_its_parts_leads_and_reports(mixed):
+    w = mixed
+    CaseFactory(reporter=w.handler)  # a report of the handler's own
+    CaseFactory(reporter_unit=w.dept2)  # and one of dept2's
+    for user, unit in ((w.handler, w.dept), (w.handler2, w.dept2), (w.handler3, w.dept3)):
+        held = CasePart.objects.filter(case=OuterRef("pk"), unit=unit)
+        old = Case.objects.filter(
+            Q(lead_unit=unit) | Q(reporter=user) | Q(reporter_unit=unit) | Q(Exists(held))
+        )
+        assert sorted(Case.objects.visible_to(user).values_list("pk", flat=True)) == sorted(
+            old.values_list("pk", flat=True)
+        )
+    assert Case.objects.visible_to(w.handler).filter(reporter=w.handler).count() == 1
