@@ -114,6 +114,7 @@ PART_COLUMNS = [
     "returned_at",
     "extension_days",
     "note",
+    "case_reported_at",
 ]
 EVENT_COLUMNS = [
     "id",
@@ -626,7 +627,7 @@ class Simulator:
         if joint:
             units += rng.sample(w.departments, rng.randint(1, 2))
         deadline = hdeadline(d)
-        part_ids = self._dispatch(cid, units, d, deadline, parts, event, c)
+        part_ids = self._dispatch(cid, units, d, deadline, parts, event, c, reported=r)
         c["dispatched"] = d
         if returned:
             t = d + self.lag(4 * 3600)
@@ -646,7 +647,7 @@ class Simulator:
                 lead = rng.choice(w.departments)
             units = [lead]
             deadline = hdeadline(d2)
-            part_ids = self._dispatch(cid, units, d2, deadline, parts, event, c, first=len(parts))
+            part_ids = self._dispatch(cid, units, d2, deadline, parts, event, c, first=len(parts), reported=r)
             d = d2
         state = {
             pid: {"status": CasePart.Status.DISPATCHED, "started": None, "handled": None} for pid in part_ids
@@ -740,9 +741,11 @@ class Simulator:
             event(A.CLOSE, v, dispatcher, "dispatcher", dunit, reason="核查通过")
         self._finish_parts(parts, state, deadline, ext_days)
 
-    def _dispatch(self, cid, units, d, deadline, parts, event, c, first=0) -> list[int]:
+    def _dispatch(self, cid, units, d, deadline, parts, event, c, first=0, reported=None) -> list[int]:
         ts = self.ts
         ids = []
+        # A unit's first part of the case carries the case's report time (the unit list's index).
+        holding = {p[2] for p in parts}
         for k, unit in enumerate(units):
             pid = cid * PART_BLOCK + first + k
             ids.append(pid)
@@ -760,8 +763,10 @@ class Simulator:
                     None,
                     0,
                     "",
+                    None if unit in holding else ts(reported),
                 )
             )
+            holding.add(unit)
         c["status"], c["lead"] = Case.Status.DISPATCHED, units[0]
         c["hd"] = c["due"] = deadline
         c["cd"] = self.dl.add(deadline, 2)
@@ -796,6 +801,7 @@ class Simulator:
                 None,
                 ext_days if p[3] else 0,
                 "已处置完毕" if s["handled"] else "",
+                p[12],
             )
 
 

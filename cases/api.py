@@ -6,12 +6,15 @@ step calls its function in ``cases.services``, which checks role, scope and stat
 """
 
 import datetime as dt
+import hashlib
 import math
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Prefetch, Q
+from django.db.models import Avg, Count, FloatField, Prefetch, QuerySet
 from django.db.models.functions import Cast, Floor
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -26,12 +29,15 @@ from org.models import Grid, Region, Unit
 from . import figures as stored
 from . import geo, metrics, services
 from .forms import CaseFilterForm
-from .models import Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
+from .models import LIST_AT, Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
 
 router = Router(tags=["案件 cases"])
 
 LIST_ORDERING = ("-reported_at", "-pk")
+# The case list's: ``list_at`` is the report time, read from the unit's part index when the list
+# is filtered by unit (``CaseQuerySet.of_unit``), so such a page is one index seek.
+CASE_LIST_ORDERING = (f"-{LIST_AT}", "-pk")
 PHOTOS = File(None, description="照片 (JPEG, PNG or WebP), any number")
 
 
@@ -407,10 +413,7 @@ def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
         qs = qs.filter(status__in=f.status)
     if f.unit_id:
         # The unit's cases: the ones it leads and the joint ones it holds an active part of.
-        parts = CasePart.objects.filter(
-            case=OuterRef("pk"), unit_id=f.unit_id, status__in=CasePart.ACTIVE_STATUSES
-        )
-        qs = qs.filter(Q(lead_unit_id=f.unit_id) | Q(Exists(parts)))
+        qs = qs.of_unit(f.unit_id, active=True)
     if f.region_id:
         region = get_object_or_404(Region, pk=f.region_id)
         qs = qs.filter(region__path__startswith=region.path)
@@ -430,10 +433,10 @@ def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
 
 
 @router.get("/cases", response=list[CaseOut])
-@paginate(CursorPagination, ordering=LIST_ORDERING)
+@paginate(CursorPagination, ordering=CASE_LIST_ORDERING)
 def case_list(request, filters: Query[CaseFilters]):
     """Cases in the caller's scope, newest first, with cursor pagination (``next`` link)."""
-    return filter_cases(_visible(request), filters)
+    return filter_cases(_visible(request), filters).with_list_at()
 
 
 # --- map ----------------------------------------------------------------------------------------
@@ -538,7 +541,32 @@ def case_map(request, bbox: str = "", zoom: str = ""):
             for r in rows
         ]
         return {"mode": "points", "total": len(items), "items": items}
+    # Clusters: counted over the view widened to whole cells of the global grid, so every view
+    # with the same cells, zoom, filters and scope gets the same answer, cached for
+    # CASES_MAP_MAX_AGE seconds (a district-wide view reads every case in it).
     cell = cell_size(box, level)
+    x0, y0 = math.floor(west / cell), math.floor(south / cell)
+    x1, y1 = math.floor(east / cell) + 1, math.floor(north / cell) + 1
+    filters = sorted((k, v) for k, vs in request.GET.lists() if k not in ("bbox", "zoom") for v in vs)
+    raw = repr((stored.scope_key(request.user, timezone.now()), filters, level, cell, x0, y0, x1, y1))
+    key = "cases:map:" + hashlib.sha256(raw.encode()).hexdigest()
+    answer = cache.get(key)
+    if answer is None:
+        answer = _clusters(
+            form.filter(Case.objects.visible_to(request.user)).filter(
+                lng__gte=x0 * cell, lng__lt=x1 * cell, lat__gte=y0 * cell, lat__lt=y1 * cell
+            ),
+            cell,
+        )
+        cache.set(key, answer, map_max_age())
+    return answer
+
+
+def map_max_age() -> int:
+    return getattr(settings, "CASES_MAP_MAX_AGE", 60)
+
+
+def _clusters(qs: QuerySet[Case], cell: float) -> dict:
     cells = (
         qs.order_by()
         .annotate(

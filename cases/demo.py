@@ -539,9 +539,11 @@ def load() -> None:
 
     parts = []
     for sim in sims:
+        holding: set[int] = set()
         for p in sim.parts:
             p.row = CasePart(
                 case=sim.case,
+                case_reported_at=None if p.unit.pk in holding else sim.case.reported_at,
                 unit=p.unit,
                 is_lead=p.is_lead,
                 status=p.status,
@@ -552,6 +554,7 @@ def load() -> None:
                 returned_at=p.returned_at,
                 extension_days=p.extension_days,
             )
+            holding.add(p.unit.pk)
             parts.append(p.row)
     CasePart.objects.bulk_create(parts, batch_size=1000)
 

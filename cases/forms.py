@@ -3,13 +3,13 @@
 import datetime as dt
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from org.models import Region, Unit
 
 from . import metrics, summary
-from .models import Case, CasePart, Category
+from .models import Case, Category
 
 
 class MultiplePhotoInput(forms.ClearableFileInput):
@@ -234,9 +234,8 @@ class CaseFilterForm(forms.Form):
             # part of it (a unit's reports are its people's, for instance), so they go there.
             return self._figure(qs, data)
         if unit := data.get("unit"):
-            qs = qs.filter(
-                Q(lead_unit=unit) | Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=unit)))
-            )
+            # Leads it or holds a part of it: one seek in the unit's part index (``of_unit``).
+            qs = qs.of_unit(unit.pk)
         if region := data.get("region"):
             qs = qs.filter(region__path__startswith=region.path)
         if data.get("category"):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from .models import Case
+from .models import LIST_AT, Case
 
 NEXT, PREVIOUS = "n", "p"
 # The list shows "1,000+" past this many matching cases: counting further costs a scan.
@@ -75,17 +75,20 @@ def paginate(qs: QuerySet[Case], cursor: str | None, size: int, *, count: bool =
     One query for the rows (``size + 1`` fetched, the extra one tells whether a further page
     exists) and, when ``count``, one capped count.
     """
-    total = qs.values("pk")[: COUNT_CAP + 1].count() if count else None
+    # No ORDER BY: any COUNT_CAP + 1 matching rows will do, so the scan stops there.
+    total = qs.order_by().values("pk")[: COUNT_CAP + 1].count() if count else None
+    # The sort key: the report time, or its copy on the unit's parts for a unit's list.
+    key = LIST_AT if LIST_AT in qs.query.annotations else "reported_at"
     if not cursor:
-        rows = list(qs.order_by("-reported_at", "-pk")[: size + 1])
+        rows = list(qs.order_by(f"-{key}", "-pk")[: size + 1])
         more = len(rows) > size
         rows = rows[:size]
         return Page(rows, size, encode(NEXT, rows[-1]) if more else None, None, total)
     direction, at, pk = decode(cursor)
     if direction == NEXT:
         # (reported_at, id) < (at, pk); the plain "<=" on the time lets the index seek.
-        after = Q(reported_at__lt=at) | Q(reported_at=at, pk__lt=pk)
-        rows = list(qs.filter(reported_at__lte=at).filter(after).order_by("-reported_at", "-pk")[: size + 1])
+        after = Q(**{f"{key}__lt": at}) | Q(**{key: at, "pk__lt": pk})
+        rows = list(qs.filter(**{f"{key}__lte": at}).filter(after).order_by(f"-{key}", "-pk")[: size + 1])
         more = len(rows) > size
         rows = rows[:size]
         return Page(
@@ -95,8 +98,8 @@ def paginate(qs: QuerySet[Case], cursor: str | None, size: int, *, count: bool =
             encode(PREVIOUS, rows[0]) if rows else None,
             total,
         )
-    before = Q(reported_at__gt=at) | Q(reported_at=at, pk__gt=pk)
-    rows = list(qs.filter(reported_at__gte=at).filter(before).order_by("reported_at", "pk")[: size + 1])
+    before = Q(**{f"{key}__gt": at}) | Q(**{key: at, "pk__gt": pk})
+    rows = list(qs.filter(**{f"{key}__gte": at}).filter(before).order_by(key, "pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size][::-1]
     return Page(

@@ -552,9 +552,16 @@ def dispatch_case(
         now = timezone.now()
         deadline = handle_deadline(case, now)
         suggested = suggest_unit(case.category, case.region, case.grid)
+        # A unit's first part of the case carries the report time (the unit list's index).
+        holding = set(case.parts.values_list("unit_id", flat=True))
         for unit in [lead_unit, *co]:
             CasePart.objects.create(
-                case=case, unit=unit, is_lead=unit.pk == lead_unit.pk, dispatched_at=now, deadline=deadline
+                case=case,
+                unit=unit,
+                is_lead=unit.pk == lead_unit.pk,
+                dispatched_at=now,
+                deadline=deadline,
+                case_reported_at=None if unit.pk in holding else case.reported_at,
             )
         case.status = Case.Status.DISPATCHED
         case.lead_unit = lead_unit

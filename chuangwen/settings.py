@@ -220,6 +220,8 @@ CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
 # The current month's summary and metrics are served from a snapshot at most this old (seconds).
 CASES_FIGURES_MAX_AGE = int(os.environ.get("CASES_FIGURES_MAX_AGE", "60"))
+# The map endpoint's cluster answers (per scope, filters, zoom and grid cells), in seconds.
+CASES_MAP_MAX_AGE = int(os.environ.get("CASES_MAP_MAX_AGE", "60"))
 
 # Task warnings of the index system (测评体系任务预警), in working days before the deadline:
 # yellow when at most INDICATORS_YELLOW_WORKDAYS remain (or the task is behind its monthly

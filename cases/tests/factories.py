@@ -39,12 +39,31 @@ class CaseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Case
+        skip_postgeneration_save = True
 
     number = factory.Sequence(lambda n: f"T-{n:06d}")
     category = factory.LazyFunction(category)
     description = "路边堆放垃圾"
     lat = Decimal("31.858700")
     lng = Decimal("106.747800")
+
+    @factory.post_generation
+    def lead_part(obj, create, extracted, **kwargs):
+        """Like dispatch: a case with a lead unit has that unit's lead part (pass
+        ``lead_part=False`` to build one without, e.g. to add the part by hand)."""
+        if not create or extracted is False or obj.lead_unit_id is None:
+            return
+        if not obj.parts.filter(unit_id=obj.lead_unit_id).exists():
+            done = obj.status in (Case.Status.HANDLED, Case.Status.CLOSED)
+            CasePart.objects.create(
+                case=obj,
+                unit_id=obj.lead_unit_id,
+                is_lead=True,
+                status=CasePart.Status.HANDLED if done else CasePart.Status.DISPATCHED,
+                dispatched_at=obj.dispatched_at or obj.reported_at,
+                deadline=obj.handle_deadline or obj.reported_at + dt.timedelta(days=5),
+                handled_at=obj.handled_at if done else None,
+            )
 
 
 class CasePartFactory(factory.django.DjangoModelFactory):

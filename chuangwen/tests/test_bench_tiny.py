@@ -6,7 +6,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F, Q
 
 from bench import scenarios
 from bench.generate import generate
@@ -28,6 +28,16 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server):
     dispatched = Case.objects.filter(dispatched_at__isnull=False)
     assert (
         CasePart.objects.filter(case__in=dispatched).values("case").distinct().count() == dispatched.count()
+    )
+    # Each unit's first part of a case carries the case's report time (the unit list's index).
+    held = CasePart.objects.values("case", "unit").annotate(
+        n=Count("pk", filter=Q(case_reported_at=F("case__reported_at")))
+    )
+    assert held and [r for r in held if r["n"] != 1] == []
+    assert (
+        not CasePart.objects.exclude(case_reported_at=F("case__reported_at"))
+        .exclude(case_reported_at__isnull=True)
+        .exists()
     )
     assert CasePhoto.objects.exists()
     # Open cases have a running clock; closed ones none.
