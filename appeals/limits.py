@@ -2,7 +2,9 @@
 
 The counters live in the default cache (the database cache unless configured otherwise), so every
 app server counts together. Rates are ``django-ratelimit`` strings and may be tuned in settings
-with ``APPEALS_RATE_LIMITS = {"submit": {"ip": "20/h", "phone": "5/h"}, ...}``.
+with ``APPEALS_RATE_LIMITS = {"submit": {"ip": "20/h", "phone": "5/h"}, ...}``; a rate of ``None``
+turns that limit off and nothing is counted for it (behind a proxy that hides the clients'
+addresses, say, or in the benchmark, whose clients all share one address).
 """
 
 from django.conf import settings
@@ -37,7 +39,7 @@ class Throttled(Exception):
     """Too many attempts from one IP address or for one phone number (HTTP 429)."""
 
 
-def rates(action: str) -> dict[str, str]:
+def rates(action: str) -> dict[str, str | None]:
     configured = getattr(settings, "APPEALS_RATE_LIMITS", {})
     return {**DEFAULT_RATES[action], **configured.get(action, {})}
 
@@ -55,7 +57,7 @@ def check(request: HttpRequest, action: str, phone: str = "", client: str = "") 
     keys = {"ip": client_ip(request) or "unknown", "phone": phone, "client": client}
     for who, rate in rates(action).items():
         value = keys.get(who)
-        if not value:
+        if not value or rate is None:
             continue
         if is_ratelimited(
             request,

@@ -13,6 +13,7 @@ Markdown table on stdout.
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import platform
@@ -140,6 +141,12 @@ def markdown(report: dict) -> str:
             f"Generation: {gen['cases']:,} cases in {gen['total_s']} s ({gen['cases_per_s']:,} cases/s while "
             f"loading, {gen['loaders']} loader(s); indexes {gen.get('index_s', 0)} s).",
         ]
+    if report.get("figures_frozen"):
+        frozen = ", ".join(f"{month} {s} s" for month, s in report["figures_frozen"].items())
+        lines += [
+            "",
+            f"Stored figures computed before the load (district, as `freeze_figures` does): {frozen}.",
+        ]
     m = report["machine"]
     lines.append(
         f"CPU check (sum(range(10**7))): {m['python_sum_1e7_s_at_start']} s at start, "
@@ -184,6 +191,20 @@ def main(argv=None) -> int:
         elif args.db == "sqlite" and not args.database_url:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{OUT}/bench-{stamp}.sqlite3{suffix}").unlink(missing_ok=True)
+
+
+def freeze_months(months: list[str]) -> dict[str, float]:
+    """Compute and store the district's summary and metrics of the months the load scenarios ask
+    for, as a deployment's ``freeze_figures`` (cron, monthly close) does; the seconds each took."""
+    from django.core.management import call_command
+
+    took = {}
+    for month in months:
+        began = time.perf_counter()
+        call_command("freeze_figures", month=month, refresh=True, stdout=io.StringIO())
+        took[month] = round(time.perf_counter() - began, 2)
+        print(f"  figures of {month} stored in {took[month]} s", flush=True)
+    return took
 
 
 def cancel_leftover_queries() -> None:
@@ -231,6 +252,7 @@ def run(args, stamp: str) -> int:
             cancel_leftover_queries()
 
     wanted = None if args.scenarios == "all" else set(args.scenarios.split(","))
+    frozen = freeze_months(ctx.months) if wanted is None or wanted & {"summary_page", "metrics_api"} else {}
     results = []
     for scenario in sc.LOAD_SCENARIOS:
         if wanted is not None and scenario.name not in wanted:
@@ -289,6 +311,7 @@ def run(args, stamp: str) -> int:
         "runs": args.runs,
         "machine": sc.machine_versions(host),
         "generation": generation,
+        "figures_frozen": frozen,
         "results": results,
         "wall_s": round(time.perf_counter() - started, 1),
         "load_average_at_end": os.getloadavg(),

@@ -30,3 +30,14 @@ def test_the_phone_limit_holds_across_addresses(settings):
         check(_request("198.51.100.3"), "track", phone="13812345678")
     assert str(info.value) == "查询过于频繁：同一手机号每分钟最多查询 2 次，请稍后再试。"
     check(_request("198.51.100.3"), "track", phone="13912345678")
+
+
+@pytest.mark.django_db
+def test_a_limit_set_to_none_is_off_and_counts_nothing(settings):
+    settings.APPEALS_RATE_LIMITS = {"read": {"ip": None}}
+    for _ in range(5):
+        check(_request(), "read")
+    settings.APPEALS_RATE_LIMITS = {"read": {"ip": "1/h"}}
+    check(_request(), "read")  # the first one counted: nothing was counted while the limit was off
+    with pytest.raises(Throttled):
+        check(_request(), "read")
