@@ -6,9 +6,10 @@ cases.
   request, or ahead of time by ``manage.py freeze_figures``) and served as stored for ever. A
   later change (a rework, a late close) no longer shifts published figures.
 - The current month (T = now) is served from a snapshot at most ``CASES_FIGURES_MAX_AGE``
-  seconds old. When it is older, one request recomputes it under a row lock
-  (``select_for_update(skip_locked=True)``) while concurrent requests keep serving the stale
-  snapshot; a request finding no snapshot at all waits for the one computing it.
+  seconds old (or ``REFRESH_COST_FACTOR`` times what computing it took, if longer). When it is
+  older, the one request that claims the refresh in the shared cache recomputes it, outside any
+  transaction, while concurrent requests keep serving the stale snapshot; a request finding no
+  snapshot at all waits for the one computing it (row lock).
 - Snapshots are keyed by kind, month, the viewer's scope (``scope_key``: ``all`` for the
   district-wide roles, else a digest of the scope's units, regions, grids and, when the person
   reported cases, the person) and the unit, region and category filters. Two people with the
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -43,6 +45,8 @@ Kind = FigureSnapshot.Kind
 # so refreshing it never takes more than a tenth of one core, whatever the volume (a district
 # month of 10M cases a year takes tens of seconds to count; a small district milliseconds).
 REFRESH_COST_FACTOR = 10
+# A refresh claim left by a process that died mid-computation lapses after this long.
+REFRESH_CLAIM_SECONDS = 15 * 60
 
 
 def max_age() -> dt.timedelta:
@@ -125,15 +129,27 @@ def _stored(
     row = None if refresh else rows.only("data", "at", "computed_at").first()
     if row is not None and _fresh(row, end, timezone.now()):
         return row.data, row.at, row.computed_at  # type: ignore[return-value]
+    if row is not None and row.data is not None:
+        # A stale snapshot: one request (the one that claims it in the shared cache) recomputes
+        # it, outside any transaction, and the others serve the stale one meanwhile. A claim
+        # rather than a row lock, so that it holds on SQLite too, where a transaction would take
+        # the write lock and hold every report back for as long as the month is counted.
+        claim = f"cases.figures.refresh.{row.pk}"
+        if not cache.add(claim, timezone.now().isoformat(), timeout=REFRESH_CLAIM_SECONDS):
+            return row.data, row.at, row.computed_at  # type: ignore[return-value]
+        try:
+            at = min(end, timezone.now())
+            data = compute(at)
+            computed = timezone.now()
+            rows.update(data=data, at=at, computed_at=computed)
+            return data, at, computed
+        finally:
+            cache.delete(claim)
     if row is None:
         FigureSnapshot.objects.bulk_create([FigureSnapshot(**key)], ignore_conflicts=True)
     with transaction.atomic():
-        if row is not None and row.data is not None:
-            locked = rows.select_for_update(skip_locked=True).first()
-            if locked is None:  # someone else is recomputing it: serve the stale snapshot
-                return row.data, row.at, row.computed_at  # type: ignore[return-value]
-        else:  # nothing to serve yet: wait for whoever computes it, or compute it
-            locked = rows.select_for_update().get()
+        # Nothing to serve yet: wait for whoever computes it, or compute it.
+        locked = rows.select_for_update().get()
         if not refresh and _fresh(locked, end, timezone.now()):
             return locked.data, locked.at, locked.computed_at  # type: ignore[return-value]
         at = min(end, timezone.now())

@@ -235,13 +235,18 @@ def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:
 
 @contextmanager
 def reading(db: str) -> Iterator[None]:
-    """A transaction on ``db`` for the aggregate queries of the metrics and the summary."""
+    """A transaction on ``db`` for the aggregate queries of the metrics and the summary, on
+    PostgreSQL (one snapshot for all of them, JIT off). On SQLite none: its transactions take the
+    database's write lock at the start (IMMEDIATE, see settings), which would hold every report
+    and step back for as long as a month is counted (seconds at 1M cases)."""
+    if connections[db].vendor != "postgresql":
+        yield
+        return
     with transaction.atomic(using=db):
-        if connections[db].vendor == "postgresql":
-            # The planner's cost estimates for these conditional counts trigger JIT compilation,
-            # which takes longer (~1.5 s) than the queries themselves (~0.2 s over 900k cases).
-            with connections[db].cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+        # The planner's cost estimates for these conditional counts trigger JIT compilation,
+        # which takes longer (~1.5 s) than the queries themselves (~0.2 s over 900k cases).
+        with connections[db].cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
         yield
 
 

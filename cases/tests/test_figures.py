@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -223,7 +222,9 @@ def test_a_warm_request_takes_a_small_fixed_number_of_queries(client, march):
     assert few == [5, 5, 4]
 
 
-def test_while_one_request_refreshes_the_others_serve_the_stale_snapshot(march, clock, monkeypatch):
+def test_while_one_request_refreshes_the_others_serve_the_stale_snapshot(march, clock):
+    from django.core.cache import cache
+
     clock.set(day(3, 20, 12))
     start, end = metrics.month(2026, 3)
     selection = metrics.select(start, end, at=day(3, 20, 12))
@@ -231,19 +232,17 @@ def test_while_one_request_refreshes_the_others_serve_the_stale_snapshot(march, 
     CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
     stale = day(3, 20, 12) - dt.timedelta(minutes=2)
     FigureSnapshot.objects.update(computed_at=stale)
-    # Another request holds the snapshot's row lock: skip_locked finds no row.
-    real = QuerySet.select_for_update
-
-    def locked_elsewhere(self, *args, skip_locked=False, **kwargs):
-        qs = real(self, *args, skip_locked=skip_locked, **kwargs)
-        return qs.none() if skip_locked else qs
-
-    monkeypatch.setattr(QuerySet, "select_for_update", locked_elsewhere)
+    # Another request has claimed the refresh (in the shared cache, so on SQLite too).
+    row = FigureSnapshot.objects.get()
+    claim = f"cases.figures.refresh.{row.pk}"
+    assert cache.add(claim, "elsewhere", timeout=60)
     served = figures.monthly_summary(selection)
     assert served.totals["received"] == 4 and served.at == day(3, 20, 12)
     assert FigureSnapshot.objects.get().computed_at == stale  # nothing recomputed meanwhile
-    monkeypatch.setattr(QuerySet, "select_for_update", real)
-    assert figures.monthly_summary(selection).totals["received"] == 5
+    cache.delete(claim)
+    refreshed = figures.monthly_summary(selection)
+    assert refreshed.totals["received"] == 5
+    assert cache.add(claim, "free again", timeout=60)  # the refresher let its claim go
 
 
 def test_freeze_figures_stores_last_and_this_month_for_the_district_and_each_leader_scope(march, clock):
@@ -259,3 +258,13 @@ def test_freeze_figures_stores_last_and_this_month_for_the_district_and_each_lea
     march_all = FigureSnapshot.objects.get(kind="summary", month="2026-03", scope_key="all")
     assert march_all.at == metrics.month(2026, 3)[1] and march_all.data["totals"]["received"] == 4
     assert FigureSnapshot.objects.get(kind="summary", month="2026-04", scope_key="all").at == day(4, 10, 9)
+
+
+@pytest.mark.django_db
+def test_counting_opens_a_transaction_on_postgresql_only():
+    """On SQLite a transaction takes the write lock at its start (IMMEDIATE), so counting a month
+    inside one would hold every report back for as long as it counts."""
+    before = len(connection.savepoint_ids)
+    with metrics.reading("default"):
+        opened = len(connection.savepoint_ids) - before
+    assert opened == (1 if connection.vendor == "postgresql" else 0)
