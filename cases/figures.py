@@ -29,6 +29,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -138,11 +139,7 @@ def _stored(
         if not cache.add(claim, timezone.now().isoformat(), timeout=REFRESH_CLAIM_SECONDS):
             return row.data, row.at, row.computed_at  # type: ignore[return-value]
         try:
-            at = min(end, timezone.now())
-            data = compute(at)
-            computed = timezone.now()
-            rows.update(data=data, at=at, computed_at=computed)
-            return data, at, computed
+            return _recompute(rows, end, compute)
         finally:
             cache.delete(claim)
     if row is None:
@@ -152,12 +149,18 @@ def _stored(
         locked = rows.select_for_update().get()
         if not refresh and _fresh(locked, end, timezone.now()):
             return locked.data, locked.at, locked.computed_at  # type: ignore[return-value]
-        at = min(end, timezone.now())
-        locked.data = compute(at)
-        locked.at = at
-        locked.computed_at = timezone.now()
-        locked.save(update_fields=["data", "at", "computed_at"])
-        return locked.data, at, locked.computed_at
+        return _recompute(rows, end, compute)
+
+
+def _recompute(
+    rows: QuerySet[FigureSnapshot], end: dt.datetime, compute: Callable[[dt.datetime], Any]
+) -> tuple[Any, dt.datetime, dt.datetime]:
+    """Compute a snapshot as of now (or the month's end, if sooner) and store it."""
+    at = min(end, timezone.now())
+    data = compute(at)
+    computed = timezone.now()
+    rows.update(data=data, at=at, computed_at=computed)
+    return data, at, computed
 
 
 def _at(selection: metrics.Selection, at: dt.datetime) -> metrics.Selection:
