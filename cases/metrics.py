@@ -33,7 +33,7 @@ applied as join conditions, so it stays fast at scale); ``cases`` to any queryse
 (e.g. a filtered list), which costs a semi-join over that queryset for the part metrics.
 
 Everything is counted by two aggregate queries (one over cases, one over parts), read from the
-replica when one is configured (``chuangwen.routers.read_db``), so the cost does not grow with
+replica when one is configured (``org.db.read_db``), so the cost does not grow with
 Python loops over cases. Timestamps a later step overwrites (a rework clears
 a part's handled time) are read as they stand now; rework and return counts are read from the
 timeline, so they are exact as of T.
@@ -48,7 +48,7 @@ from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from chuangwen.routers import read_db
+from org.db import read_db
 from org.models import Region, Unit, User
 
 from .models import Case, CaseEvent, CasePart, Category, ExtensionRequest

@@ -29,7 +29,7 @@ from operator import or_
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from chuangwen.routers import read_db
+from org.db import read_db
 from org.models import Region, Unit
 
 from . import metrics

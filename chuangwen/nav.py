@@ -1,15 +1,17 @@
-"""The navigation menu: one list, each entry shown to the roles that use it.
+"""The navigation menu, in one place for the whole project (as NetBox's central menu): groups by
+area, each entry shown to the roles that use it, and each role's first tasks on the home page.
 
-An app adds its pages in its own ``nav.py``. ``roles=None`` means every signed-in person. The menu is a convenience,
-never a permission: every view checks role and scope itself.
+The project package names the apps' pages; apps never import it. ``roles=None`` means every
+signed-in person. The menu is a convenience, never a permission: every view asks its app's
+services (role and scope) itself.
 """
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import import_module
 
 from django.urls import reverse
 
+from appeals.privacy import STAFF_ROLES
+from org.models import Role
 from org.scope import scope_for
 
 
@@ -20,39 +22,138 @@ class NavItem:
     roles: frozenset[str] | None = None
 
 
-# Each app lists its entries in ``<app>/nav.py`` (``MENU`` and ``ROLE_TASKS``), in this order.
-APPS = ("org", "cases", "appeals", "indicators")
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: tuple[NavItem, ...]
 
 
-@cache
-def _menu() -> tuple[list[NavItem], dict[str, list[NavItem]]]:
-    menu: list[NavItem] = [NavItem("首页", "home")]
-    tasks: dict[str, list[NavItem]] = {}
-    for app in APPS:
-        module = import_module(f"{app}.nav")
-        menu.extend(module.MENU)
-        for role, items in module.ROLE_TASKS.items():
-            tasks.setdefault(role, []).extend(items)
-    return menu, tasks
+HQ = frozenset({Role.HQ_ADMIN})
+COMMAND = frozenset({Role.DISPATCHER, Role.HQ_ADMIN})
+REPORTERS = frozenset({Role.COLLECTOR, Role.STREET_CHIEF, Role.INSPECTOR, Role.DISPATCHER, Role.HQ_ADMIN})
+OVERSIGHT = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR})
+APPEAL_STAFF = frozenset(STAFF_ROLES)
+INDEX_OVERVIEW = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR})
+TASK_ROLES = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK})
+# Roles whose scope holds regions and units (field roles and volunteers see none: org.scope).
+ORG_READERS = frozenset(
+    {Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK, Role.LEADER}
+)
+
+MENU: tuple[NavGroup, ...] = (
+    NavGroup(
+        "案件",
+        (
+            NavItem("上报问题", "cases:report", REPORTERS),
+            NavItem("受理派遣", "cases:dispatch_queue", COMMAND),
+            NavItem("待办案件", "cases:unit_queue", frozenset({Role.HANDLER})),
+            NavItem("核查结案", "cases:verify_queue", COMMAND),
+            NavItem("延期审批", "cases:extensions", COMMAND),
+            NavItem("案件查询", "cases:list"),
+            NavItem("月度汇总", "cases:summary", OVERSIGHT),
+            NavItem("案件指标", "cases:metrics", OVERSIGHT),
+        ),
+    ),
+    NavGroup(
+        "诉求",
+        (
+            NavItem("群众诉求", "appeals:list", APPEAL_STAFF),
+            NavItem("诉求化解率", "appeals:stats", APPEAL_STAFF),
+        ),
+    ),
+    NavGroup(
+        "任务",
+        (
+            NavItem("创建任务", "indicators:board", TASK_ROLES),
+            NavItem("测评体系", "indicators:systems", INDEX_OVERVIEW),
+            NavItem("五落实", "indicators:check", HQ),
+            NavItem("任务矩阵", "indicators:matrix", INDEX_OVERVIEW),
+        ),
+    ),
+    NavGroup(
+        "组织",
+        (
+            NavItem("组织架构", "org:regions", ORG_READERS),
+            NavItem("单位", "org:units", ORG_READERS),
+            NavItem("包保关系", "org:contracts", frozenset({Role.HQ_ADMIN, Role.LEADER})),
+            NavItem("导入导出", "org:import", HQ),
+        ),
+    ),
+)
+
+# Each role's first tasks on the home page, in this order.
+ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
+    Role.HQ_ADMIN: (
+        NavItem("案件月度汇总", "cases:summary"),
+        NavItem("案件考核指标", "cases:metrics"),
+        NavItem("案件查询", "cases:list"),
+        NavItem("诉求化解率", "appeals:stats"),
+        NavItem("测评体系", "indicators:systems"),
+        NavItem("五落实检查", "indicators:check"),
+        NavItem("批量分解", "indicators:bulk_assign"),
+        NavItem("任务矩阵", "indicators:matrix"),
+        NavItem("组织架构", "org:regions"),
+        NavItem("导入导出", "org:import"),
+    ),
+    Role.DISPATCHER: (
+        NavItem("受理派遣", "cases:dispatch_queue"),
+        NavItem("核查结案", "cases:verify_queue"),
+        NavItem("延期审批", "cases:extensions"),
+        NavItem("案件查询", "cases:list"),
+        NavItem("坐席录入诉求", "appeals:new"),
+        NavItem("群众诉求", "appeals:list"),
+    ),
+    Role.HANDLER: (
+        NavItem("待办案件", "cases:unit_queue"),
+        NavItem("案件查询", "cases:list"),
+        NavItem("我的创建任务", "indicators:board"),
+    ),
+    Role.COLLECTOR: (NavItem("上报问题", "cases:report"), NavItem("我上报的案件", "cases:list")),
+    Role.STREET_CHIEF: (NavItem("上报问题", "cases:report"), NavItem("我上报的案件", "cases:list")),
+    Role.INSPECTOR: (
+        NavItem("上报问题", "cases:report"),
+        NavItem("案件查询", "cases:list"),
+        NavItem("案件考核指标", "cases:metrics"),
+    ),
+    Role.REPORT_CLERK: (NavItem("我的创建任务", "indicators:board"),),
+    Role.LEADER: (
+        NavItem("案件月度汇总", "cases:summary"),
+        NavItem("案件查询", "cases:list"),
+        NavItem("诉求化解率", "appeals:stats"),
+        NavItem("包保任务", "indicators:board"),
+        NavItem("任务矩阵", "indicators:matrix"),
+        NavItem("我的包保", "org:contracts"),
+    ),
+}
 
 
 def role_tasks(role: str) -> list[dict[str, str]]:
-    return [{"label": i.label, "url": reverse(i.url_name)} for i in _menu()[1].get(role, [])]
+    return [{"label": i.label, "url": reverse(i.url_name)} for i in ROLE_TASKS.get(role, ())]
 
 
-def items_for(user) -> list[dict[str, str]]:
+def groups_for(user) -> list[dict]:
+    """The menu groups (with only the entries this person's roles use) for the signed-in person."""
     if not user.is_authenticated:
         return []
     scope = scope_for(user)
-    shown = []
-    for item in _menu()[0]:
-        if item.roles is not None and not (user.is_superuser or scope.has_role(*item.roles)):
-            continue
-        shown.append({"label": item.label, "url": reverse(item.url_name)})
-    return shown
+    groups = []
+    for group in MENU:
+        items = [
+            {"label": item.label, "url": reverse(item.url_name)}
+            for item in group.items
+            if item.roles is None or user.is_superuser or scope.has_role(*item.roles)
+        ]
+        if items:
+            groups.append({"label": group.label, "items": items})
+    return groups
+
+
+def items_for(user) -> list[dict[str, str]]:
+    """The menu as one flat list, in order."""
+    return [item for group in groups_for(user) for item in group["items"]]
 
 
 def navigation(request):
     """Template context processor: the menu for the signed-in person."""
     user = getattr(request, "user", None)
-    return {"nav_items": items_for(user) if user is not None else []}
+    return {"nav_groups": groups_for(user) if user is not None else []}

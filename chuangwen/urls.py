@@ -4,12 +4,14 @@ from django.http import Http404
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from . import views
 from .api import api
 
 admin.site.site_header = "创文指挥平台管理后台"
 admin.site.site_title = "创文管理后台"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("", include("org.urls")),
     path("cases/", include("cases.urls")),
     path("indicators/", include("indicators.urls")),
