@@ -26,8 +26,8 @@ from ninja.pagination import CursorPagination, paginate
 from org.audit import Actor
 from org.models import Grid, Region, Unit
 
+from . import duplicates, geo, metrics, services
 from . import figures as stored
-from . import geo, metrics, services
 from .forms import CaseFilterForm
 from .models import LIST_AT, Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
@@ -194,17 +194,11 @@ class CaseDetailOut(CaseOut):
     def resolve_duplicates(obj: Case, context) -> list[Case]:
         if obj.status != Case.Status.REPORTED:
             return []
+        user = context["request"].user
         reported = getattr(obj, "reported", None)  # just reported: the report looked already
         if reported is not None:
-            found = reported.duplicates
-        else:
-            found = services.find_duplicates(obj.category, obj.lat, obj.lng, exclude=obj)
-        if not found:
-            return []
-        visible = set(
-            _visible(context["request"]).filter(pk__in=[d.pk for d in found]).values_list("pk", flat=True)
-        )
-        return [d for d in found if d.pk in visible]
+            return duplicates.visible(user, reported.duplicates)
+        return services.suggestions_for(user, [obj])[obj.pk]
 
     @staticmethod
     def resolve_suggested_unit_id(obj: Case) -> int | None:
@@ -622,7 +616,7 @@ def reject(request, case_id: int, payload: ReasonIn):
 @router.post("/cases/{case_id}/merge", response=CaseDetailOut)
 def merge(request, case_id: int, payload: MergeIn):
     case = _case(request, case_id)
-    into = _case(request, payload.into_id)
+    into = Case.objects.filter(pk=payload.into_id).first()  # the service checks it is visible
     return _detail(request, services.merge_case(_actor(request), case, into, payload.reason))
 
 
@@ -699,6 +693,7 @@ def rework(request, case_id: int, payload: ReasonIn):
 
 
 def _selection(request, q: MetricsQuery) -> metrics.Selection:
+    services.check_view_figures(request.user)
     if q.start and q.end:
         start, end = _local_midnight(q.start), _local_midnight(q.end + dt.timedelta(days=1))
     else:

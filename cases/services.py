@@ -33,22 +33,70 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from org.audit import Actor
 from org.errors import ActionRefused
-from org.models import Grid, Region, Role, Unit, User
-from org.scope import scope_for
+from org.models import Role, Unit
 from workdays.calendar import add_hours, add_working_days
 
 from . import geo, photos
-from .models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .duplicates import duplicate_suggestions, find_duplicates, suggestions_for
+from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .numbering import last_case_numbers, next_number
+from .permissions import (
+    COMMAND_ROLES,
+    FIGURE_ROLES,
+    OPEN_PART,
+    REPORT_ROLES,
+    UNIT_ROLES,
+    PartChoiceNeeded,
+    _acting,
+    _may_report_at,
+    allowed_actions,
+    check_accept,
+    check_decide,
+    check_dispatch,
+    check_dispatch_target,
+    check_merge,
+    check_reclassify,
+    check_unit_step,
+    check_verify,
+    check_view_figures,
+)
 from .routing import suggest_unit
 
-REPORT_ROLES = (Role.COLLECTOR, Role.STREET_CHIEF, Role.INSPECTOR, Role.DISPATCHER, Role.HQ_ADMIN)
-COMMAND_ROLES = (Role.DISPATCHER, Role.HQ_ADMIN)
-UNIT_ROLES = (Role.HANDLER,)
+# The public entry of the case loop: the steps below, and the rules and helpers they rest on.
+__all__ = [
+    "COMMAND_ROLES",
+    "FIGURE_ROLES",
+    "REPORT_ROLES",
+    "UNIT_ROLES",
+    "PartChoiceNeeded",
+    "Reported",
+    "accept_case",
+    "allowed_actions",
+    "check_view_figures",
+    "decide_extension",
+    "dispatch_case",
+    "duplicate_suggestions",
+    "find_duplicates",
+    "handle_part",
+    "last_case_numbers",
+    "merge_case",
+    "reclassify_case",
+    "register_close_guard",
+    "reject_case",
+    "report_case",
+    "request_extension",
+    "return_case",
+    "rework_case",
+    "start_handling",
+    "suggestions_for",
+    "verify_case",
+]
+
 # Sources that arrive without a signed-in reporter (citizens through appeals and Open311).
 ANONYMOUS_SOURCES = (Case.Source.APPEAL, Case.Source.OPEN311)
 SOURCE_BY_ROLE: dict[str, str] = {
@@ -60,7 +108,6 @@ SOURCE_BY_ROLE: dict[str, str] = {
 }
 # Field reports must carry a photo of the problem; citizens' appeals may come without one.
 PHOTO_REQUIRED_SOURCES = (Case.Source.COLLECTOR, Case.Source.INSPECTION)
-OPEN_PART = (CasePart.Status.DISPATCHED, CasePart.Status.HANDLING)
 
 
 # Rules other apps add to closing a case (see the module docstring); called in registration order.
@@ -84,69 +131,6 @@ def verify_days() -> int:
 
 def max_extension_days() -> int:
     return int(getattr(settings, "CASE_MAX_EXTENSION_DAYS", 10))
-
-
-def duplicate_metres() -> float:
-    return float(getattr(settings, "CASE_DUPLICATE_METERS", 50))
-
-
-# ---------------------------------------------------------------------------------------------
-# Who may act, and as what
-
-
-def _acting(user: User | None, roles: Sequence[str]) -> tuple[str, int | None]:
-    """The role (and the unit it is held in) with which ``user`` may act, or PermissionDenied."""
-    if user is None:
-        raise PermissionDenied("请先登录")
-    scope = scope_for(user)
-    for held_unit, held_roles in sorted(scope.unit_roles.items()):
-        for role in roles:
-            if role in held_roles:
-                return role, held_unit
-    if user.is_superuser:
-        return roles[0], None
-    raise PermissionDenied("您没有执行此操作的角色或权限范围")
-
-
-def _may_report_at(user: User, unit_id: int | None, region: Region, grid: Grid | None) -> bool:
-    """A reporter works their own patch: what their scope opens, their grids, or the territory of
-    the community or street whose collector or street chief they are."""
-    scope = scope_for(user)
-    if scope.allows_region(region) or (grid is not None and grid.pk in scope.grid_ids):
-        return True
-    unit = Unit.objects.select_related("region").filter(pk=unit_id).first() if unit_id else None
-    return unit is not None and unit.is_territorial and region.path.startswith(unit.region.path)
-
-
-def _command(user: User | None) -> tuple[str, int | None]:
-    return _acting(user, COMMAND_ROLES)
-
-
-class PartChoiceNeeded(ValidationError):
-    """The person handles for several units of this joint case: the step needs the part named."""
-
-
-def _own_part(user: User | None, case: Case, part: CasePart | None, statuses: Sequence[str]) -> CasePart:
-    """The part of ``case`` the user handles for (the given one, or their only one)."""
-    if user is None:
-        raise PermissionDenied("请先登录")
-    scope = scope_for(user)
-    parts = [p for p in case.parts.all() if p.is_active and scope.acts_for(p.unit_id, *UNIT_ROLES)]
-    if part is not None:
-        parts = [p for p in parts if p.pk == part.pk]
-    if not parts:
-        raise PermissionDenied("该案件没有派给您所在的单位")
-    in_state = [p for p in parts if p.status in statuses]
-    if not in_state:
-        raise ActionRefused("当前状态不能执行此操作")
-    if len(in_state) > 1:
-        raise PartChoiceNeeded("请选择以哪个责任单位的身份操作")
-    return in_state[0]
-
-
-def _require_status(case: Case, *statuses: str) -> None:
-    if case.status not in statuses:
-        raise ActionRefused(f"案件{case.get_status_display()}，不能执行此操作")
 
 
 def _required(text: str, what: str) -> str:
@@ -210,106 +194,6 @@ def _refresh_deadlines(case: Case) -> None:
     case.due_at = min(running) if running else case.due_at
 
 
-def _next_number(moment: dt.datetime) -> str:
-    """The next case number of the year of ``moment``: ``YYYY-NNNNNN``, unique and increasing
-    within the year. A number drawn for a report that then fails is not reused (a gap)."""
-    year = timezone.localtime(moment).year
-    number = _next_from_sequence(year) if connection.vendor == "postgresql" else _next_from_counter(year)
-    return f"{year}-{number:06d}"
-
-
-def last_case_numbers() -> dict[int, int]:
-    """The last number handed out per year, for loaders that write numbered cases in bulk (they
-    then store the new last number in ``CaseCounter``; the next report moves past it). Run them
-    while no reports come in: a report drawn meanwhile may take a number the loader also uses."""
-    counters = dict(CaseCounter.objects.values_list("year", "last"))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for year in counters:
-                name = f"cases_case_number_{int(year)}"
-                cursor.execute("SELECT to_regclass(%s)", [name])
-                if cursor.fetchone()[0] is not None:
-                    cursor.execute(
-                        f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {name}"
-                    )
-                    counters[year] = max(counters[year], int(cursor.fetchone()[0]))
-    return counters
-
-
-def _counter_table() -> str:
-    return connection.ops.quote_name(CaseCounter._meta.db_table)
-
-
-def _next_from_counter(year: int) -> int:
-    """One upsert of the year's counter row (SQLite: one writer at a time anyway)."""
-    table = _counter_table()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "
-            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [year],
-        )
-        return int(cursor.fetchone()[0])
-
-
-def _next_from_sequence(year: int) -> int:
-    """PostgreSQL: a sequence per year (``cases_case_number_<year>``). ``nextval`` takes no row
-    lock and is not undone by a rollback, so concurrent reports never wait for each other's
-    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it.
-
-    The counter row marks the year's numbering as started and is the floor that bulk loaders
-    (demo, benchmark generator) move when they write numbers themselves. Without the row (the
-    year's first report, or a database emptied with ``flush``, which keeps sequences) the
-    sequence is set just after the year's highest case number; a value at or below the floor (a
-    bulk load since) draws the sequence forward past it. Both under the counter row's lock."""
-    table = _counter_table()
-    name = f"cases_case_number_{int(year)}"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s) FROM pg_class c "
-            "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
-            [year, name],
-        )
-        row = cursor.fetchone()
-        if row is not None and row[1] is not None and row[0] > row[1]:
-            return int(row[0])
-        with transaction.atomic():
-            cursor.execute(
-                f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING RETURNING year",
-                [year],
-            )
-            started = cursor.fetchone() is not None
-            cursor.execute(f"SELECT last FROM {table} WHERE year = %s FOR UPDATE", [year])
-            floor = int(cursor.fetchone()[0])
-            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
-            if started:
-                # Nobody draws meanwhile: they wait for this row. The next value is floor + 1.
-                floor = max(floor, _highest_number(year))
-                cursor.execute("SELECT setval(%s, %s, %s)", [name, max(floor, 1), floor > 0])
-            while True:
-                # Otherwise forward only (never setval back): values at or below the floor are
-                # skipped, so a report drawing at the same time can never get a number twice.
-                cursor.execute("SELECT nextval(%s)", [name])
-                number = int(cursor.fetchone()[0])
-                if number > floor:
-                    return number
-                cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)", [name, floor - number])
-
-
-def _highest_number(year: int) -> int:
-    """The highest number of the year's cases (0 without any), from the year's reports."""
-    zone = timezone.get_current_timezone()
-    start = dt.datetime(year, 1, 1, tzinfo=zone)
-    end = dt.datetime(year + 1, 1, 1, tzinfo=zone)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT max(CAST(split_part(number, '-', 2) AS bigint)) FROM {connection.ops.quote_name(Case._meta.db_table)} "
-            "WHERE reported_at >= %s AND reported_at < %s AND number LIKE %s",
-            [start, end, f"{year}-%"],
-        )
-        return int(cursor.fetchone()[0] or 0)
-
-
 def _check_category(category: Category, *, staff: bool) -> None:
     if not category.active:
         raise ValidationError("该类别已停用")
@@ -325,21 +209,6 @@ def _coordinate(value, low: float, high: float, what: str) -> Decimal:
     if not (Decimal(str(low)) <= number <= Decimal(str(high))):
         raise ValidationError(f"{what}超出范围")
     return number
-
-
-def find_duplicates(
-    category: Category, lat, lng, *, exclude: Case | None = None, metres: float | None = None
-) -> list[Case]:
-    """Open cases of the same category within ``CASE_DUPLICATE_METERS``, nearest first."""
-    radius = duplicate_metres() if metres is None else metres
-    lat_min, lat_max, lng_min, lng_max = geo.bounding_box(lat, lng, radius)
-    candidates = Case.objects.open().filter(
-        category=category, lat__range=(lat_min, lat_max), lng__range=(lng_min, lng_max)
-    )
-    if exclude is not None:
-        candidates = candidates.exclude(pk=exclude.pk)
-    near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in candidates.select_related("category")[:200]]
-    return [c for d, c in sorted(near, key=lambda x: (x[0], x[1].pk)) if d <= radius]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,7 +261,7 @@ def report_case(
         # among them): recorded on the report event for the dispatcher who accepts or merges.
         duplicates = find_duplicates(category, lat_d, lng_d)
         case = Case.objects.create(
-            number=_next_number(now),
+            number=next_number(now),
             source=source,
             category=category,
             description=description,
@@ -426,18 +295,12 @@ class Reported:
     duplicates: list[Case]
 
 
-def _check_accept(user: User | None, case: Case) -> tuple[str, int | None]:
-    acting = _command(user)
-    _require_status(case, Case.Status.REPORTED)
-    return acting
-
-
 def accept_case(actor: Actor, case: Case, note: str = "") -> Case:
     """立案: the report is a valid case; the dispatch clock starts."""
-    _check_accept(actor.user, case)
+    check_accept(actor.user, case)
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_accept(actor.user, case)
+        role, unit_id = check_accept(actor.user, case)
         now = timezone.now()
         case.status = Case.Status.ACCEPTED
         case.accepted_at = now
@@ -449,11 +312,11 @@ def accept_case(actor: Actor, case: Case, note: str = "") -> Case:
 
 def reject_case(actor: Actor, case: Case, reason: str) -> Case:
     """不予立案: the report is not a case (reason required)."""
-    _check_accept(actor.user, case)
+    check_accept(actor.user, case)
     reason = _required(reason, "不予立案理由")
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_accept(actor.user, case)
+        role, unit_id = check_accept(actor.user, case)
         now = timezone.now()
         case.status = Case.Status.REJECTED
         case.ended_at, case.due_at = now, None
@@ -462,17 +325,15 @@ def reject_case(actor: Actor, case: Case, reason: str) -> Case:
     return case
 
 
-def merge_case(actor: Actor, case: Case, into: Case, reason: str = "") -> Case:
-    """合并: a report of a problem already open is merged into that case."""
-    _check_accept(actor.user, case)
-    if into.pk == case.pk:
-        raise ValidationError("不能合并到案件自身")
+def merge_case(actor: Actor, case: Case, into: Case | None, reason: str = "") -> Case:
+    """合并: a report of a problem already open is merged into that case (one the person may
+    see; ``None`` when the number or id named none)."""
+    check_merge(actor.user, case, into)
+    assert into is not None
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_accept(actor.user, case)
         target = Case.objects.select_for_update().get(pk=into.pk)
-        if not target.is_open or target.merged_into_id is not None:
-            raise ActionRefused(f"目标案件{target.get_status_display()}，不能合并")
+        role, unit_id = check_merge(actor.user, case, target)
         now = timezone.now()
         case.status = Case.Status.MERGED
         case.merged_into = target
@@ -491,13 +352,6 @@ def merge_case(actor: Actor, case: Case, into: Case, reason: str = "") -> Case:
     return case
 
 
-def _check_reclassify(user: User | None, case: Case) -> tuple[str, int | None]:
-    acting = _command(user)
-    if case.status not in (Case.Status.REPORTED, Case.Status.ACCEPTED, Case.Status.RETURNED):
-        raise ActionRefused("案件已派遣，不能再改类别")
-    return acting
-
-
 def reclassify_case(actor: Actor, case: Case, category: Category, reason: str) -> Case:
     """改类: a dispatcher gives the case its right category (reason required).
 
@@ -505,12 +359,12 @@ def reclassify_case(actor: Actor, case: Case, category: Category, reason: str) -
     routing suggestion and the handling deadline, and a dispatched unit's deadline is not moved
     under it; a case found wrongly classified after dispatch is returned 退单 and reclassified.
     """
-    _check_reclassify(actor.user, case)
+    check_reclassify(actor.user, case)
     _check_category(category, staff=True)
     reason = _required(reason, "改类理由")
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_reclassify(actor.user, case)
+        role, unit_id = check_reclassify(actor.user, case)
         previous = case.category
         if previous.pk == category.pk:
             raise ValidationError("类别没有改变")
@@ -531,24 +385,17 @@ def reclassify_case(actor: Actor, case: Case, category: Category, reason: str) -
     return case
 
 
-def _check_dispatch(user: User | None, case: Case) -> tuple[str, int | None]:
-    acting = _command(user)
-    _require_status(case, Case.Status.ACCEPTED, Case.Status.RETURNED)
-    return acting
-
-
 def dispatch_case(
     actor: Actor, case: Case, lead_unit: Unit, co_units: Iterable[Unit] = (), note: str = ""
 ) -> Case:
     """派单: to a lead unit and, for a joint case 吹哨报到, co-units; each gets a part with the
     category's deadline. The routing suggestion is recorded beside the dispatcher's choice."""
-    _check_dispatch(actor.user, case)
+    check_dispatch(actor.user, case)
     co = list({u.pk: u for u in co_units if u.pk != lead_unit.pk}.values())
-    if not lead_unit.is_active or any(not u.is_active for u in co):
-        raise ValidationError("责任单位已停用")
+    check_dispatch_target([lead_unit, *co])
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_dispatch(actor.user, case)
+        role, unit_id = check_dispatch(actor.user, case)
         now = timezone.now()
         deadline = handle_deadline(case, now)
         suggested = suggest_unit(case.category, case.region, case.grid)
@@ -586,19 +433,14 @@ def dispatch_case(
     return case
 
 
-def _check_unit_step(user: User | None, case: Case, part: CasePart | None, statuses) -> CasePart:
-    _require_status(case, Case.Status.DISPATCHED, Case.Status.HANDLING)
-    return _own_part(user, case, part, statuses)
-
-
 def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = None) -> Case:
     """退单: the unit says the case is not theirs (reason required). The lead unit's return sends
     the whole case back to the dispatchers (every part ends); a co-unit's ends its own part."""
-    _check_unit_step(actor.user, case, part, OPEN_PART)
+    check_unit_step(actor.user, case, part, OPEN_PART)
     reason = _required(reason, "退单理由")
     with transaction.atomic():
         case = _lock(case)
-        own = _check_unit_step(actor.user, case, part, OPEN_PART)
+        own = check_unit_step(actor.user, case, part, OPEN_PART)
         now = timezone.now()
         ending = [p for p in case.parts.all() if p.is_active] if own.is_lead else [own]
         for p in ending:
@@ -628,10 +470,10 @@ def _withdraw_pending(parts: Sequence[CasePart], now: dt.datetime, why: str) -> 
 
 def start_handling(actor: Actor, case: Case, part: CasePart | None = None) -> Case:
     """开始处置: the unit takes the work on."""
-    _check_unit_step(actor.user, case, part, (CasePart.Status.DISPATCHED,))
+    check_unit_step(actor.user, case, part, (CasePart.Status.DISPATCHED,))
     with transaction.atomic():
         case = _lock(case)
-        own = _check_unit_step(actor.user, case, part, (CasePart.Status.DISPATCHED,))
+        own = check_unit_step(actor.user, case, part, (CasePart.Status.DISPATCHED,))
         now = timezone.now()
         own.status, own.started_at = CasePart.Status.HANDLING, now
         own.save(update_fields=["status", "started_at"])
@@ -646,13 +488,13 @@ def request_extension(
     actor: Actor, case: Case, days: int, reason: str, part: CasePart | None = None
 ) -> ExtensionRequest:
     """申请延期: the unit asks for more working days on its part (one request pending at a time)."""
-    _check_unit_step(actor.user, case, part, OPEN_PART)
+    check_unit_step(actor.user, case, part, OPEN_PART)
     reason = _required(reason, "延期理由")
     if not 1 <= int(days) <= max_extension_days():
         raise ValidationError(f"延期天数须在 1 到 {max_extension_days()} 个工作日之间")
     with transaction.atomic():
         case = _lock(case)
-        own = _check_unit_step(actor.user, case, part, OPEN_PART)
+        own = check_unit_step(actor.user, case, part, OPEN_PART)
         if own.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
             raise ActionRefused("已有待审批的延期申请")
         now = timezone.now()
@@ -674,22 +516,16 @@ def request_extension(
     return request
 
 
-def _check_decide(user: User | None, case: Case) -> tuple[str, int | None]:
-    acting = _command(user)
-    _require_status(case, Case.Status.DISPATCHED, Case.Status.HANDLING)
-    return acting
-
-
 def decide_extension(
     actor: Actor, case: Case, request: ExtensionRequest, approve: bool, note: str = ""
 ) -> ExtensionRequest:
     """延期审批: approval moves that part's deadline by the working days asked for."""
-    _check_decide(actor.user, case)
+    check_decide(actor.user, case)
     if request.part.case_id != case.pk:
         raise ValidationError("该延期申请不属于此案件")
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_decide(actor.user, case)
+        role, unit_id = check_decide(actor.user, case)
         request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != ExtensionRequest.Status.PENDING:
             raise ActionRefused("该延期申请已处理")
@@ -744,13 +580,13 @@ def handle_part(
     actor: Actor, case: Case, photos_uploaded: Iterable, note: str = "", part: CasePart | None = None
 ) -> Case:
     """处置完成: the unit's part is done, with the after-photo (required)."""
-    _check_unit_step(actor.user, case, part, OPEN_PART)
+    check_unit_step(actor.user, case, part, OPEN_PART)
     valid = photos.validate_all(photos_uploaded)
     if not valid:
         raise ValidationError("请上传处置后照片")
     with photos.atomic():
         case = _lock(case)
-        own = _check_unit_step(actor.user, case, part, OPEN_PART)
+        own = check_unit_step(actor.user, case, part, OPEN_PART)
         now = timezone.now()
         own.status, own.handled_at = CasePart.Status.HANDLED, now
         own.started_at = own.started_at or now
@@ -767,18 +603,12 @@ def handle_part(
     return case
 
 
-def _check_verify(user: User | None, case: Case) -> tuple[str, int | None]:
-    acting = _command(user)
-    _require_status(case, Case.Status.HANDLED)
-    return acting
-
-
 def verify_case(actor: Actor, case: Case, note: str = "") -> Case:
     """核查通过，结案: the problem is gone; the case is closed."""
-    _check_verify(actor.user, case)
+    check_verify(actor.user, case)
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_verify(actor.user, case)
+        role, unit_id = check_verify(actor.user, case)
         for guard in _close_guards:
             guard(case)
         now = timezone.now()
@@ -793,11 +623,11 @@ def verify_case(actor: Actor, case: Case, note: str = "") -> Case:
 def rework_case(actor: Actor, case: Case, reason: str) -> Case:
     """返工: verification found the problem still there; every part goes back to handling with a
     new deadline. The final (close) deadline does not move: a rework is the unit's delay."""
-    _check_verify(actor.user, case)
+    check_verify(actor.user, case)
     reason = _required(reason, "返工理由")
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = _check_verify(actor.user, case)
+        role, unit_id = check_verify(actor.user, case)
         now = timezone.now()
         deadline = handle_deadline(case, now)
         for p in case.parts.all():
@@ -820,56 +650,3 @@ def rework_case(actor: Actor, case: Case, reason: str) -> Case:
             deadline=deadline.isoformat(),
         )
     return case
-
-
-# ---------------------------------------------------------------------------------------------
-# What may this person do now (pages and API show exactly these)
-
-
-def _has_pending_extension(case: Case) -> bool:
-    """Whether a part of ``case`` has a request waiting; from the prefetched parts and their
-    requests when the page or API loaded them (``prefetch_related``), else one query."""
-    if "parts" in getattr(case, "_prefetched_objects_cache", {}):
-        parts = case.parts.all()
-        if all("extension_requests" in getattr(p, "_prefetched_objects_cache", {}) for p in parts):
-            return any(
-                r.status == ExtensionRequest.Status.PENDING for p in parts for r in p.extension_requests.all()
-            )
-    return ExtensionRequest.objects.filter(part__case=case, status=ExtensionRequest.Status.PENDING).exists()
-
-
-def _check_pending_extension(user: User | None, case: Case) -> tuple[str, int | None]:
-    acting = _check_decide(user, case)
-    if not _has_pending_extension(case):
-        raise ActionRefused("没有待审批的延期申请")
-    return acting
-
-
-CHECKS: dict[str, Callable[[User, Case], object]] = {
-    "accept": _check_accept,
-    "reject": _check_accept,
-    "merge": _check_accept,
-    "reclassify": _check_reclassify,
-    "dispatch": _check_dispatch,
-    "decide_extension": _check_pending_extension,
-    "verify": _check_verify,
-    "rework": _check_verify,
-    "start": lambda u, c: _check_unit_step(u, c, None, (CasePart.Status.DISPATCHED,)),
-    "return": lambda u, c: _check_unit_step(u, c, None, OPEN_PART),
-    "request_extension": lambda u, c: _check_unit_step(u, c, None, OPEN_PART),
-    "handle": lambda u, c: _check_unit_step(u, c, None, OPEN_PART),
-}
-
-
-def allowed_actions(user: User, case: Case) -> list[str]:
-    """The steps ``user`` may take on ``case`` now, in the order of the loop."""
-    allowed = []
-    for name, check in CHECKS.items():
-        try:
-            check(user, case)
-        except PartChoiceNeeded:
-            pass  # allowed, once the person says for which of their units (the page asks)
-        except (PermissionDenied, ActionRefused, ValidationError):
-            continue
-        allowed.append(name)
-    return allowed

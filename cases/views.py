@@ -132,7 +132,9 @@ def report(request):
             form.add_error(None, _error_text(exc))
         else:
             messages.success(request, f"已上报，案件编号 {case.number}")
-            nearby = services.find_duplicates(case.category, case.lat, case.lng, exclude=case)
+            nearby = services.duplicate_suggestions(
+                request.user, case.category, case.lat, case.lng, exclude=case
+            )
             if nearby:
                 numbers = "、".join(c.number for c in nearby[:5])
                 messages.warning(request, f"附近已有同类未结案件 {numbers}，受理员将判断是否合并")
@@ -151,10 +153,7 @@ def duplicates(request):
         return JsonResponse({"detail": "请提供纬度和经度"}, status=400)
     if category is None:
         return JsonResponse({"detail": "请选择类别"}, status=400)
-    near = services.find_duplicates(category, lat, lng)
-    visible = set(
-        Case.objects.visible_to(request.user).filter(pk__in=[c.pk for c in near]).values_list("pk", flat=True)
-    )
+    near = services.duplicate_suggestions(request.user, category, lat, lng)
     return JsonResponse(
         {
             "results": [
@@ -165,7 +164,6 @@ def duplicates(request):
                     "url": reverse("cases:detail", args=[c.pk]),
                 }
                 for c in near
-                if c.pk in visible
             ]
         }
     )
@@ -189,18 +187,10 @@ def dispatch_queue(request):
         )
         page = _page(request, qs)
         rows = list(page)
-        # Duplicates found at intake are kept on the report event; one query for the page.
-        found = dict(
-            CaseEvent.objects.filter(case__in=rows, action=CaseEvent.Action.REPORT).values_list(
-                "case_id", "data"
-            )
-        )
-        wanted = {pk for data in found.values() for pk in (data or {}).get("duplicates", [])}
-        open_dups = {c.pk: c for c in Case.objects.open().filter(pk__in=wanted)}
+        # Duplicates found at intake are kept on the report event; two queries for the page.
+        found = services.suggestions_for(request.user, rows)
         for case in rows:
-            case.duplicate_cases = [
-                open_dups[pk] for pk in (found.get(case.pk) or {}).get("duplicates", []) if pk in open_dups
-            ]
+            case.duplicate_cases = found[case.pk]
     else:
         qs = (
             Case.objects.filter(status__in=(Case.Status.ACCEPTED, Case.Status.RETURNED))
@@ -320,9 +310,7 @@ def detail(request, pk: int):
         e.event_photos = [ph for ph in photos if ph.event_id == e.pk]
     _describe(events)
     actions = services.allowed_actions(request.user, case)
-    report_event = next((e for e in events if e.action == CaseEvent.Action.REPORT), None)
-    duplicate_ids = (report_event.data or {}).get("duplicates", []) if report_event else []
-    duplicates = list(Case.objects.visible_to(request.user).open().filter(pk__in=duplicate_ids))
+    duplicates = services.suggestions_for(request.user, [case], events)[case.pk]
     suggested = None
     if "dispatch" in actions:
         suggested = suggest_unit(case.category, case.region, case.grid)
@@ -421,8 +409,6 @@ def _reclassify(request, actor, case):
 
 def _merge(request, actor, case):
     data = _valid(MergeForm(request.POST))
-    if not Case.objects.visible_to(request.user).filter(pk=data["into"].pk).exists():
-        raise ValidationError("没有这个案件编号")
     services.merge_case(actor, case, data["into"], data["reason"])
     return f"案件 {case.number} 已合并至 {data['into'].number}"
 
@@ -699,13 +685,11 @@ def case_export(request):
 # Monthly summary and metrics
 
 
-SUMMARY_ROLES = (Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR)
-
-
 def _figure_selection(request) -> tuple[CaseFilterForm, metrics.Selection, bool]:
     """The month, moment and scope of the summary and metrics pages (the person's cases only),
     and whether the moment was given (then the figures are computed live, not read as stored)."""
-    scope = require_role(request.user, *SUMMARY_ROLES)
+    services.check_view_figures(request.user)
+    scope = scope_for(request.user)
     form = CaseFilterForm(request.GET or None, scope=scope)
     live = bool(form.is_valid() and form.cleaned_data.get("at"))
     return form, form.selection(viewer=None if scope.everything else request.user), live

@@ -167,10 +167,9 @@ def test_scopes_are_kept_apart_and_the_same_scope_is_shared(client, march):
     assert client.get(url, {"month": "2026-03"}).context["result"].totals == totals["l3"]
 
 
-def test_a_street_handler_gets_the_street_metrics_from_the_api(client, march):
-    """The metrics API narrows to the caller's scope: a street office's handler sees the street."""
-    street_office = march.committee  # a territorial unit of C1
-    handler = member(street_office, Role.HANDLER, username="c1handler")
+def test_a_leader_gets_the_metrics_of_their_area_from_the_api(client, march):
+    """The metrics API narrows to the caller's scope: the leader contracting C1 sees C1."""
+    handler = leader_of(march.hq.memberships.get().unit, march.c1, "c1leader")
     client.force_login(march.dispatcher)
     district = client.get("/api/v1/cases/metrics", {"month": "2026-03"}).json()["figures"]
     client.force_login(handler)

@@ -56,7 +56,7 @@ def test_api_and_page_refuse_dispatch_to_hq_alike(world):
     )
     assert r.status_code == 400 and "创文办" in r.json()["detail"]
     r = client_for(world.dispatcher).post(
-        f"/cases/{case.pk}/", {"action": "dispatch", "lead_unit": hq_unit.pk}, follow=True
+        f"/cases/{case.pk}/dispatch/", {"lead_unit": hq_unit.pk}, follow=True
     )
     assert r.status_code == 200
     case.refresh_from_db()
@@ -83,7 +83,7 @@ def test_pages_refuse_the_figures_to_a_handler(world, path):
 
 def test_api_refuses_the_figures_to_a_handler_as_the_page_does(world):
     assert client_for(world.handler).get(f"{API}/metrics").status_code == 403
-    assert client_for(world.handler).get(f"{API}/metrics/closed/cases").status_code == 403
+    assert client_for(world.handler).get(f"{API}/metrics/close_rate/cases").status_code == 403
     assert client_for(world.hq).get(f"{API}/metrics").status_code == 200
 
 
@@ -121,9 +121,7 @@ def test_page_and_api_refuse_an_unknown_merge_target_alike(world):
         f"{API}/cases/{case.pk}/merge", {"into_id": 999999}, content_type="application/json"
     )
     assert r.status_code == 400 and "目标案件" in r.json()["detail"]
-    r = client_for(world.dispatcher).post(
-        f"/cases/{case.pk}/", {"action": "merge", "into": "2099-999999"}, follow=True
-    )
+    r = client_for(world.dispatcher).post(f"/cases/{case.pk}/merge/", {"into": "2099-999999"}, follow=True)
     assert "目标案件" in r.content.decode()
     case.refresh_from_db()
     assert case.status == Case.Status.REPORTED

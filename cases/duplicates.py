@@ -1,0 +1,74 @@
+"""Duplicate suggestions 疑似重复: open cases of the same category near a point.
+
+``find_duplicates`` is the search itself (recorded on the report event at intake, where it must
+see every case). Everything shown to a person goes through ``duplicate_suggestions`` or
+``suggestions_for``: the same search limited to what that person may see, so no page or answer
+names a case outside their scope.
+"""
+
+from django.conf import settings
+
+from org.models import User
+
+from . import geo
+from .models import Case, CaseEvent, Category
+
+
+def duplicate_metres() -> float:
+    return float(getattr(settings, "CASE_DUPLICATE_METERS", 50))
+
+
+def find_duplicates(
+    category: Category, lat, lng, *, exclude: Case | None = None, metres: float | None = None
+) -> list[Case]:
+    """Open cases of the same category within ``CASE_DUPLICATE_METERS``, nearest first."""
+    radius = duplicate_metres() if metres is None else metres
+    lat_min, lat_max, lng_min, lng_max = geo.bounding_box(lat, lng, radius)
+    candidates = Case.objects.open().filter(
+        category=category, lat__range=(lat_min, lat_max), lng__range=(lng_min, lng_max)
+    )
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
+    near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in candidates.select_related("category")[:200]]
+    return [c for d, c in sorted(near, key=lambda x: (x[0], x[1].pk)) if d <= radius]
+
+
+def duplicate_suggestions(
+    user: User | None, category: Category, lat, lng, *, exclude: Case | None = None
+) -> list[Case]:
+    """The open cases near a point that ``user`` may see (the report page's live check)."""
+    return visible(user, find_duplicates(category, lat, lng, exclude=exclude))
+
+
+def visible(user: User | None, found: list[Case]) -> list[Case]:
+    """Those of ``found`` that ``user`` may see, in their order (no query when none were found)."""
+    if not found:
+        return []
+    seen = set(
+        Case.objects.visible_to(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)
+    )
+    return [c for c in found if c.pk in seen]
+
+
+def suggestions_for(
+    user: User | None, cases: list[Case], events: list[CaseEvent] | None = None
+) -> dict[int, list[Case]]:
+    """Per case, the duplicates found when it was reported that are still open and that ``user``
+    may see (for the dispatch queue, the case page and the API): two queries for any number, one
+    when the caller has the cases' report events in hand already (``events``)."""
+    if events is None:
+        events = list(CaseEvent.objects.filter(case__in=cases, action=CaseEvent.Action.REPORT))
+    found = {e.case_id: e.data for e in events if e.action == CaseEvent.Action.REPORT}
+    wanted = {pk for data in found.values() for pk in (data or {}).get("duplicates", [])}
+    open_dups = (
+        {
+            c.pk: c
+            for c in Case.objects.visible_to(user).open().filter(pk__in=wanted).select_related("category")
+        }
+        if wanted
+        else {}
+    )
+    return {
+        case.pk: [open_dups[pk] for pk in (found.get(case.pk) or {}).get("duplicates", []) if pk in open_dups]
+        for case in cases
+    }

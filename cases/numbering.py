@@ -1,0 +1,112 @@
+"""Case numbers 案件编号: ``YYYY-NNNNNN``, unique and increasing within a year.
+
+On PostgreSQL a sequence per year, drawn without row locks; on SQLite (one writer at a time
+anyway) one upsert of the year's ``CaseCounter`` row. Database-specific SQL lives here only.
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Case, CaseCounter
+
+
+def next_number(moment: dt.datetime) -> str:
+    """The next case number of the year of ``moment``: ``YYYY-NNNNNN``, unique and increasing
+    within the year. A number drawn for a report that then fails is not reused (a gap)."""
+    year = timezone.localtime(moment).year
+    number = _next_from_sequence(year) if connection.vendor == "postgresql" else _next_from_counter(year)
+    return f"{year}-{number:06d}"
+
+
+def last_case_numbers() -> dict[int, int]:
+    """The last number handed out per year, for loaders that write numbered cases in bulk (they
+    then store the new last number in ``CaseCounter``; the next report moves past it). Run them
+    while no reports come in: a report drawn meanwhile may take a number the loader also uses."""
+    counters = dict(CaseCounter.objects.values_list("year", "last"))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for year in counters:
+                name = f"cases_case_number_{int(year)}"
+                cursor.execute("SELECT to_regclass(%s)", [name])
+                if cursor.fetchone()[0] is not None:
+                    cursor.execute(
+                        f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {name}"
+                    )
+                    counters[year] = max(counters[year], int(cursor.fetchone()[0]))
+    return counters
+
+
+def _counter_table() -> str:
+    return connection.ops.quote_name(CaseCounter._meta.db_table)
+
+
+def _next_from_counter(year: int) -> int:
+    """One upsert of the year's counter row (SQLite: one writer at a time anyway)."""
+    table = _counter_table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "
+            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [year],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _next_from_sequence(year: int) -> int:
+    """PostgreSQL: a sequence per year (``cases_case_number_<year>``). ``nextval`` takes no row
+    lock and is not undone by a rollback, so concurrent reports never wait for each other's
+    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it.
+
+    The counter row marks the year's numbering as started and is the floor that bulk loaders
+    (demo, benchmark generator) move when they write numbers themselves. Without the row (the
+    year's first report, or a database emptied with ``flush``, which keeps sequences) the
+    sequence is set just after the year's highest case number; a value at or below the floor (a
+    bulk load since) draws the sequence forward past it. Both under the counter row's lock."""
+    table = _counter_table()
+    name = f"cases_case_number_{int(year)}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s) FROM pg_class c "
+            "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
+            [year, name],
+        )
+        row = cursor.fetchone()
+        if row is not None and row[1] is not None and row[0] > row[1]:
+            return int(row[0])
+        with transaction.atomic():
+            cursor.execute(
+                f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING RETURNING year",
+                [year],
+            )
+            started = cursor.fetchone() is not None
+            cursor.execute(f"SELECT last FROM {table} WHERE year = %s FOR UPDATE", [year])
+            floor = int(cursor.fetchone()[0])
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+            if started:
+                # Nobody draws meanwhile: they wait for this row. The next value is floor + 1.
+                floor = max(floor, _highest_number(year))
+                cursor.execute("SELECT setval(%s, %s, %s)", [name, max(floor, 1), floor > 0])
+            while True:
+                # Otherwise forward only (never setval back): values at or below the floor are
+                # skipped, so a report drawing at the same time can never get a number twice.
+                cursor.execute("SELECT nextval(%s)", [name])
+                number = int(cursor.fetchone()[0])
+                if number > floor:
+                    return number
+                cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)", [name, floor - number])
+
+
+def _highest_number(year: int) -> int:
+    """The highest number of the year's cases (0 without any), from the year's reports."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(year, 1, 1, tzinfo=zone)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=zone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT max(CAST(split_part(number, '-', 2) AS bigint)) FROM {connection.ops.quote_name(Case._meta.db_table)} "
+            "WHERE reported_at >= %s AND reported_at < %s AND number LIKE %s",
+            [start, end, f"{year}-%"],
+        )
+        return int(cursor.fetchone()[0] or 0)
