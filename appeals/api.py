@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -15,6 +14,7 @@ from cases.models import Case, Category
 from org.audit import Actor
 from org.models import Role
 from org.scope import require_role
+from workdays.periods import day_range
 
 from . import metrics
 from .models import Appeal
@@ -187,12 +187,9 @@ def create_appeal(request, payload: AppealIn):
 @router.get("/stats", response=StatsOut)
 def stats(request, start: dt.date, end: dt.date, by: str | None = None):
     """诉求化解率 over [start, end] (dates, both included), optionally by unit, area, category or channel."""
-    if start > end:
-        raise ValidationError("开始日期不能晚于结束日期")
     if by and by not in metrics.DIMENSIONS:
         raise ValidationError(f"by 只能是 {', '.join(metrics.DIMENSIONS)}")
-    begin = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
-    finish = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    begin, finish = day_range(start, end)
     total, rows = metrics.resolution(_visible(request), begin, finish, by=by)
     return {
         "start": start,

@@ -24,6 +24,7 @@ from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role
 from org.scope import require_role
+from workdays.periods import day_range
 
 from . import limits, metrics
 from .forms import (
@@ -382,10 +383,8 @@ def clerk_entry(request):
 
 
 def _period(form: StatsForm) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime.combine(form.cleaned_data["start"], dt.time.min))
-    end = timezone.make_aware(
-        dt.datetime.combine(form.cleaned_data["end"] + dt.timedelta(days=1), dt.time.min)
-    )
+    start, end = day_range(form.cleaned_data["start"], form.cleaned_data["end"])
+    assert start is not None and end is not None
     return start, end
 
 

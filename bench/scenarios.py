@@ -94,12 +94,11 @@ class Context:
     def case_id(self) -> int:
         return self.rng.randint(*self.case_ids)
 
-    def list_filters(self, page: bool = False) -> dict[str, Any]:
+    def list_filters(self) -> dict[str, Any]:
         """One of the filter combinations people use: a unit's work in a status, a region's
-        month, a status over half a month, or everything newest first. The page and the API
-        name the same filters differently."""
+        month, a status over half a month, or everything newest first (the page, export, map
+        and API take the same filters: cases.filtersets)."""
         rng = self.rng
-        names = PAGE_FILTERS if page else API_FILTERS
         month = rng.choice(self.months)
         choice = [
             {"unit": rng.choice(self.units), "status": rng.choice(["dispatched", "handling", "closed"])},
@@ -107,17 +106,7 @@ class Context:
             {"status": "closed", "start": f"{month}-01", "end": f"{month}-15"},
             {},
         ][rng.randrange(4)]
-        return {names[k]: v for k, v in choice.items()}
-
-
-API_FILTERS = {
-    "unit": "unit_id",
-    "region": "region_id",
-    "status": "status",
-    "start": "reported_from",
-    "end": "reported_to",
-}
-PAGE_FILTERS = {"unit": "unit", "region": "region", "status": "status", "start": "start", "end": "end"}
+        return choice
 
 
 @dataclass
@@ -208,7 +197,7 @@ def _list_api(ctx: Context, i: int) -> Request:
 def _list_page(ctx: Context, i: int) -> Request:
     # Half the requests are a first page, half a later one: a keyset cursor at a moment within
     # the months of data (the page after a case reported then), as "下一页" links carry.
-    query = ctx.list_filters(page=True)
+    query = ctx.list_filters()
     if ctx.rng.random() < 0.5:
         month = ctx.rng.choice(ctx.months)
         moment = dt.datetime.fromisoformat(f"{month}-01T00:00:00+08:00") + dt.timedelta(
@@ -238,7 +227,7 @@ def _map_page(ctx: Context, i: int) -> Request:
     # The list page's map asks the map endpoint for its view, with the list's filters: a quarter
     # of the views show the whole district (zoom 13), the rest a few streets on a phone (zoom 16,
     # about 1 x 1.5 km) around a random grid.
-    query = ctx.list_filters(page=True)
+    query = ctx.list_filters()
     if ctx.rng.random() < 0.25 or not ctx.points:
         lats = [p[0] for p in ctx.points] + [p[0] + p[2] for p in ctx.points] or [30.0, 30.1]
         lngs = [p[1] for p in ctx.points] + [p[1] + p[3] for p in ctx.points] or [120.0, 120.1]

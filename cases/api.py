@@ -25,10 +25,11 @@ from ninja.pagination import CursorPagination, paginate
 
 from org.audit import Actor
 from org.models import Grid, Region, Unit
+from workdays.periods import aware, day_range, parse_month
 
 from . import duplicates, geo, metrics, services
 from . import figures as stored
-from .forms import CaseFilterForm
+from .filtersets import CaseFilterSet
 from .models import LIST_AT, Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
 
@@ -266,16 +267,30 @@ class HandleIn(Schema):
     part_id: int | None = None
 
 
-class CaseFilters(Schema):
-    status: list[str] = Field(default_factory=list)
-    unit_id: int | None = None
-    region_id: int | None = None
-    category_id: int | None = None
-    overdue: bool | None = None
-    due_soon_hours: int | None = None
-    reported_from: dt.date | None = None
-    reported_to: dt.date | None = None
-    q: str | None = None
+class CaseFilterQuery(Schema):
+    """The list's filters, as the list page, export and map take them: ``cases.filtersets``
+    validates and applies them (text here, so that one place reads them)."""
+
+    q: str | None = Field(None, description="case number (prefix), address or description")
+    status: list[str] = Field(default_factory=list, description="one or several states")
+    state: str | None = Field(None, description="open, overdue, due_soon or reworked")
+    due_soon_hours: str | None = Field(
+        None, description="with state=due_soon: hours ahead (1..744, default 24)"
+    )
+    unit: str | None = Field(None, description="unit id: the cases it leads or holds a part of")
+    region: str | None = Field(None, description="region id: its subtree")
+    category: str | None = Field(None, description="category id")
+    major: str | None = Field(None, description="major category, component:CODE or event:CODE")
+    date_field: str | None = Field(None, description="reported (default), accepted, handled or closed")
+    start: str | None = Field(None, description="first day (YYYY-MM-DD, included)")
+    end: str | None = Field(None, description="last day (YYYY-MM-DD, included)")
+    month: str | None = Field(None, description="YYYY-MM: with summary or metric, the figure's month")
+    at: str | None = Field(
+        None, description="ISO moment the figure is counted at (default: month end or now)"
+    )
+    summary: str | None = Field(None, description="a monthly-summary figure: the cases behind it")
+    metric: str | None = Field(None, description="a metric key: the cases behind it")
+    side: str | None = Field(None, description="numerator (default) or denominator")
 
 
 class SuggestionOut(Schema):
@@ -328,10 +343,6 @@ def _case(request, case_id: int) -> Case:
 
 def _part(case: Case, part_id: int | None) -> CasePart | None:
     return get_object_or_404(CasePart, pk=part_id, case=case) if part_id else None
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_current_timezone())
 
 
 def _with_related(qs: CaseQuerySet) -> CaseQuerySet:
@@ -402,35 +413,16 @@ def routing_suggestion(
 # --- list, detail, report -----------------------------------------------------------------------
 
 
-def filter_cases(qs: CaseQuerySet, f: CaseFilters) -> CaseQuerySet:
-    if f.status:
-        qs = qs.filter(status__in=f.status)
-    if f.unit_id:
-        # The unit's cases: the ones it leads and the joint ones it holds an active part of.
-        qs = qs.of_unit(f.unit_id, active=True)
-    if f.region_id:
-        region = get_object_or_404(Region, pk=f.region_id)
-        qs = qs.filter(region__path__startswith=region.path)
-    if f.category_id:
-        qs = qs.filter(category_id=f.category_id)
-    if f.overdue:
-        qs = qs.overdue()
-    if f.due_soon_hours:
-        qs = qs.due_soon(hours=f.due_soon_hours)
-    if f.reported_from:
-        qs = qs.filter(reported_at__gte=_local_midnight(f.reported_from))
-    if f.reported_to:
-        qs = qs.filter(reported_at__lt=_local_midnight(f.reported_to + dt.timedelta(days=1)))
-    if f.q:
-        qs = qs.filter(number__contains=f.q) | qs.filter(description__contains=f.q)
-    return qs
-
-
 @router.get("/cases", response=list[CaseOut])
 @paginate(CursorPagination, ordering=CASE_LIST_ORDERING)
-def case_list(request, filters: Query[CaseFilters]):
+def case_list(request, filters: Query[CaseFilterQuery]):
     """Cases in the caller's scope, newest first, with cursor pagination (``next`` link)."""
-    return filter_cases(_visible(request), filters).with_list_at()
+    unknown = sorted(set(request.GET) - set(CaseFilterSet.base_filters) - {"cursor", "page_size"})
+    if unknown:
+        raise ValidationError(f"未知的筛选条件：{'、'.join(unknown)}")
+    filterset = CaseFilterSet(request.GET, _visible(request))
+    filterset.check()
+    return filterset.qs.with_list_at()
 
 
 # --- map ----------------------------------------------------------------------------------------
@@ -505,19 +497,10 @@ def case_map(request, bbox: str = "", zoom: str = ""):
     database. Filters are those of the list page (status, state, unit, region, category, dates,
     q, a summary or metric figure); the caller's scope always applies."""
     box, level = _bbox(bbox), _zoom(zoom)
-    form = CaseFilterForm(request.GET)
-    if not form.is_valid():
-        raise ValidationError(
-            [
-                f"{form.fields[name].label or name}：{e}" if name in form.fields else str(e)
-                for name, errors in form.errors.items()
-                for e in errors
-            ]
-        )
+    filterset = CaseFilterSet(request.GET, Case.objects.visible_to(request.user))
+    filterset.check()
     west, south, east, north = box
-    qs = form.filter(Case.objects.visible_to(request.user)).filter(
-        lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north
-    )
+    qs = filterset.qs.filter(lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north)
     rows = list(
         qs.order_by().values("pk", "number", "lat", "lng", "status", "category__name")[: MAP_LIMIT + 1]
     )
@@ -547,9 +530,7 @@ def case_map(request, bbox: str = "", zoom: str = ""):
     answer = cache.get(key)
     if answer is None:
         answer = _clusters(
-            form.filter(Case.objects.visible_to(request.user)).filter(
-                lng__gte=x0 * cell, lng__lt=x1 * cell, lat__gte=y0 * cell, lat__lt=y1 * cell
-            ),
+            filterset.qs.filter(lng__gte=x0 * cell, lng__lt=x1 * cell, lat__gte=y0 * cell, lat__lt=y1 * cell),
             cell,
         )
         cache.set(key, answer, map_max_age())
@@ -694,16 +675,18 @@ def rework(request, case_id: int, payload: ReasonIn):
 
 def _selection(request, q: MetricsQuery) -> metrics.Selection:
     services.check_view_figures(request.user)
-    if q.start and q.end:
-        start, end = _local_midnight(q.start), _local_midnight(q.end + dt.timedelta(days=1))
+    if q.start or q.end:
+        if not (q.start and q.end):
+            raise ValidationError("请同时给出 start 和 end，或给出 month")
+        start, end = day_range(q.start, q.end)
+        assert start is not None and end is not None
     else:
         today = timezone.localdate()
-        year, month = (int(x) for x in q.month.split("-")) if q.month else (today.year, today.month)
-        start, end = metrics.month(year, month)
+        start, end = metrics.month(*(parse_month(q.month) if q.month else (today.year, today.month)))
     return metrics.select(
         start,
         end,
-        at=q.at,
+        at=aware(q.at) if q.at else None,
         unit=get_object_or_404(Unit, pk=q.unit_id) if q.unit_id else None,
         region=get_object_or_404(Region, pk=q.region_id) if q.region_id else None,
         category=get_object_or_404(Category, pk=q.category_id) if q.category_id else None,

@@ -50,6 +50,7 @@ from django.utils import timezone
 
 from org.db import read_db
 from org.models import Region, Unit, User
+from workdays.periods import month_bounds
 
 from .models import Case, CaseEvent, CasePart, Category, ExtensionRequest
 
@@ -227,10 +228,7 @@ def select(
 
 def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:
     """The local calendar month as a period [first day 00:00, next month's first day 00:00)."""
-    tz = timezone.get_current_timezone()
-    first = dt.datetime(year, month_number, 1, tzinfo=tz)
-    following = dt.datetime(year + month_number // 12, month_number % 12 + 1, 1, tzinfo=tz)
-    return first, following
+    return month_bounds(year, month_number)
 
 
 @contextmanager

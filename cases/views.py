@@ -31,8 +31,8 @@ from org.models import Role, Unit
 from org.scope import require_role, scope_for
 
 from . import export, figures, keyset, metrics, services, summary
+from .filtersets import CaseFilterSet
 from .forms import (
-    CaseFilterForm,
     DecideExtensionForm,
     DispatchForm,
     ExtensionForm,
@@ -555,10 +555,10 @@ def bulk_dispatch(request):
 # List and export
 
 
-def _filtered(request) -> tuple[CaseFilterForm, object]:
-    scope = scope_for(request.user)
-    form = CaseFilterForm(request.GET or None, scope=scope)
-    return form, form.filter(Case.objects.visible_to(request.user))
+def _filtered(request) -> CaseFilterSet:
+    return CaseFilterSet(
+        request.GET or None, Case.objects.visible_to(request.user), scope=scope_for(request.user)
+    )
 
 
 def _page_size(request, default: int) -> int:
@@ -585,13 +585,13 @@ class _FastSelect(forms.Select):
         )
 
 
-def _fast_menus(form: CaseFilterForm) -> None:
+def _fast_menus(form: forms.Form) -> None:
     for name in ("status", "state", "region", "category", "date_field"):
         old = form.fields[name].widget
         form.fields[name].widget = _FastSelect(attrs=old.attrs, choices=old.choices)
 
 
-def _slim_unit_menu(form: CaseFilterForm) -> None:
+def _slim_unit_menu(form: forms.Form) -> None:
     """The unit menu holds only the chosen unit: a district has some 1,500 units, too many to
     render on every request. The page searches the rest on demand (the units API, scoped)."""
     chosen = form.cleaned_data.get("unit") if form.is_valid() else None
@@ -608,8 +608,9 @@ def case_list(request):
     the number of matching cases is counted up to 1,000 ("1,000+" beyond). The map below the
     table asks ``/api/v1/cases/map`` for the cases or clusters in its view, with the same filters.
     """
-    form, qs = _filtered(request)
-    qs = qs.select_related("category", "region", "lead_unit")
+    filterset = _filtered(request)
+    form = filterset.form
+    qs = filterset.qs.select_related("category", "region", "lead_unit")
     status = 200
     try:
         page = keyset.paginate(qs, request.GET.get("cursor"), _page_size(request, 50))
@@ -620,7 +621,7 @@ def case_list(request):
     now = timezone.now()
     figure = ""
     if form.is_valid() and (form.cleaned_data.get("summary") or form.cleaned_data.get("metric")):
-        figure = _figure_title(form, request.user)
+        figure = _figure_title(filterset, request.user)
     _slim_unit_menu(form)
     _fast_menus(form)
     query = request.GET.copy()
@@ -656,10 +657,10 @@ def _with_cursor(query, cursor: str | None) -> str | None:
     return query.urlencode()
 
 
-def _figure_title(form: CaseFilterForm, viewer) -> str:
+def _figure_title(filterset: CaseFilterSet, viewer) -> str:
     """What the list shows when opened from a figure: month, figure, side and scope."""
-    data = form.cleaned_data
-    selection = form.selection(viewer=viewer)
+    data = filterset.data_used
+    selection = filterset.selection(viewer=viewer)
     if data.get("summary"):
         title = summary.FIGURES[data["summary"]]
     else:
@@ -677,22 +678,21 @@ def _figure_title(form: CaseFilterForm, viewer) -> str:
 @login_required
 def case_export(request):
     """The filtered list as a streamed XLSX workbook."""
-    _form, qs = _filtered(request)
-    return export.cases_response(qs, f"案件-{timezone.localdate():%Y%m%d}.xlsx")
+    return export.cases_response(_filtered(request).qs, f"案件-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 # ---------------------------------------------------------------------------------------------
 # Monthly summary and metrics
 
 
-def _figure_selection(request) -> tuple[CaseFilterForm, metrics.Selection, bool]:
+def _figure_selection(request) -> tuple[forms.Form, metrics.Selection, bool]:
     """The month, moment and scope of the summary and metrics pages (the person's cases only),
     and whether the moment was given (then the figures are computed live, not read as stored)."""
     services.check_view_figures(request.user)
     scope = scope_for(request.user)
-    form = CaseFilterForm(request.GET or None, scope=scope)
-    live = bool(form.is_valid() and form.cleaned_data.get("at"))
-    return form, form.selection(viewer=None if scope.everything else request.user), live
+    filterset = CaseFilterSet(request.GET or None, Case.objects.none(), scope=scope)
+    live = bool(filterset.data_used.get("at"))
+    return filterset.form, filterset.selection(viewer=None if scope.everything else request.user), live
 
 
 def _figure_query(selection: metrics.Selection, at) -> str:

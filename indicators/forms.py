@@ -1,10 +1,12 @@
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from org.forms import ImportForm
 from org.models import Role, Unit, User
+from workdays.periods import parse_month
 
 from .models import IndexItem
 from .services import Assignment
@@ -116,9 +118,9 @@ class MilestoneForm(forms.Form):
             self.add_error("target", "请填写目标进度")
         if month:
             try:
-                data["month"] = dt.datetime.strptime(month, "%Y-%m").date()
-            except ValueError:
-                self.add_error("month", "月份格式应为 YYYY-MM")
+                data["month"] = dt.date(*parse_month(month), 1)
+            except ValidationError as exc:
+                self.add_error("month", exc.messages[0])
         return data
 
 

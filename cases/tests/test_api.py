@@ -152,23 +152,30 @@ def test_list_is_scoped_filtered_and_cursor_paginated(world, clock):
     assert len(everything) == 6
     by_status = dispatcher.get(f"{BASE}/cases", {"status": ["dispatched"]}).json()["results"]
     assert [c["id"] for c in by_status] == [ids[0]]
-    by_unit = dispatcher.get(f"{BASE}/cases", {"unit_id": w.dept.pk}).json()["results"]
+    by_unit = dispatcher.get(f"{BASE}/cases", {"unit": w.dept.pk}).json()["results"]
     assert [c["id"] for c in by_unit] == [ids[0]]
-    by_region = dispatcher.get(f"{BASE}/cases", {"region_id": w.c2.pk}).json()["results"]
+    by_region = dispatcher.get(f"{BASE}/cases", {"region": w.c2.pk}).json()["results"]
     assert len(by_region) == 1
-    by_dates = dispatcher.get(f"{BASE}/cases", {"reported_from": "2026-03-03", "reported_to": "2026-03-04"})
+    by_dates = dispatcher.get(f"{BASE}/cases", {"start": "2026-03-03", "end": "2026-03-04"})
     assert {c["id"] for c in by_dates.json()["results"]} == {ids[1], ids[2]}
     clock.set(at(2026, 3, 20, 9))
-    overdue = dispatcher.get(f"{BASE}/cases", {"overdue": True}).json()["results"]
+    overdue = dispatcher.get(f"{BASE}/cases", {"state": "overdue"}).json()["results"]
     assert [c["id"] for c in overdue] == [ids[0]] and overdue[0]["overdue"] is True
     clock.set(at(2026, 3, 9, 12))  # dispatched Fri 6 March 10:00: due at the end of Thu 12 March
-    soon = dispatcher.get(f"{BASE}/cases", {"due_soon_hours": 24 * 7}).json()["results"]
+    soon = dispatcher.get(f"{BASE}/cases", {"state": "due_soon", "due_soon_hours": 24 * 7}).json()["results"]
     assert [c["id"] for c in soon] == [ids[0]]
     assert client_for(w.handler).get(f"{BASE}/cases").json()["results"][0]["id"] == ids[0]
     post(dispatcher, f"/cases/{ids[1]}/accept")
     post(dispatcher, f"/cases/{ids[1]}/dispatch", {"lead_unit_id": w.dept2.pk, "co_unit_ids": [w.dept.pk]})
-    by_unit = dispatcher.get(f"{BASE}/cases", {"unit_id": w.dept.pk}).json()["results"]
+    by_unit = dispatcher.get(f"{BASE}/cases", {"unit": w.dept.pk}).json()["results"]
     assert [c["id"] for c in by_unit] == [ids[1], ids[0]]  # led, and joint as a co-unit
+    # A filter the list does not know, or a bad value, is refused (never silently ignored).
+    r = dispatcher.get(f"{BASE}/cases", {"unit_id": w.dept.pk})
+    assert r.status_code == 400 and "unit_id" in r.json()["detail"]
+    r = dispatcher.get(f"{BASE}/cases", {"month": "2026-13", "metric": "close_rate"})
+    assert r.status_code == 400 and "月份" in r.json()["detail"]
+    r = dispatcher.get(f"{BASE}/cases", {"start": "2026-03-05", "end": "2026-03-01"})
+    assert r.status_code == 400 and "开始日期" in r.json()["detail"]
 
 
 def test_categories_and_suggestion_at_a_point(world):

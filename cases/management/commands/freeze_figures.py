@@ -5,11 +5,13 @@ as of now). A stored past month is kept as it is unless ``--refresh`` (after a d
 
 import time
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cases import figures
 from org.models import Role, User
+from workdays.periods import parse_month
 
 
 class Command(BaseCommand):
@@ -25,12 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args, month=None, leaders=False, refresh=False, **options):
         if month:
             try:
-                year, number = (int(x) for x in month.split("-"))
-                if not 1 <= number <= 12:
-                    raise ValueError(month)
-            except ValueError as exc:
-                raise CommandError("--month 格式应为 YYYY-MM") from exc
-            months = [(year, number)]
+                months = [parse_month(month)]
+            except ValidationError as exc:
+                raise CommandError(exc.messages[0]) from exc
         else:
             today = timezone.localdate()
             last = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
