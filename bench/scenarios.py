@@ -474,7 +474,7 @@ def _ranking(base_url: str, master: int, ctx: Context, options) -> dict:
     cold computation; the detail gives both."""
     from django.db import DatabaseError
 
-    from cases import figures, metrics
+    from cases import metrics, stored_figures
     from cases.models import FigureSnapshot
 
     year, month_number = (int(x) for x in ctx.months[1].split("-"))
@@ -482,8 +482,8 @@ def _ranking(base_url: str, master: int, ctx: Context, options) -> dict:
 
     def job():
         selection = metrics.select(*metrics.month(year, month_number))
-        stored, _at = figures.metric_figures(selection)
-        result = figures.monthly_summary(selection)
+        stored, _at = stored_figures.metric_figures(selection)
+        result = stored_figures.summary_figures(selection)
         return stored, sorted(result.units, key=lambda r: r.severity, reverse=True)
 
     FigureSnapshot.objects.filter(month=ctx.months[1], scope_key="all").delete()

@@ -28,7 +28,7 @@ from org.models import Grid, Region, Unit
 from workdays.periods import aware, day_range, parse_month
 
 from . import duplicates, geo, metrics, services
-from . import figures as stored
+from . import stored_figures as stored
 from .filtersets import CaseFilterSet
 from .models import LIST_AT, Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit

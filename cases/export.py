@@ -19,7 +19,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from . import summary
+from . import monthly_summary
 from .models import Case, Category
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -217,17 +217,17 @@ def cases_response(qs: QuerySet[Case], filename: str) -> StreamingHttpResponse:
     return xlsx_response(stream_workbook([("案件", CASE_COLUMNS, case_rows(qs))]), filename)
 
 
-def summary_response(result: summary.Summary, filename: str) -> StreamingHttpResponse:
+def summary_response(result: monthly_summary.Summary, filename: str) -> StreamingHttpResponse:
     """The monthly summary as XLSX: one sheet per table, the same figures as the page."""
-    header = list(summary.FIGURES.values())
+    header = list(monthly_summary.FIGURES.values())
     period = f"{timezone.localtime(result.start):%Y-%m}（截至 {_local(result.at):%Y-%m-%d %H:%M}）"
 
-    def rows(table: list[summary.Row], name) -> Iterator[list]:
+    def rows(table: list[monthly_summary.Row], name) -> Iterator[list]:
         for row in table:
             yield [name(row.obj), *row.values]
 
     sheets = [
-        ("合计", ["统计期", *header], [[period, *(result.totals[f] for f in summary.FIGURES)]]),
+        ("合计", ["统计期", *header], [[period, *(result.totals[f] for f in monthly_summary.FIGURES)]]),
         ("按责任单位", ["责任单位", *header], rows(result.units, lambda u: u.name)),
         ("按区域", ["街道/乡镇", *header], rows(result.regions, lambda r: r.name)),
         ("按类别", ["类别", *header], rows(result.categories, lambda c: f"{c.major_name} / {c.name}")),

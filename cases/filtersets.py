@@ -25,7 +25,7 @@ from django.utils import timezone
 from org.models import Region, Unit, User
 from workdays.periods import aware, day_range, parse_month
 
-from . import metrics, summary
+from . import metrics, monthly_summary
 from .models import Case, Category
 
 DEFAULT_DUE_SOON_HOURS = 24
@@ -100,7 +100,7 @@ class CaseFilterSet(django_filters.FilterSet):
     month = django_filters.CharFilter(widget=forms.HiddenInput, method="_whole")
     at = django_filters.IsoDateTimeFilter(widget=forms.HiddenInput, method="_whole")
     summary = django_filters.ChoiceFilter(
-        choices=list(summary.FIGURES.items()), widget=forms.HiddenInput, method="_whole"
+        choices=list(monthly_summary.FIGURES.items()), widget=forms.HiddenInput, method="_whole"
     )
     metric = django_filters.ChoiceFilter(
         choices=[(k, m.label) for k, m in metrics.METRICS.items()], widget=forms.HiddenInput, method="_whole"
@@ -187,7 +187,7 @@ class CaseFilterSet(django_filters.FilterSet):
             # A figure's own definition decides the cases; its unit, region and category are
             # part of it (a unit's reports are its people's, for instance), so they go there.
             figure = (
-                summary.cases_behind(self.selection(), data["summary"])
+                monthly_summary.cases_behind(self.selection(), data["summary"])
                 if data.get("summary")
                 else metrics.behind(self.selection(), data["metric"], data.get("side") or "numerator")
             )
@@ -223,7 +223,7 @@ class CaseFilterSet(django_filters.FilterSet):
         data = self.data_used
         today = timezone.localdate()
         year, number = parse_month(data["month"]) if data.get("month") else (today.year, today.month)
-        start, end, at = summary.period(year, number)
+        start, end, at = monthly_summary.period(year, number)
         return metrics.select(
             start,
             end,

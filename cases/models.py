@@ -536,7 +536,7 @@ class ExtensionRequest(models.Model):
 
 class FigureSnapshot(models.Model):
     """汇总快照: the monthly summary or the metrics of one month, computed once as of T and kept
-    (``cases.figures``). A past month's (T = its end) never changes; the current month's is
+    (``cases.stored_figures``). A past month's (T = its end) never changes; the current month's is
     recomputed when older than ``CASES_FIGURES_MAX_AGE``. ``scope_key`` names whose cases it
     counts (``all``, or a digest of a person's scope), ``filters`` the unit, region, category."""
 

@@ -30,7 +30,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
 
-from . import export, figures, keyset, metrics, services, summary
+from . import export, keyset, metrics, monthly_summary, services, stored_figures
 from .filtersets import CaseFilterSet
 from .forms import (
     DecideExtensionForm,
@@ -662,7 +662,7 @@ def _figure_title(filterset: CaseFilterSet, viewer) -> str:
     data = filterset.data_used
     selection = filterset.selection(viewer=viewer)
     if data.get("summary"):
-        title = summary.FIGURES[data["summary"]]
+        title = monthly_summary.FIGURES[data["summary"]]
     else:
         side = "分母" if data.get("side") == "denominator" else "分子"
         title = f"{metrics.METRICS[data['metric']].label}（{side}）"
@@ -706,11 +706,11 @@ def _figure_query(selection: metrics.Selection, at) -> str:
 
 
 @login_required
-def monthly_summary(request):
+def summary_page(request):
     """月度汇总: per unit, region and category, every figure a link to its cases. Read from the
-    stored figures (``cases.figures``): a past month as of its end, this month a recent snapshot."""
+    stored figures (``cases.stored_figures``): a past month as of its end, this month a recent snapshot."""
     form, selection, live = _figure_selection(request)
-    result = figures.monthly_summary(selection, live=live)
+    result = stored_figures.summary_figures(selection, live=live)
     if request.GET.get("format") == "xlsx":
         return export.summary_response(result, f"月度汇总-{timezone.localtime(selection.start):%Y%m}.xlsx")
     return render(
@@ -719,14 +719,14 @@ def monthly_summary(request):
         {
             "form": form,
             "result": result,
-            "figures": summary.FIGURES,
+            "figures": monthly_summary.FIGURES,
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
             "base": _figure_query(selection, result.at),
             "list_url": reverse("cases:list"),
             # The rendered tables of a stored summary are cached under its key (month, scope, T).
             "cache_seconds": 7 * 86400
             if result.at >= result.end
-            else int(figures.max_age().total_seconds()) + 60,
+            else int(stored_figures.max_age().total_seconds()) + 60,
         },
     )
 
@@ -735,7 +735,7 @@ def monthly_summary(request):
 def metrics_page(request):
     """案件指标: the eleven metrics of a month as of a moment; "无数据" when nothing is due."""
     form, selection, live = _figure_selection(request)
-    stored, at = figures.metric_figures(selection, live=live)
+    stored, at = stored_figures.metric_figures(selection, live=live)
     base = _figure_query(selection, at)
     for key in ("unit", "region", "category"):
         obj = getattr(selection, key)
@@ -750,7 +750,7 @@ def metrics_page(request):
             "month": f"{timezone.localtime(selection.start):%Y-%m}",
             "selection": selection,
             "at": at,
-            "menu_key": figures.menu_key(scope_for(request.user)),
+            "menu_key": stored_figures.menu_key(scope_for(request.user)),
             "base": base,
         },
     )

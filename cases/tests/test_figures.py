@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import figures, metrics, summary
+from cases import metrics, monthly_summary, stored_figures
 from cases.models import Case, CaseEvent, FigureSnapshot
 from cases.tests import test_summary
 from cases.tests.factories import CaseFactory, CasePartFactory, CategoryFactory
@@ -22,11 +22,11 @@ day = test_summary.day
 pytestmark = pytest.mark.django_db
 
 
-def rows(table: list[summary.Row]) -> list[tuple]:
+def rows(table: list[monthly_summary.Row]) -> list[tuple]:
     return [(row.key, row.obj, row.counts) for row in table]
 
 
-def same_summary(a: summary.Summary, b: summary.Summary) -> bool:
+def same_summary(a: monthly_summary.Summary, b: monthly_summary.Summary) -> bool:
     return (a.start, a.end, a.at, a.totals) == (b.start, b.end, b.at, b.totals) and all(
         rows(getattr(a, t)) == rows(getattr(b, t))
         for t in ("units", "regions", "categories", "worst_categories", "worst_areas")
@@ -40,15 +40,15 @@ def march_selection(viewer=None, **kw) -> metrics.Selection:
 
 def test_stored_figures_equal_the_live_computation(march):
     selection = march_selection()
-    live = summary.build(selection)
-    first = figures.monthly_summary(selection)  # computed and stored
-    again = figures.monthly_summary(selection)  # read back
+    live = monthly_summary.build(selection)
+    first = stored_figures.summary_figures(selection)  # computed and stored
+    again = stored_figures.summary_figures(selection)  # read back
     assert same_summary(first, live) and same_summary(again, live)
     assert again.totals == {"received": 4, "handled": 2, "pending": 4, "overdue": 3, "reworked": 1}
     for unit in (None, march.dept2):
         narrowed = march_selection(unit=unit)
-        stored, at = figures.metric_figures(narrowed)
-        stored_again, _ = figures.metric_figures(narrowed)
+        stored, at = stored_figures.metric_figures(narrowed)
+        stored_again, _ = stored_figures.metric_figures(narrowed)
         assert at == narrowed.end
         assert stored == stored_again == metrics.compute(narrowed)
     assert FigureSnapshot.objects.count() == 3  # the summary, the district's and dept2's metrics
@@ -56,23 +56,23 @@ def test_stored_figures_equal_the_live_computation(march):
 
 def test_a_past_month_is_frozen_at_its_end(march):
     selection = march_selection()
-    before = figures.monthly_summary(selection)
-    closed_before, _ = figures.metric_figures(selection)
+    before = stored_figures.summary_figures(selection)
+    closed_before, _ = stored_figures.metric_figures(selection)
     # After the month ended, B is reworked (dated in March by mistake) and a late case appears.
     b = Case.objects.get(number="X-B")
     CaseEvent.objects.create(case=b, action=CaseEvent.Action.REWORK, at=day(3, 28))
     CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 30), status=Case.Status.ACCEPTED)
-    live = summary.build(selection)
+    live = monthly_summary.build(selection)
     assert live.totals["received"] == 5 and live.totals["reworked"] == 2
-    after = figures.monthly_summary(selection)
+    after = stored_figures.summary_figures(selection)
     assert same_summary(after, before)
     assert after.totals["received"] == 4 and after.totals["reworked"] == 1
-    assert figures.metric_figures(selection)[0] == closed_before
+    assert stored_figures.metric_figures(selection)[0] == closed_before
     # freeze_figures keeps a stored month; --refresh (a data correction) computes it again.
     call_command("freeze_figures", month="2026-03")
-    assert figures.monthly_summary(selection).totals["received"] == 4
+    assert stored_figures.summary_figures(selection).totals["received"] == 4
     call_command("freeze_figures", month="2026-03", refresh=True)
-    assert figures.monthly_summary(selection).totals == live.totals
+    assert stored_figures.summary_figures(selection).totals == live.totals
 
 
 def test_the_current_month_is_refreshed_after_its_maximum_age(march, clock, settings):
@@ -80,27 +80,27 @@ def test_the_current_month_is_refreshed_after_its_maximum_age(march, clock, sett
     clock.set(day(3, 20, 12))
     start, end = metrics.month(2026, 3)
     selection = metrics.select(start, end, at=day(3, 20, 12))
-    first = figures.monthly_summary(selection)
+    first = stored_figures.summary_figures(selection)
     assert first.at == day(3, 20, 12) and first.totals["received"] == 4  # A, B, C, F by 3-20 12:00
     # A case accepted now; a minute later the snapshot is still served, with its T.
     CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
     clock.set(day(3, 20, 12) + dt.timedelta(seconds=59))
-    assert figures.monthly_summary(selection).totals["received"] == 4
-    assert figures.metric_figures(selection)[1] == day(
+    assert stored_figures.summary_figures(selection).totals["received"] == 4
+    assert stored_figures.metric_figures(selection)[1] == day(
         3,
         20,
         12,
     ) + dt.timedelta(seconds=59)
     # Older than the maximum age: the next request computes it again, as of now.
     FigureSnapshot.objects.update(computed_at=day(3, 20, 12) - dt.timedelta(seconds=61))
-    refreshed = figures.monthly_summary(selection)
+    refreshed = stored_figures.summary_figures(selection)
     assert refreshed.at == day(3, 20, 12) + dt.timedelta(seconds=59)
     assert refreshed.totals["received"] == 5
     # A longer maximum age keeps the snapshot.
     settings.CASES_FIGURES_MAX_AGE = 3600
     FigureSnapshot.objects.update(computed_at=day(3, 20, 12) - dt.timedelta(minutes=30))
     CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
-    assert figures.monthly_summary(selection).totals["received"] == 5
+    assert stored_figures.summary_figures(selection).totals["received"] == 5
     # A snapshot that took 30 s to compute is kept ten times as long (the refresh load stays
     # under a tenth of a core): still served after 61 s, recomputed after 301 s.
     settings.CASES_FIGURES_MAX_AGE = 60
@@ -109,14 +109,14 @@ def test_the_current_month_is_refreshed_after_its_maximum_age(march, clock, sett
     FigureSnapshot.objects.filter(pk=row.pk).update(
         at=now - dt.timedelta(seconds=91), computed_at=now - dt.timedelta(seconds=61)
     )
-    assert figures.monthly_summary(selection).totals["received"] == 5
+    assert stored_figures.summary_figures(selection).totals["received"] == 5
     FigureSnapshot.objects.filter(pk=row.pk).update(
         at=now - dt.timedelta(seconds=331), computed_at=now - dt.timedelta(seconds=301)
     )
-    assert figures.monthly_summary(selection).totals["received"] == 6
+    assert stored_figures.summary_figures(selection).totals["received"] == 6
     # Once the month has ended, its figures are computed as of the end and frozen.
     clock.set(day(4, 1, 9))
-    final = figures.monthly_summary(selection)
+    final = stored_figures.summary_figures(selection)
     assert final.at == end and final.totals["received"] == 6
 
 
@@ -187,10 +187,10 @@ def test_a_person_who_reported_cases_does_not_share_a_scope_snapshot(march):
     unit = march.hq.memberships.get().unit
     plain, reporter = leader_of(unit, march.c1, "l1"), leader_of(unit, march.c1, "l2")
     end = metrics.month(2026, 3)[1]
-    assert figures.scope_key(plain, end) == figures.scope_key(reporter, end)
+    assert stored_figures.scope_key(plain, end) == stored_figures.scope_key(reporter, end)
     CaseFactory(category=march.road, region=march.c2, reporter=reporter, reported_at=day(3, 9))
-    assert figures.scope_key(plain, end) != figures.scope_key(reporter, end)
-    assert figures.scope_key(march.dispatcher, end) == figures.scope_key(None, end) == "all"
+    assert stored_figures.scope_key(plain, end) != stored_figures.scope_key(reporter, end)
+    assert stored_figures.scope_key(march.dispatcher, end) == stored_figures.scope_key(None, end) == "all"
 
 
 def warm_queries(client, url: str) -> int:
@@ -227,7 +227,7 @@ def test_while_one_request_refreshes_the_others_serve_the_stale_snapshot(march, 
     clock.set(day(3, 20, 12))
     start, end = metrics.month(2026, 3)
     selection = metrics.select(start, end, at=day(3, 20, 12))
-    assert figures.monthly_summary(selection).totals["received"] == 4
+    assert stored_figures.summary_figures(selection).totals["received"] == 4
     CaseFactory(category=march.road, region=march.c1, accepted_at=day(3, 20, 12), status=Case.Status.ACCEPTED)
     stale = day(3, 20, 12) - dt.timedelta(minutes=2)
     FigureSnapshot.objects.update(computed_at=stale)
@@ -235,11 +235,11 @@ def test_while_one_request_refreshes_the_others_serve_the_stale_snapshot(march, 
     row = FigureSnapshot.objects.get()
     claim = f"cases.figures.refresh.{row.pk}"
     assert cache.add(claim, "elsewhere", timeout=60)
-    served = figures.monthly_summary(selection)
+    served = stored_figures.summary_figures(selection)
     assert served.totals["received"] == 4 and served.at == day(3, 20, 12)
     assert FigureSnapshot.objects.get().computed_at == stale  # nothing recomputed meanwhile
     cache.delete(claim)
-    refreshed = figures.monthly_summary(selection)
+    refreshed = stored_figures.summary_figures(selection)
     assert refreshed.totals["received"] == 5
     assert cache.add(claim, "free again", timeout=60)  # the refresher let its claim go
 

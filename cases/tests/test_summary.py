@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from cases import metrics, summary
+from cases import metrics, monthly_summary
 from cases.models import Case, CaseEvent, FigureSnapshot
 from cases.tests.factories import CaseFactory, CasePartFactory, CategoryFactory
 from org.models import Role
@@ -82,9 +82,9 @@ def march(world):
     return w
 
 
-def march_summary() -> summary.Summary:
+def march_summary() -> monthly_summary.Summary:
     start, end = metrics.month(2026, 3)
-    return summary.build(metrics.select(start, end, at=end))
+    return monthly_summary.build(metrics.select(start, end, at=end))
 
 
 def by_name(rows) -> dict[str, dict[str, int]]:
@@ -120,8 +120,8 @@ def test_summary_figures_are_the_hand_counted_ones(march):
 
 def test_a_month_without_cases_is_empty(march):
     start, end = metrics.month(2025, 6)
-    result = summary.build(metrics.select(start, end, at=end))
-    assert result.totals == dict.fromkeys(summary.FIGURES, 0)
+    result = monthly_summary.build(metrics.select(start, end, at=end))
+    assert result.totals == dict.fromkeys(monthly_summary.FIGURES, 0)
     assert result.units == result.regions == result.categories == result.worst_areas == []
 
 

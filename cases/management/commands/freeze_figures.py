@@ -1,5 +1,5 @@
 """``manage.py freeze_figures [--month YYYY-MM] [--leaders] [--refresh]``: compute and store the
-monthly summary and the metrics (``cases.figures``) ahead of the first request, for cron and the
+monthly summary and the metrics (``cases.stored_figures``) ahead of the first request, for cron and the
 monthly close. Without ``--month``: last month (frozen as of its end) and this month (a snapshot
 as of now). A stored past month is kept as it is unless ``--refresh`` (after a data correction)."""
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from cases import figures
+from cases import stored_figures
 from org.models import Role, User
 from workdays.periods import parse_month
 
@@ -41,12 +41,12 @@ class Command(BaseCommand):
         for year, number in months:
             seen: set[str] = set()
             for viewer in viewers:
-                key = figures.scope_key(viewer, figures.metrics.month(year, number)[1])
+                key = stored_figures.scope_key(viewer, stored_figures.metrics.month(year, number)[1])
                 if key in seen:
                     continue
                 seen.add(key)
                 began = time.perf_counter()
-                at = figures.freeze(year, number, viewer=viewer, refresh=refresh)
+                at = stored_figures.freeze(year, number, viewer=viewer, refresh=refresh)
                 self.stdout.write(
                     f"{year}-{number:02d} {viewer or '全区'}: 数据截至 {timezone.localtime(at):%Y-%m-%d %H:%M:%S}"
                     f" ({time.perf_counter() - began:.2f} s)"

@@ -15,7 +15,7 @@ cases.
   reported cases, the person) and the unit, region and category filters. Two people with the
   same scope share a snapshot; nobody reads figures of another scope.
 - A moment ``at`` given explicitly, a period that is not a calendar month, or a narrowing to a
-  queryset is computed live (``summary.build`` / ``metrics.compute``), as before.
+  queryset is computed live (``monthly_summary.build`` / ``metrics.compute``), as before.
 
 Every figure shown carries its T ("数据截至"); the lists behind the figures are computed live as
 of that T.
@@ -36,7 +36,7 @@ from django.utils.functional import SimpleLazyObject
 from org.models import Region, Unit, User
 from org.scope import scope_for
 
-from . import metrics, summary
+from . import metrics, monthly_summary
 from .models import Case, Category, FigureSnapshot
 
 Kind = FigureSnapshot.Kind
@@ -199,8 +199,8 @@ def metric_figures(
 # --- summary ---------------------------------------------------------------------------------
 
 
-def _summary_data(result: summary.Summary) -> dict:
-    def rows(table: list[summary.Row]) -> list:
+def _summary_data(result: monthly_summary.Summary) -> dict:
+    def rows(table: list[monthly_summary.Row]) -> list:
         return [[row.obj.pk, row.values] for row in table]
 
     return {
@@ -213,7 +213,7 @@ def _summary_data(result: summary.Summary) -> dict:
     }
 
 
-def _summary_of(data: dict, selection: metrics.Selection, at: dt.datetime) -> summary.Summary:
+def _summary_of(data: dict, selection: metrics.Selection, at: dt.datetime) -> monthly_summary.Summary:
     """The stored summary. Its units, regions and categories are read back (three queries) only
     when a table is used: a page whose rendered tables are cached needs none of them."""
 
@@ -224,21 +224,21 @@ def _summary_of(data: dict, selection: metrics.Selection, at: dt.datetime) -> su
     regions = SimpleLazyObject(lambda: Region.objects.in_bulk(ids("regions", "worst_areas")))
     categories = SimpleLazyObject(lambda: Category.objects.in_bulk(ids("categories", "worst_categories")))
 
-    def rows(table: str, key: str, objects: Any) -> list[summary.Row]:
-        def load() -> list[summary.Row]:
+    def rows(table: str, key: str, objects: Any) -> list[monthly_summary.Row]:
+        def load() -> list[monthly_summary.Row]:
             return [
-                summary.Row(key, objects[pk], dict(zip(summary.FIGURES, values, strict=True)))
+                monthly_summary.Row(key, objects[pk], dict(zip(monthly_summary.FIGURES, values, strict=True)))
                 for pk, values in data[table]
                 if pk in objects
             ]
 
-        return cast(list[summary.Row], SimpleLazyObject(load))
+        return cast(list[monthly_summary.Row], SimpleLazyObject(load))
 
-    return summary.Summary(
+    return monthly_summary.Summary(
         start=selection.start,
         end=selection.end,
         at=at,
-        totals={f: data["totals"].get(f, 0) for f in summary.FIGURES},
+        totals={f: data["totals"].get(f, 0) for f in monthly_summary.FIGURES},
         units=rows("units", "unit", units),
         regions=rows("regions", "region", regions),
         categories=rows("categories", "category", categories),
@@ -247,16 +247,21 @@ def _summary_of(data: dict, selection: metrics.Selection, at: dt.datetime) -> su
     )
 
 
-def monthly_summary(
+def summary_figures(
     selection: metrics.Selection, *, live: bool = False, refresh: bool = False
-) -> summary.Summary:
+) -> monthly_summary.Summary:
     """The monthly summary of the selection (its T is ``.at``): stored unless ``live``, as
-    ``metric_figures``. Its unit, region and category are ignored, as in ``summary.build``."""
+    ``metric_figures``. Its unit, region and category are ignored, as in ``monthly_summary.build``."""
     if live or selection.cases is not None or month_of(selection) is None:
-        return summary.build(selection)
+        return monthly_summary.build(selection)
     scope = scope_key(selection.viewer, selection.end)
     data, at, computed = _stored(
-        Kind.SUMMARY, selection, scope, "", lambda t: _summary_data(summary.build(_at(selection, t))), refresh
+        Kind.SUMMARY,
+        selection,
+        scope,
+        "",
+        lambda t: _summary_data(monthly_summary.build(_at(selection, t))),
+        refresh,
     )
     result = _summary_of(data, selection, at)
     result.key = f"{timezone.localtime(selection.start):%Y-%m}:{scope}:{computed.timestamp()}"
@@ -277,5 +282,5 @@ def freeze(year: int, month_number: int, viewer: User | None = None, refresh: bo
     start, end = metrics.month(year, month_number)
     selection = metrics.select(start, end, at=min(end, timezone.now()), viewer=viewer)
     _figures, at = metric_figures(selection, refresh=refresh)
-    monthly_summary(selection, refresh=refresh)
+    summary_figures(selection, refresh=refresh)
     return at

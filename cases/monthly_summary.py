@@ -105,7 +105,7 @@ class Summary:
     worst_categories: list[Row]
     worst_areas: list[Row]
     # The stored snapshot it was read from and its computation ("" when live): names the
-    # rendered tables in the cache (``cases.figures``).
+    # rendered tables in the cache (``cases.stored_figures``).
     key: str = ""
 
 
