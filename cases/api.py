@@ -5,20 +5,12 @@ Every case is fetched through ``Case.objects.visible_to(user)`` (outside the sco
 step calls its function in ``cases.services``, which checks role, scope and state.
 """
 
-import datetime as dt
-import hashlib
-import math
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.db.models import Avg, Count, FloatField, Prefetch, QuerySet
-from django.db.models.functions import Cast, Floor
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import CursorPagination, paginate
@@ -27,11 +19,32 @@ from org.audit import Actor
 from org.models import Grid, Region, Unit
 from workdays.periods import aware, day_range, parse_month
 
-from . import duplicates, geo, metrics, services
+from . import clusters, geo, metrics, services
 from . import stored_figures as stored
 from .filtersets import CaseFilterSet
-from .models import LIST_AT, Case, CaseEvent, CasePart, CasePhoto, CaseQuerySet, Category, ExtensionRequest
+from .models import LIST_AT, Case, CaseEvent, CasePart, CaseQuerySet, Category, ExtensionRequest
 from .routing import suggest_unit
+from .schemas import (
+    CaseDetailOut,
+    CaseFilterQuery,
+    CaseOut,
+    CategoryOut,
+    DecideIn,
+    DispatchIn,
+    ExtensionIn,
+    ExtensionOut,
+    HandleIn,
+    MergeIn,
+    MetricsOut,
+    MetricsQuery,
+    NoteIn,
+    PartIn,
+    PartReasonIn,
+    ReasonIn,
+    ReclassifyIn,
+    ReportIn,
+    SuggestionOut,
+)
 
 router = Router(tags=["案件 cases"])
 
@@ -40,290 +53,6 @@ LIST_ORDERING = ("-reported_at", "-pk")
 # is filtered by unit (``CaseQuerySet.of_unit``), so such a page is one index seek.
 CASE_LIST_ORDERING = (f"-{LIST_AT}", "-pk")
 PHOTOS = File(None, description="照片 (JPEG, PNG or WebP), any number")
-
-
-# --- schemas ------------------------------------------------------------------------------------
-
-
-class CategoryOut(Schema):
-    id: int
-    code: str
-    name: str
-    kind: str
-    major_code: str
-    major_name: str
-    time_limit_days: int
-    time_limit_hours: int | None
-    default_unit_kind: str
-
-
-class CaseOut(Schema):
-    id: int
-    number: str
-    status: str
-    status_label: str = Field(alias="get_status_display")
-    source: str
-    category_id: int
-    category_name: str = Field(alias="category.name")
-    description: str
-    address: str
-    lat: Decimal
-    lng: Decimal
-    region_id: int | None
-    grid_id: int | None
-    urgent: bool
-    lead_unit_id: int | None
-    reported_at: dt.datetime
-    accepted_at: dt.datetime | None
-    dispatched_at: dt.datetime | None
-    handled_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    due_at: dt.datetime | None
-    handle_deadline: dt.datetime | None
-    close_deadline: dt.datetime | None
-    rework_count: int
-    return_count: int
-    extension_count: int
-    overdue: bool
-
-    @staticmethod
-    def resolve_overdue(obj: Case) -> bool:
-        return obj.is_overdue()
-
-
-class PartOut(Schema):
-    id: int
-    unit_id: int
-    unit_name: str = Field(alias="unit.name")
-    is_lead: bool
-    status: str
-    deadline: dt.datetime
-    dispatched_at: dt.datetime
-    started_at: dt.datetime | None
-    handled_at: dt.datetime | None
-    extension_days: int
-
-
-class EventOut(Schema):
-    id: int
-    action: str
-    action_label: str = Field(alias="get_action_display")
-    at: dt.datetime
-    actor_name: str | None
-    actor_role: str
-    actor_unit_id: int | None
-    part_id: int | None
-    reason: str
-    via: str
-    data: dict
-
-    @staticmethod
-    def resolve_actor_name(obj: CaseEvent) -> str | None:
-        return str(obj.actor) if obj.actor_id else None
-
-
-class PhotoOut(Schema):
-    id: int
-    kind: str
-    image_url: str
-    thumbnail_url: str
-    width: int
-    height: int
-    uploaded_at: dt.datetime
-
-    @staticmethod
-    def resolve_image_url(obj: CasePhoto) -> str:
-        return default_storage.url(obj.image.name)
-
-    @staticmethod
-    def resolve_thumbnail_url(obj: CasePhoto) -> str:
-        return default_storage.url(obj.thumbnail.name)
-
-
-class ExtensionOut(Schema):
-    id: int
-    part_id: int
-    days: int
-    reason: str
-    status: str
-    requested_at: dt.datetime
-    decided_at: dt.datetime | None
-    decision_note: str
-
-
-class CaseDetailOut(CaseOut):
-    """The detail: the case, its parts, timeline, photos, extension requests, the steps the caller
-    may take, duplicates to merge into (reported cases) and the routing suggestion (to dispatch)."""
-
-    reporter_unit_id: int | None
-    merged_into_id: int | None
-    dispatch_deadline: dt.datetime | None
-    verify_deadline: dt.datetime | None
-    verified_at: dt.datetime | None
-    parts: list[PartOut]
-    events: list[EventOut]
-    photos: list[PhotoOut]
-    extensions: list[ExtensionOut]
-    allowed_actions: list[str]
-    duplicates: list[CaseOut]
-    suggested_unit_id: int | None
-
-    # The related rows come prefetched (``_with_related``), or filled in by the report itself.
-
-    @staticmethod
-    def resolve_parts(obj: Case) -> list[CasePart]:
-        return list(obj.parts.all())
-
-    @staticmethod
-    def resolve_events(obj: Case) -> list[CaseEvent]:
-        return list(obj.events.all())
-
-    @staticmethod
-    def resolve_photos(obj: Case) -> list[CasePhoto]:
-        return list(obj.photos.all())
-
-    @staticmethod
-    def resolve_extensions(obj: Case) -> list[ExtensionRequest]:
-        requests = [r for p in obj.parts.all() for r in p.extension_requests.all()]
-        return sorted(requests, key=lambda r: (r.requested_at, r.pk))
-
-    @staticmethod
-    def resolve_allowed_actions(obj: Case, context) -> list[str]:
-        return services.allowed_actions(context["request"].user, obj)
-
-    @staticmethod
-    def resolve_duplicates(obj: Case, context) -> list[Case]:
-        if obj.status != Case.Status.REPORTED:
-            return []
-        user = context["request"].user
-        reported = getattr(obj, "reported", None)  # just reported: the report looked already
-        if reported is not None:
-            return duplicates.visible(user, reported.duplicates)
-        return services.suggestions_for(user, [obj])[obj.pk]
-
-    @staticmethod
-    def resolve_suggested_unit_id(obj: Case) -> int | None:
-        if obj.status not in (Case.Status.ACCEPTED, Case.Status.RETURNED):
-            return None
-        unit = suggest_unit(obj.category, obj.region, obj.grid)
-        return unit.pk if unit else None
-
-
-class ReportIn(Schema):
-    category_id: int
-    description: str
-    lat: Decimal
-    lng: Decimal
-    address: str = ""
-    urgent: bool = False
-
-
-class NoteIn(Schema):
-    note: str = ""
-
-
-class ReasonIn(Schema):
-    reason: str = ""
-
-
-class ReclassifyIn(Schema):
-    category_id: int
-    reason: str = ""
-
-
-class MergeIn(Schema):
-    into_id: int
-    reason: str = ""
-
-
-class DispatchIn(Schema):
-    lead_unit_id: int
-    co_unit_ids: list[int] = []
-    note: str = ""
-
-
-class PartReasonIn(Schema):
-    reason: str = ""
-    part_id: int | None = None
-
-
-class PartIn(Schema):
-    part_id: int | None = None
-
-
-class ExtensionIn(Schema):
-    days: int
-    reason: str = ""
-    part_id: int | None = None
-
-
-class DecideIn(Schema):
-    approve: bool
-    note: str = ""
-
-
-class HandleIn(Schema):
-    note: str = ""
-    part_id: int | None = None
-
-
-class CaseFilterQuery(Schema):
-    """The list's filters, as the list page, export and map take them: ``cases.filtersets``
-    validates and applies them (text here, so that one place reads them)."""
-
-    q: str | None = Field(None, description="case number (prefix), address or description")
-    status: list[str] = Field(default_factory=list, description="one or several states")
-    state: str | None = Field(None, description="open, overdue, due_soon or reworked")
-    due_soon_hours: str | None = Field(
-        None, description="with state=due_soon: hours ahead (1..744, default 24)"
-    )
-    unit: str | None = Field(None, description="unit id: the cases it leads or holds a part of")
-    region: str | None = Field(None, description="region id: its subtree")
-    category: str | None = Field(None, description="category id")
-    major: str | None = Field(None, description="major category, component:CODE or event:CODE")
-    date_field: str | None = Field(None, description="reported (default), accepted, handled or closed")
-    start: str | None = Field(None, description="first day (YYYY-MM-DD, included)")
-    end: str | None = Field(None, description="last day (YYYY-MM-DD, included)")
-    month: str | None = Field(None, description="YYYY-MM: with summary or metric, the figure's month")
-    at: str | None = Field(
-        None, description="ISO moment the figure is counted at (default: month end or now)"
-    )
-    summary: str | None = Field(None, description="a monthly-summary figure: the cases behind it")
-    metric: str | None = Field(None, description="a metric key: the cases behind it")
-    side: str | None = Field(None, description="numerator (default) or denominator")
-
-
-class SuggestionOut(Schema):
-    unit_id: int | None
-    unit_name: str | None
-    region_id: int | None
-    grid_id: int | None
-
-
-class FigureOut(Schema):
-    key: str
-    label: str
-    numerator: int
-    denominator: int
-    rate: float | None
-    percent: float | None
-
-
-class MetricsOut(Schema):
-    start: dt.datetime
-    end: dt.datetime
-    at: dt.datetime
-    figures: list[FigureOut]
-
-
-class MetricsQuery(Schema):
-    start: dt.date | None = None
-    end: dt.date | None = Field(None, description="the last day of the period (included)")
-    month: str | None = Field(None, description="YYYY-MM; the default is the current month")
-    at: dt.datetime | None = None
-    unit_id: int | None = None
-    region_id: int | None = None
-    category_id: int | None = None
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -427,14 +156,6 @@ def case_list(request, filters: Query[CaseFilterQuery]):
 
 # --- map ----------------------------------------------------------------------------------------
 
-MAP_LIMIT = 500
-# A cluster cell is a quarter of a 256-pixel map tile at the zoom asked for; cells double in size
-# until the view holds at most MAP_MAX_CELLS of them, so a view never returns more than that.
-MAP_CELLS_PER_TILE = 4
-MAP_MAX_CELLS = 400
-BAD_BBOX = "bbox 应为“最小经度,最小纬度,最大经度,最大纬度”，且最小值小于最大值"
-BAD_ZOOM = "zoom 应为 0 到 22 之间的整数"
-
 
 class MapPoint(Schema):
     id: int
@@ -459,100 +180,13 @@ class MapOut(Schema):
     items: list[MapPoint] | list[MapCluster]
 
 
-def _bbox(text: str) -> tuple[float, float, float, float]:
-    try:
-        west, south, east, north = (float(v) for v in text.split(","))
-    except ValueError as exc:
-        raise ValidationError(BAD_BBOX) from exc
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ValidationError(BAD_BBOX)
-    return west, south, east, north
-
-
-def _zoom(text: str) -> int:
-    try:
-        zoom = int(text)
-    except ValueError as exc:
-        raise ValidationError(BAD_ZOOM) from exc
-    if not 0 <= zoom <= 22:
-        raise ValidationError(BAD_ZOOM)
-    return zoom
-
-
-def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
-    """Degrees per cluster cell: aligned to a global grid (cells stay put while the map pans)."""
-    west, south, east, north = bbox
-    cell = 360 / 2**zoom / MAP_CELLS_PER_TILE
-    while (math.floor(east / cell) - math.floor(west / cell) + 1) * (
-        math.floor(north / cell) - math.floor(south / cell) + 1
-    ) > MAP_MAX_CELLS:
-        cell *= 2
-    return cell
-
-
 @router.get("/map", response=MapOut, url_name="case_map")
 def case_map(request, bbox: str = "", zoom: str = ""):
     """The cases in a map view (``bbox`` = min lng, min lat, max lng, max lat in WGS-84): each
     case when at most 500 match, otherwise grid clusters (count and centroid) counted by the
-    database. Filters are those of the list page (status, state, unit, region, category, dates,
-    q, a summary or metric figure); the caller's scope always applies."""
-    box, level = _bbox(bbox), _zoom(zoom)
-    filterset = CaseFilterSet(request.GET, Case.objects.visible_to(request.user))
-    filterset.check()
-    west, south, east, north = box
-    qs = filterset.qs.filter(lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north)
-    rows = list(
-        qs.order_by().values("pk", "number", "lat", "lng", "status", "category__name")[: MAP_LIMIT + 1]
-    )
-    if len(rows) <= MAP_LIMIT:
-        items = [
-            {
-                "id": r["pk"],
-                "number": r["number"],
-                "lat": float(r["lat"]),
-                "lng": float(r["lng"]),
-                "status": r["status"],
-                "label": f"{r['number']} {r['category__name']}",
-                "url": reverse("cases:detail", args=[r["pk"]]),
-            }
-            for r in rows
-        ]
-        return {"mode": "points", "total": len(items), "items": items}
-    # Clusters: counted over the view widened to whole cells of the global grid, so every view
-    # with the same cells, zoom, filters and scope gets the same answer, cached for
-    # CASES_MAP_MAX_AGE seconds (a district-wide view reads every case in it).
-    cell = cell_size(box, level)
-    x0, y0 = math.floor(west / cell), math.floor(south / cell)
-    x1, y1 = math.floor(east / cell) + 1, math.floor(north / cell) + 1
-    filters = sorted((k, v) for k, vs in request.GET.lists() if k not in ("bbox", "zoom") for v in vs)
-    raw = repr((stored.scope_key(request.user, timezone.now()), filters, level, cell, x0, y0, x1, y1))
-    key = "cases:map:" + hashlib.sha256(raw.encode()).hexdigest()
-    answer = cache.get(key)
-    if answer is None:
-        answer = _clusters(
-            filterset.qs.filter(lng__gte=x0 * cell, lng__lt=x1 * cell, lat__gte=y0 * cell, lat__lt=y1 * cell),
-            cell,
-        )
-        cache.set(key, answer, map_max_age())
-    return answer
-
-
-def map_max_age() -> int:
-    return getattr(settings, "CASES_MAP_MAX_AGE", 60)
-
-
-def _clusters(qs: QuerySet[Case], cell: float) -> dict:
-    cells = (
-        qs.order_by()
-        .annotate(
-            cx=Floor(Cast("lng", FloatField()) / cell),
-            cy=Floor(Cast("lat", FloatField()) / cell),
-        )
-        .values("cx", "cy")
-        .annotate(count=Count("pk"), lat=Avg(Cast("lat", FloatField())), lng=Avg(Cast("lng", FloatField())))
-    )
-    clusters = [{"lat": c["lat"], "lng": c["lng"], "count": c["count"]} for c in cells]
-    return {"mode": "clusters", "total": sum(c["count"] for c in clusters), "cell": cell, "items": clusters}
+    database (``cases.clusters``). Filters are those of the list page (status, state, unit,
+    region, category, dates, q, a summary or metric figure); the caller's scope always applies."""
+    return clusters.map_view(request.user, request.GET, bbox, zoom)
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import keyset
-from cases.api import MAP_LIMIT, cell_size
+from cases.clusters import MAP_LIMIT, cell_size
 from cases.models import Case
 from cases.tests.factories import CaseFactory, CasePartFactory
 
