@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -151,6 +151,9 @@ class TaskDetailOut(TaskOut):
     milestones: list[MilestoneIO]
     reports: list[ReportOut]
     events: list[EventOut]
+    allowed_actions: list[str] = Field(
+        description="decompose, report, decide_close_out, reopen, review: the steps the caller may take"
+    )
 
 
 class AssignmentIn(Schema):
@@ -431,6 +434,7 @@ def get_task(request, task_id: int):
     out["milestones"] = list(task.milestones.all())
     out["reports"] = [_report_out(r) for r in task.reports.prefetch_related("evidence")]
     out["events"] = list(task.events.all())
+    out["allowed_actions"] = services.allowed_actions(request.user, task)
     return out
 
 

@@ -51,6 +51,93 @@ def _require_hq(actor: Actor):
     return require_role(_user(actor), *HQ_ROLES)
 
 
+# -- who may take which step (pages and API show exactly these) --------------------------------
+
+
+def check_decompose(user: User | None, task: Task | None = None) -> None:
+    """调整分解 / 月度节点: HQ, on a task that is not closed."""
+    if user is None:
+        raise PermissionDenied("需要登录")
+    require_role(user, *HQ_ROLES)
+    if task is not None and task.state == Task.State.CLOSED:
+        raise ActionRefused("任务已销号，请先重新打开再调整")
+
+
+def check_report(user: User | None, task: Task) -> None:
+    """报告进度 / 申请销号: the lead unit's people (or the responsible person) on an open task."""
+    if user is None:
+        raise PermissionDenied("需要登录")
+    scope = scope_for(user)
+    if not (scope.acts_for(task.lead_unit_id, *UNIT_ROLES) or task.responsible_person_id == user.pk):
+        raise PermissionDenied("只有牵头单位的人员可以报告该任务")
+    if task.state not in OPEN_STATES:
+        raise ActionRefused(f"任务{task.get_state_display()}，不能报告进度或申请销号")
+
+
+def check_review(user: User | None, report: ProgressReport) -> None:
+    """审核进度: HQ, on a pending progress report (not a close-out request)."""
+    if user is None:
+        raise PermissionDenied("需要登录")
+    require_role(user, *HQ_ROLES)
+    if report.is_close_out:
+        raise ActionRefused("销号申请请通过批准或退回销号处理")
+    if report.review != ProgressReport.Review.PENDING:
+        raise ActionRefused("该进度报告已审核")
+
+
+def check_decide_close_out(user: User | None, task: Task) -> None:
+    """批准 / 退回销号: HQ, on a task whose close-out request is pending."""
+    if user is None:
+        raise PermissionDenied("需要登录")
+    require_role(user, *HQ_ROLES)
+    if task.state != Task.State.CLOSE_REQUESTED:
+        raise ActionRefused("该任务没有待审核的销号申请")
+
+
+def check_reopen(user: User | None, task: Task) -> None:
+    """重新打开: HQ or an inspector, on a closed task."""
+    if user is None:
+        raise PermissionDenied("需要登录")
+    require_role(user, *REOPEN_ROLES)
+    if task.state != Task.State.CLOSED:
+        raise ActionRefused("只有已销号的任务可以重新打开")
+
+
+TASK_CHECKS = {
+    "decompose": check_decompose,
+    "report": check_report,
+    "decide_close_out": check_decide_close_out,
+    "reopen": check_reopen,
+}
+
+
+def system_actions(user: User) -> list[str]:
+    """What ``user`` may do with index systems: import, activate and decompose (HQ only)."""
+    try:
+        check_decompose(user)
+    except PermissionDenied:
+        return []
+    return ["import", "activate", "decompose"]
+
+
+def allowed_actions(user: User, task: Task) -> list[str]:
+    """The steps ``user`` may take on ``task`` now; ``review`` when a report of it awaits HQ."""
+    allowed = []
+    for name, check in TASK_CHECKS.items():
+        try:
+            check(user, task)
+        except (PermissionDenied, ActionRefused, ValidationError):
+            continue
+        allowed.append(name)
+    try:
+        require_role(user, *HQ_ROLES)
+    except PermissionDenied:
+        pass
+    else:
+        allowed.append("review")
+    return allowed
+
+
 def _event(actor: Actor, task: Task, kind: str, note: str = "", **data: Any) -> TaskEvent:
     return TaskEvent.objects.create(
         task=task, kind=kind, actor=actor.user, via=actor.via, ip=actor.ip, note=note[:300], data=data
@@ -176,10 +263,8 @@ def create_task(
 @transaction.atomic
 def update_task(actor: Actor, task: Task, assignment: Assignment, *, title: str | None = None) -> Task:
     """调整分解: change a task's unit, people, deadline, acceptance standard or key-item flag."""
-    _require_hq(actor)
     task = _locked(task)
-    if task.state == Task.State.CLOSED:
-        raise ActionRefused("任务已销号，请先重新打开再调整")
+    check_decompose(actor.user, task)
     changed = _apply(task, assignment)
     if title is not None and title.strip() and title != task.title:
         task.title = title.strip()
@@ -238,13 +323,6 @@ def set_milestones(actor: Actor, task: Task, plan: Iterable[tuple[dt.date, int, 
 # -- progress and close-out -------------------------------------------------------------------
 
 
-def _require_lead_unit(actor: Actor, task: Task) -> None:
-    user = _user(actor)
-    scope = scope_for(user)
-    if not (scope.acts_for(task.lead_unit_id, *UNIT_ROLES) or task.responsible_person_id == user.pk):
-        raise PermissionDenied("只有牵头单位的人员可以报告该任务")
-
-
 def _content_type(upload: UploadedFile) -> str:
     """The file's type judged by its content (photos, PDF, Office documents), or ValidationError."""
     name = (upload.name or "").lower()
@@ -289,10 +367,8 @@ def report_progress(
     actor: Actor, task: Task, percent: int, text: str, files: Sequence[UploadedFile] = ()
 ) -> ProgressReport:
     """报告进度: the lead unit reports how far the task is, with optional evidence."""
-    _require_lead_unit(actor, task)
     task = _locked(task)
-    if task.state not in OPEN_STATES:
-        raise ActionRefused(f"任务{task.get_state_display()}，不能报告进度")
+    check_report(actor.user, task)
     if not 0 <= percent <= 100:
         raise ValidationError({"percent": "进度应在 0 到 100 之间"})
     if not text.strip():
@@ -310,12 +386,8 @@ def report_progress(
 @transaction.atomic
 def review_report(actor: Actor, report: ProgressReport, accepted: bool, note: str = "") -> ProgressReport:
     """审核进度: HQ accepts a progress report or returns it with a note."""
-    _require_hq(actor)
     report = ProgressReport.objects.select_for_update().get(pk=report.pk)
-    if report.is_close_out:
-        raise ActionRefused("销号申请请通过批准或退回销号处理")
-    if report.review != ProgressReport.Review.PENDING:
-        raise ActionRefused("该进度报告已审核")
+    check_review(actor.user, report)
     if not accepted and not note.strip():
         raise ValidationError({"note": "退回时请填写意见"})
     report.review = ProgressReport.Review.ACCEPTED if accepted else ProgressReport.Review.RETURNED
@@ -328,10 +400,8 @@ def review_report(actor: Actor, report: ProgressReport, accepted: bool, note: st
 @transaction.atomic
 def request_close_out(actor: Actor, task: Task, text: str, files: Sequence[UploadedFile]) -> ProgressReport:
     """申请销号: the lead unit declares the task done, with evidence files."""
-    _require_lead_unit(actor, task)
     task = _locked(task)
-    if task.state not in OPEN_STATES:
-        raise ActionRefused(f"任务{task.get_state_display()}，不能申请销号")
+    check_report(actor.user, task)
     if not files:
         raise ValidationError({"files": "申请销号必须上传佐证材料"})
     if not text.strip():
@@ -347,8 +417,6 @@ def request_close_out(actor: Actor, task: Task, text: str, files: Sequence[Uploa
 
 
 def _pending_close_out(task: Task) -> ProgressReport:
-    if task.state != Task.State.CLOSE_REQUESTED:
-        raise ActionRefused("该任务没有待审核的销号申请")
     report = task.reports.filter(is_close_out=True, review=ProgressReport.Review.PENDING).first()
     if report is None:
         raise ActionRefused("该任务没有待审核的销号申请")
@@ -358,8 +426,8 @@ def _pending_close_out(task: Task) -> ProgressReport:
 @transaction.atomic
 def approve_close_out(actor: Actor, task: Task, note: str = "") -> Task:
     """批准销号: HQ approves the close-out; the task is done."""
-    _require_hq(actor)
     task = _locked(task)
+    check_decide_close_out(actor.user, task)
     report = _pending_close_out(task)
     now = timezone.now()
     ProgressReport.objects.filter(pk=report.pk).update(
@@ -377,10 +445,10 @@ def approve_close_out(actor: Actor, task: Task, note: str = "") -> Task:
 @transaction.atomic
 def reject_close_out(actor: Actor, task: Task, note: str) -> Task:
     """退回销号申请: HQ returns the close-out request; the unit keeps working."""
-    _require_hq(actor)
+    task = _locked(task)
+    check_decide_close_out(actor.user, task)
     if not note.strip():
         raise ValidationError({"note": "退回销号申请时请填写意见"})
-    task = _locked(task)
     report = _pending_close_out(task)
     ProgressReport.objects.filter(pk=report.pk).update(
         review=ProgressReport.Review.RETURNED,
@@ -397,12 +465,10 @@ def reject_close_out(actor: Actor, task: Task, note: str) -> Task:
 @transaction.atomic
 def reopen_task(actor: Actor, task: Task, reason: str) -> Task:
     """重新打开: a closed task is open again (e.g. an inspection found the problem back); counted."""
-    require_role(_user(actor), *REOPEN_ROLES)
+    task = _locked(task)
+    check_reopen(actor.user, task)
     if not reason.strip():
         raise ValidationError({"reason": "请填写重新打开的原因"})
-    task = _locked(task)
-    if task.state != Task.State.CLOSED:
-        raise ActionRefused("只有已销号的任务可以重新打开")
     task.state, task.closed_at, task.closed_by = Task.State.IN_PROGRESS, None, None
     task.reopen_count += 1
     task.save(update_fields=["state", "closed_at", "closed_by", "reopen_count"])

@@ -83,7 +83,7 @@ def _form_errors(request, form) -> None:
 @login_required
 def systems(request):
     """测评体系: the editions on file, the import form and the export links."""
-    is_hq = scope_for(request.user).has_role(Role.HQ_ADMIN) or request.user.is_superuser
+    actions = services.system_actions(request.user)
     form = SystemImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST":
@@ -107,7 +107,7 @@ def systems(request):
     return render(
         request,
         "indicators/systems.html",
-        {"systems": listed, "form": form, "result": result, "is_hq": is_hq},
+        {"systems": listed, "form": form, "result": result, "actions": actions},
     )
 
 
@@ -125,8 +125,10 @@ def system_detail(request, pk: int):
             ),
         )
     )
-    is_hq = scope_for(request.user).has_role(Role.HQ_ADMIN) or request.user.is_superuser
-    return render(request, "indicators/system.html", {"system": system, "projects": projects, "is_hq": is_hq})
+    actions = services.system_actions(request.user)
+    return render(
+        request, "indicators/system.html", {"system": system, "projects": projects, "actions": actions}
+    )
 
 
 @login_required
@@ -204,14 +206,8 @@ def _visible_task(request, pk: int) -> Task:
 @login_required
 def task_detail(request, pk: int):
     task = _visible_task(request, pk)
-    scope = scope_for(request.user)
     warning = queries.Warnings([task]).of(task)
     reports = task.reports.select_related("reported_by", "reviewed_by").prefetch_related("evidence")
-    is_hq = scope.has_role(Role.HQ_ADMIN) or request.user.is_superuser
-    is_lead = (
-        scope.acts_for(task.lead_unit_id, *services.UNIT_ROLES)
-        or task.responsible_person_id == request.user.pk
-    )
     return render(
         request,
         "indicators/task.html",
@@ -221,10 +217,7 @@ def task_detail(request, pk: int):
             "reports": reports,
             "events": task.events.select_related("actor"),
             "milestone": task.milestone_for(timezone.localdate()),
-            "is_hq": is_hq,
-            "is_lead": is_lead and task.state in services.OPEN_STATES,
-            "may_reopen": task.state == Task.State.CLOSED
-            and (scope.has_role(*services.REOPEN_ROLES) or request.user.is_superuser),
+            "actions": services.allowed_actions(request.user, task),
             "progress_form": ProgressForm(initial={"percent": task.progress}),
             "close_form": CloseOutForm(),
             "note_form": NoteForm(),
