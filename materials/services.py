@@ -43,6 +43,7 @@ from . import files
 from .models import DOCUMENT_TYPES, Card, CardPolicy, MaterialFile, Requirement, Submission, SubmissionEvent
 
 HQ_ROLES = (Role.HQ_ADMIN,)
+FIGURE_ROLES = (Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER)
 REVIEWER_ROLES = (Role.HQ_ADMIN, Role.INSPECTOR)
 CLERK_ROLES = (Role.REPORT_CLERK,)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -142,6 +143,19 @@ def visible_cards(user: User) -> QuerySet[Card]:
     return scope_for(user).filter(Card.objects.all(), unit="unit", region="unit__region")
 
 
+def unit_cards(user: User, months: int = 3) -> QuerySet[Card]:
+    """The unrevoked cards of the units a person works in, over the last ``months`` months: shown
+    on their home page."""
+    since = month_start(timezone.localdate())
+    for _ in range(months - 1):
+        since = previous_month(since)
+    return (
+        Card.objects.filter(unit__memberships__user=user, revoked_at__isnull=True, month__gte=since)
+        .select_related("unit")
+        .distinct()
+    )
+
+
 def reviewers() -> QuerySet[User]:
     """The people who may be named reviewer: holders of the HQ admin or inspector role."""
     return (
@@ -149,6 +163,16 @@ def reviewers() -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def check_figures(user: User | None):
+    """Rankings and trends: HQ, inspectors and leaders (a leader sees the units they contract)."""
+    return require_role(_user(user), *FIGURE_ROLES)
+
+
+def check_package(user: User | None) -> None:
+    """The upward report package holds every unit's accepted materials: HQ only."""
+    check_plan(user)
 
 
 # -- 月初安排: planning the month (HQ) ---------------------------------------------------------
