@@ -182,3 +182,20 @@ def test_package_download(world, req):
     assert r.status_code == 200 and r["Content-Type"] == "application/zip"
     assert b"".join(r.streaming_content)[:2] == b"PK"
     assert client_for(world.inspector).get("/materials/package/?month=2026-11").status_code == 403
+
+
+def test_template_file_checked_and_served_within_scope(world):
+    from materials import services
+
+    spec = services.Spec(title="台账", points=Decimal(5), reviewer=world.inspector, document_types=["docx"])
+    req = services.create_requirement(
+        world.actor(world.hq), MONTH, spec, [world.c1], template=upload("模板.docx", docx_bytes())
+    )
+    assert req.template.name.startswith("private/materials/templates/") and req.template_name == "模板.docx"
+    assert client_for(world.clerk).get(f"/materials/requirements/{req.pk}/template/").status_code == 200
+    assert client_for(world.clerk2).get(f"/materials/requirements/{req.pk}/template/").status_code == 404
+    with pytest.raises(services.ValidationError):
+        services.create_requirement(
+            world.actor(world.hq), MONTH, spec, [world.c1], template=upload("x.docx", b"MZ")
+        )
+    assert Requirement.objects.count() == 1
