@@ -64,7 +64,9 @@ def atomic() -> Iterator[None]:
                 default_storage.delete(name)
 
 
-def _save(name: str, data: bytes) -> str:
+def save(name: str, data: bytes) -> str:
+    """Store ``data`` under ``name`` (the storage may pick a free name); inside ``atomic()`` the
+    file is deleted again if the block rolls back."""
     saved = default_storage.save(name, ContentFile(data))
     names = _stored.get()
     if names is not None:
@@ -123,6 +125,24 @@ def _encode(image: Image.Image, longest: int) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class Copies:
+    """What pages show of a photo: the upright copy without metadata and its thumbnail (JPEG)."""
+
+    display: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def copies(photo: ValidPhoto) -> Copies:
+    """The stripped display copy and thumbnail of a validated photo, re-encoded from the pixels."""
+    with Image.open(io.BytesIO(photo.data)) as opened:
+        upright = ImageOps.exif_transpose(opened)
+        width, height = upright.size
+        return Copies(_encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE), width, height)
+
+
 def store(
     case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
 ) -> CasePhoto:
@@ -130,14 +150,11 @@ def store(
 
     Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     data = photo.data
-    with Image.open(io.BytesIO(data)) as opened:
-        upright = ImageOps.exif_transpose(opened)
-        display, thumb = _encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE)
-        width, height = upright.size
+    made = copies(photo)
     stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
-    original = _save(f"private/cases/{stem}.{FORMATS[photo.format]}", data)
-    image = _save(f"cases/photos/{stem}.jpg", display)
-    thumbnail = _save(f"cases/thumbs/{stem}.jpg", thumb)
+    original = save(f"private/cases/{stem}.{FORMATS[photo.format]}", data)
+    image = save(f"cases/photos/{stem}.jpg", made.display)
+    thumbnail = save(f"cases/thumbs/{stem}.jpg", made.thumbnail)
     return CasePhoto.objects.create(
         case=case,
         event=event,
@@ -147,7 +164,7 @@ def store(
         thumbnail=thumbnail,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        width=width,
-        height=height,
+        width=made.width,
+        height=made.height,
         uploaded_by=user,
     )

@@ -71,6 +71,17 @@ MENU: tuple[NavGroup, ...] = (
         ),
     ),
     NavGroup(
+        "网报资料",
+        (
+            NavItem("本月网报", "materials:mine", frozenset({Role.REPORT_CLERK})),
+            NavItem("资料审核", "materials:review_queue", frozenset({Role.HQ_ADMIN, Role.INSPECTOR})),
+            NavItem("月初安排", "materials:plan", HQ),
+            NavItem("报送查询", "materials:submissions", ORG_READERS),
+            NavItem("网报排名", "materials:ranking", INDEX_OVERVIEW),
+            NavItem("红黄牌", "materials:cards", ORG_READERS),
+        ),
+    ),
+    NavGroup(
         "组织",
         (
             NavItem("组织架构", "org:regions", ORG_READERS),
@@ -92,6 +103,8 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("五落实检查", "indicators:check"),
         NavItem("批量分解", "indicators:bulk_assign"),
         NavItem("任务矩阵", "indicators:matrix"),
+        NavItem("网报月初安排", "materials:plan"),
+        NavItem("网报排名", "materials:ranking"),
         NavItem("组织架构", "org:regions"),
         NavItem("导入导出", "org:import"),
     ),
@@ -114,8 +127,13 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("上报问题", "cases:report"),
         NavItem("案件查询", "cases:list"),
         NavItem("案件考核指标", "cases:metrics"),
+        NavItem("网报资料审核", "materials:review_queue"),
     ),
-    Role.REPORT_CLERK: (NavItem("我的创建任务", "indicators:board"),),
+    Role.REPORT_CLERK: (
+        NavItem("本月网报", "materials:mine"),
+        NavItem("红黄牌", "materials:cards"),
+        NavItem("我的创建任务", "indicators:board"),
+    ),
     Role.LEADER: (
         NavItem("案件月度汇总", "cases:summary"),
         NavItem("案件查询", "cases:list"),

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from materials.services import unit_cards
 from org.models import Contract, Region, Unit
 from org.scope import UNIT_WORK_ROLES, scope_for
 
@@ -39,6 +40,7 @@ def home(request):
             "contracts": Contract.objects.active()
             .filter(leader=request.user)
             .select_related("region", "site"),
+            "material_cards": unit_cards(request.user),
         },
     )
 
