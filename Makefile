@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint typecheck bench
+.PHONY: demo test install lint typecheck migrationscheck bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy --config-file pyproject.toml $(wildcard */services.py) org/scope.py org/audit.py workdays/calendar.py
 
-test: lint typecheck
+# The models and the migrations agree (a model change without its migration fails here).
+migrationscheck: install
+	mkdir -p var
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint typecheck migrationscheck
 	$(VENV)/bin/pytest
 
 bench: install

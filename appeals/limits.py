@@ -7,6 +7,8 @@ turns that limit off and nothing is counted for it (behind a proxy that hides th
 addresses, say, or in the benchmark, whose clients all share one address).
 """
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
@@ -33,6 +35,8 @@ _MESSAGES = {
     "read": "请求过于频繁：同一{who}每{period}最多请求 {count} 次，请稍后再试。",
 }
 _WHO = {"ip": "网络地址", "phone": "手机号", "client": "客户端"}
+
+logger = logging.getLogger(__name__)
 
 
 class Throttled(Exception):
@@ -66,4 +70,8 @@ def check(request: HttpRequest, action: str, phone: str = "", client: str = "") 
             rate=rate,
             increment=True,
         ):
+            # Operators see who is held back (the IP or Open311 client; never a phone number).
+            logger.warning(
+                "rate limit: %s refused for %s %s (%s)", action, who, "***" if who == "phone" else value, rate
+            )
             raise Throttled(_message(action, who, rate))

@@ -23,6 +23,8 @@ of that T.
 
 import datetime as dt
 import hashlib
+import logging
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -45,6 +47,7 @@ Kind = FigureSnapshot.Kind
 # A current-month snapshot that took S seconds to compute is kept for at least this many times S,
 # so refreshing it never takes more than a tenth of one core, whatever the volume (a district
 # month of 10M cases a year takes tens of seconds to count; a small district milliseconds).
+logger = logging.getLogger(__name__)
 REFRESH_COST_FACTOR = 10
 # A refresh claim left by a process that died mid-computation lapses after this long.
 REFRESH_CLAIM_SECONDS = 15 * 60
@@ -157,9 +160,11 @@ def _recompute(
 ) -> tuple[Any, dt.datetime, dt.datetime]:
     """Compute a snapshot as of now (or the month's end, if sooner) and store it."""
     at = min(end, timezone.now())
+    started = time.monotonic()
     data = compute(at)
     computed = timezone.now()
     rows.update(data=data, at=at, computed_at=computed)
+    logger.info("stored figures refreshed as of %s in %.2f s", at, time.monotonic() - started)
     return data, at, computed
 
 

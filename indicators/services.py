@@ -8,6 +8,7 @@
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from org.xlsx import ImportResult, RowError
 from . import xlsx
 from .models import Evidence, IndexItem, IndexSystem, Milestone, ProgressReport, Task, TaskEvent
 
+logger = logging.getLogger(__name__)
 HQ_ROLES = (Role.HQ_ADMIN,)
 REOPEN_ROLES = (Role.HQ_ADMIN, Role.INSPECTOR)
 UNIT_ROLES = (Role.HANDLER, Role.REPORT_CLERK)
@@ -165,6 +167,9 @@ def import_system(
         return None, result
     sheet = xlsx.validate_workbook(file, result)
     if sheet is None:
+        logger.warning(
+            "index system import refused: %d errors, first: %s", len(result.errors), result.errors[:1]
+        )
         return None, result
     with transaction.atomic():
         system = IndexSystem.objects.create(

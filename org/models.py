@@ -1,6 +1,7 @@
 """Organisation and responsibility (组织与责任): regions, units, people, contracting, grids."""
 
 import hashlib
+import logging
 import secrets
 
 from django.contrib.auth.models import AbstractUser
@@ -9,6 +10,8 @@ from django.db import models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 class Region(models.Model):
@@ -372,6 +375,8 @@ class ApiToken(models.Model):
             .first()
         )
         if token is None:
+            # Unknown, revoked or expired, or its owner deactivated (the key itself is never logged).
+            logger.warning("API token refused: no valid token with hash %s…", cls.hash_key(key)[:12])
             return None
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)

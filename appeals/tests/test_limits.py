@@ -22,6 +22,15 @@ def test_the_ip_limit_holds_and_names_itself(settings):
 
 
 @pytest.mark.django_db
+def test_a_refusal_is_logged_with_the_address_never_the_phone(settings, caplog):
+    settings.APPEALS_RATE_LIMITS = {"track": {"ip": "100/h", "phone": "1/m"}}
+    check(_request("198.51.100.1"), "track", phone="13812345678")
+    with caplog.at_level("WARNING", logger="appeals.limits"), pytest.raises(Throttled):
+        check(_request("198.51.100.2"), "track", phone="13812345678")
+    assert "rate limit: track refused for phone" in caplog.text and "13812345678" not in caplog.text
+
+
+@pytest.mark.django_db
 def test_the_phone_limit_holds_across_addresses(settings):
     settings.APPEALS_RATE_LIMITS = {"track": {"ip": "100/h", "phone": "2/m"}}
     check(_request("198.51.100.1"), "track", phone="13812345678")

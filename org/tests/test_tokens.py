@@ -49,6 +49,14 @@ def test_a_revoked_token_gets_401(client, person):
     assert (entry.actor, entry.ip, entry.object_id) == (person, "10.0.0.9", str(token.pk))
 
 
+def test_a_refused_token_is_logged_for_operators_without_the_key(client, person, caplog):
+    token, key = issue_token(Actor(user=person), person, "手机")
+    revoke_token(Actor(user=person), token)
+    with caplog.at_level("WARNING", logger="org.models"):
+        assert me(client, key).status_code == 401
+    assert "API token refused" in caplog.text and key not in caplog.text
+
+
 def test_an_expired_token_gets_401(client, person):
     token, key = issue_token(Actor(user=person), person, "手机", days=1)
     assert me(client, key).status_code == 200
