@@ -103,6 +103,72 @@ def test_the_whole_loop_through_the_api(world, clock):
     assert [p["kind"] for p in r.json()["photos"]] == ["before", "before", "after", "after"]
 
 
+def test_merge_through_the_api(world):
+    w = world
+    collector, dispatcher = client_for(w.collector), client_for(w.dispatcher)
+    first = report(collector, w).json()["id"]
+    post(dispatcher, f"/cases/{first}/accept")
+    second = report(collector, w).json()
+    assert [d["id"] for d in second["duplicates"]] == [first]
+    r = post(dispatcher, f"/cases/{second['id']}/merge", {"into_id": first, "reason": "同一井盖"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["status"] == "merged" and body["merged_into_id"] == first
+    assert body["events"][-1]["action"] == "merge" and body["events"][-1]["reason"] == "同一井盖"
+    # A merged case cannot be merged again, and nobody but the dispatchers merges.
+    r = post(dispatcher, f"/cases/{second['id']}/merge", {"into_id": first})
+    assert r.status_code == 409 and r.json()["detail"]
+    third = report(collector, w).json()["id"]
+    r = post(collector, f"/cases/{third}/merge", {"into_id": first})
+    assert r.status_code == 403
+    assert Case.objects.get(pk=third).status == Case.Status.REPORTED
+
+
+def test_return_and_redispatch_through_the_api(world):
+    w = world
+    dispatcher, handler = client_for(w.dispatcher), client_for(w.handler)
+    case_id = report(client_for(w.collector), w).json()["id"]
+    post(dispatcher, f"/cases/{case_id}/accept")
+    post(dispatcher, f"/cases/{case_id}/dispatch", {"lead_unit_id": w.dept.pk})
+    r = post(handler, f"/cases/{case_id}/return", {"reason": ""})
+    assert r.status_code == 400 and "退单理由" in r.json()["detail"]
+    r = post(client_for(w.handler2), f"/cases/{case_id}/return", {"reason": "不是我们的"})
+    assert r.status_code == 404  # not their case: outside their scope
+    r = post(handler, f"/cases/{case_id}/return", {"reason": "属住建局管养道路"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["status"] == "returned" and body["return_count"] == 1
+    assert [p["status"] for p in body["parts"]] == ["returned"]
+    assert body["events"][-1]["action"] == "return" and body["events"][-1]["via"] == "api"
+    r = post(dispatcher, f"/cases/{case_id}/dispatch", {"lead_unit_id": w.dept2.pk})
+    assert r.status_code == 200 and r.json()["status"] == "dispatched"
+    assert client_for(w.handler).get(f"{BASE}/cases/{case_id}").status_code == 200  # returned part kept
+
+
+def test_rework_through_the_api(world, clock):
+    w = world
+    dispatcher, handler = client_for(w.dispatcher), client_for(w.handler)
+    clock.set(at(2026, 3, 2, 9))
+    case_id = report(client_for(w.collector), w).json()["id"]
+    post(dispatcher, f"/cases/{case_id}/accept")
+    post(dispatcher, f"/cases/{case_id}/dispatch", {"lead_unit_id": w.dept.pk})
+    r = post(dispatcher, f"/cases/{case_id}/rework", {"reason": "仍有破损"})
+    assert r.status_code == 409  # not handled yet
+    handler.post(f"{BASE}/cases/{case_id}/handle", {"photos": [jpeg()]})
+    r = post(handler, f"/cases/{case_id}/rework", {"reason": "仍有破损"})
+    assert r.status_code == 403
+    r = post(dispatcher, f"/cases/{case_id}/rework", {"reason": ""})
+    assert r.status_code == 400 and "返工理由" in r.json()["detail"]
+    clock.set(at(2026, 3, 3, 10))
+    r = post(dispatcher, f"/cases/{case_id}/rework", {"reason": "仍有破损"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["status"] == "handling" and body["rework_count"] == 1
+    assert [p["status"] for p in body["parts"]] == ["handling"]
+    assert body["events"][-1]["action"] == "rework"
+    assert "handle" in client_for(w.handler).get(f"{BASE}/cases/{case_id}").json()["allowed_actions"]
+
+
 def test_errors_are_json_bodies_with_the_right_status(world):
     w = world
     case_id = report(client_for(w.collector), w).json()["id"]
