@@ -14,7 +14,7 @@ from cases.models import Case, Category
 from org.audit import Actor
 from org.models import Role
 from org.scope import require_role
-from workdays.periods import day_range
+from workdays.periods import days
 
 from . import metrics
 from .models import Appeal
@@ -189,7 +189,7 @@ def stats(request, start: dt.date, end: dt.date, by: str | None = None):
     """诉求化解率 over [start, end] (dates, both included), optionally by unit, area, category or channel."""
     if by and by not in metrics.DIMENSIONS:
         raise ValidationError(f"by 只能是 {', '.join(metrics.DIMENSIONS)}")
-    begin, finish = day_range(start, end)
+    begin, finish = days(start, end)
     total, rows = metrics.resolution(_visible(request), begin, finish, by=by)
     return {
         "start": start,

@@ -54,7 +54,8 @@ def _photo(rng: random.Random) -> SimpleUploadedFile:
 
 
 def _point(rng: random.Random, grid: Grid) -> tuple[Decimal, Decimal]:
-    lngs, lats = [p[0] for p in grid.boundary], [p[1] for p in grid.boundary]
+    boundary = grid.boundary or []
+    lngs, lats = [p[0] for p in boundary], [p[1] for p in boundary]
     lat = min(lats) + (max(lats) - min(lats)) * rng.uniform(0.2, 0.8)
     lng = min(lngs) + (max(lngs) - min(lngs)) * rng.uniform(0.2, 0.8)
     q = Decimal("0.000001")

@@ -1,5 +1,7 @@
 """Forms of the public appeal pages and the staff pages."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -61,13 +63,13 @@ class AppealForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()
+        cast(forms.ChoiceField, self.fields["category"]).choices = category_choices()
 
     def clean_phone(self):
         return normalize_phone(self.cleaned_data["phone"])
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         has_point = data.get("lat") is not None and data.get("lng") is not None
         if not has_point and not data.get("address"):
             raise ValidationError("请使用定位、在地图上选择位置，或填写地址")
@@ -127,7 +129,7 @@ class ClassifyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()[1:]
+        cast(forms.ChoiceField, self.fields["category"]).choices = category_choices()[1:]
 
     def chosen_category(self):
         return services().get(pk=self.cleaned_data["category"])
@@ -148,7 +150,7 @@ class StatsForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise ValidationError("开始日期不能晚于结束日期")
         return data

@@ -155,7 +155,7 @@ def resolution(
 def in_group(qs: QuerySet[Appeal], by: str, key: str) -> QuerySet[Appeal]:
     """The appeals of one row of ``resolution(..., by=by)`` (its ``key``)."""
     if by == "unit":
-        return qs.filter(case__lead_unit_id=key) if key else qs.filter(case__lead_unit__isnull=True)
+        return qs.filter(case__lead_unit_id=int(key)) if key else qs.filter(case__lead_unit__isnull=True)
     if by == "area":
         if key:
             return qs.filter(case__region__path__contains=f"/{key}/")

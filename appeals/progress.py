@@ -81,10 +81,9 @@ def progress(case: Case) -> Progress:
     own = case
     note = ""
     if case.status == Case.Status.MERGED and case.merged_into_id is not None:
-        if Case._meta.get_field("merged_into").is_cached(case):  # a list's select_related
-            case = case.merged_into
-        else:
-            case = Case.objects.select_related("lead_unit", "category").get(pk=case.merged_into_id)
+        target = case.merged_into if Case._meta.get_field("merged_into").is_cached(case) else None
+        # A list's select_related brought the target along; otherwise it is read now.
+        case = target or Case.objects.select_related("lead_unit", "category").get(pk=case.merged_into_id)
         note = f"并入案件 {case.number}，当前{PLAIN_STAGES[Case.Status(case.status)]}"
     elif case.status == Case.Status.REJECTED:
         note = _last_reason(case, CaseEvent.Action.REJECT)

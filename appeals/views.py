@@ -24,7 +24,7 @@ from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role
 from org.scope import require_role
-from workdays.periods import day_range
+from workdays.periods import days
 
 from . import limits, metrics
 from .forms import (
@@ -383,9 +383,7 @@ def clerk_entry(request):
 
 
 def _period(form: StatsForm) -> tuple[dt.datetime, dt.datetime]:
-    start, end = day_range(form.cleaned_data["start"], form.cleaned_data["end"])
-    assert start is not None and end is not None
-    return start, end
+    return days(form.cleaned_data["start"], form.cleaned_data["end"])
 
 
 @login_required

@@ -24,6 +24,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -257,7 +258,11 @@ def run(args, stamp: str) -> int:
     for scenario in sc.LOAD_SCENARIOS:
         if wanted is not None and scenario.name not in wanted:
             continue
-        row = {"name": scenario.name, "description": scenario.description, "target": scenario.target.text()}
+        row: dict[str, Any] = {
+            "name": scenario.name,
+            "description": scenario.description,
+            "target": scenario.target.text(),
+        }
         if not scenario.available():
             results.append({**row, "unavailable": True, "met": None})
             continue

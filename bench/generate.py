@@ -30,6 +30,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import cast
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -229,8 +230,8 @@ class World:
     grid_cum: list[float]
     grid_worker: dict[int, int | None]
     grid_worker_unit: dict[int, int | None]
-    territorial: dict[int, int]  # community/village region → its committee (or township government)
-    street_office: dict[int, int]  # community/village region → street office / township government
+    territorial: dict[int, int | None]  # community/village region → its committee (or township government)
+    street_office: dict[int, int | None]  # community/village region → street office / township government
     property_units: dict[int, list[int]]  # community/village region → property companies there
     departments: list[int]
     utilities: list[int]
@@ -298,6 +299,8 @@ def load_world() -> World:
     for region in regions.values():
         if region.level not in (Region.Level.COMMUNITY, Region.Level.VILLAGE):
             continue
+        if region.parent_id is None:
+            continue
         parent = regions[region.parent_id]
         parent_unit = by_region_kind.get((parent.pk, Unit.Kind.STREET_OFFICE)) or by_region_kind.get(
             (parent.pk, Unit.Kind.TOWNSHIP_GOVERNMENT)
@@ -323,7 +326,7 @@ def load_world() -> World:
         grids=grids,
         grid_cum=list(accumulate(grid_weights)),
         grid_worker={g[0]: workers.get(g[0]) for g in grids},
-        grid_worker_unit={g[0]: member_unit.get(workers.get(g[0])) for g in grids},
+        grid_worker_unit={g[0]: member_unit.get(workers.get(g[0]) or 0) for g in grids},
         territorial=territorial,
         street_office=street_office,
         property_units=property_units,
@@ -352,7 +355,7 @@ class Deadlines:
 
     def __init__(self, first: dt.date, last: dt.date, lengths: set[int]):
         tz = timezone.get_current_timezone()
-        self.offset = int(tz.utcoffset(dt.datetime(first.year, 6, 1)).total_seconds())
+        self.offset = int((tz.utcoffset(dt.datetime(first.year, 6, 1)) or dt.timedelta()).total_seconds())
         self.first_ordinal = first.toordinal()
         cutoff = cutoff_time()
         self.cutoff = cutoff.hour * 3600 + cutoff.minute * 60
@@ -442,9 +445,9 @@ class Simulator:
         if kind == Unit.Kind.ENTERPRISE:
             return self.rng.choice(props) if props and r < 0.6 else self.rng.choice(self.w.utilities)
         if kind == Unit.Kind.COMMUNITY_COMMITTEE:
-            return self.rng.choice(props) if props and r < 0.3 else self.w.territorial[region_id]
+            return self.rng.choice(props) if props and r < 0.3 else cast(int, self.w.territorial[region_id])
         if kind == Unit.Kind.STREET_OFFICE:
-            return self.w.street_office[region_id]
+            return cast(int, self.w.street_office[region_id])
         # Departments: each category has a usual department, sometimes another one.
         deps = self.w.departments
         return deps[category[0] % len(deps)] if r < 0.8 else self.rng.choice(deps)
@@ -474,7 +477,7 @@ class Simulator:
     def case(self, cid: int, number: str, cat, grid, source: str, r: int, out: Rows) -> None:
         rng, ts, dl = self.rng, self.ts, self.dl
         grid_id, region_id, lat0, lng0, dlat, dlng, place = grid
-        events, parts = out.events, []
+        events, parts = out.events, cast(list[tuple], [])
         ev_id = cid * EVENT_BLOCK
         dispatcher, dunit = self.w.dispatcher, self.w.dispatch_unit
         if source == Case.Source.COLLECTOR:
@@ -954,7 +957,7 @@ def check_foreign_keys(first_case: int, last_case: int) -> None:
             for f in model._meta.concrete_fields:
                 if not f.is_relation:
                     continue
-                target = f.related_model._meta
+                target = f.related_model._meta  # type: ignore[union-attr]  # a relation: a model
                 cur.execute(
                     f"SELECT count(*) FROM {model._meta.db_table} t LEFT JOIN {target.db_table} r "
                     f"ON r.{target.pk.column} = t.{f.column} "
@@ -1105,7 +1108,7 @@ def generate(
                 # index-only scans need not visit the heap.
                 cur.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     finished = time.perf_counter()
-    counts = {model._meta.db_table: model.objects.count() for model, _ in TABLES}
+    counts = {model._meta.db_table: model._default_manager.count() for model, _ in TABLES}
     return {
         "cases": n,
         "database": connection.vendor,

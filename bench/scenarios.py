@@ -60,7 +60,8 @@ class Context:
         bounds = Case.objects.aggregate(low=Min("id"), high=Max("id"))
         points = []
         for grid in Grid.objects.exclude(boundary=None):
-            lngs, lats = [p[0] for p in grid.boundary], [p[1] for p in grid.boundary]
+            boundary = grid.boundary or []
+            lngs, lats = [p[0] for p in boundary], [p[1] for p in boundary]
             # Inside the grid, off its edges, so the point locates to exactly that grid.
             dlat, dlng = max(lats) - min(lats), max(lngs) - min(lngs)
             points.append((min(lats) + dlat * 0.1, min(lngs) + dlng * 0.1, dlat * 0.8, dlng * 0.8))
@@ -100,13 +101,13 @@ class Context:
         and API take the same filters: cases.filtersets)."""
         rng = self.rng
         month = rng.choice(self.months)
-        choice = [
+        options: list[dict[str, Any]] = [
             {"unit": rng.choice(self.units), "status": rng.choice(["dispatched", "handling", "closed"])},
             {"region": rng.choice(self.regions), "start": f"{month}-01", "end": f"{month}-28"},
             {"status": "closed", "start": f"{month}-01", "end": f"{month}-15"},
             {},
-        ][rng.randrange(4)]
-        return choice
+        ]
+        return options[rng.randrange(4)]
 
 
 @dataclass

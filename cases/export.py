@@ -208,7 +208,7 @@ def stream_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence
 
 def xlsx_response(chunks: Iterator[bytes], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(chunks, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
 
 

@@ -26,7 +26,7 @@ from org.models import Region, Unit, User
 from workdays.periods import aware, day_range, parse_month
 
 from . import metrics, monthly_summary
-from .models import Case, Category
+from .models import Case, CaseQuerySet, Category
 
 DEFAULT_DUE_SOON_HOURS = 24
 MAX_DUE_SOON_HOURS = 24 * 31
@@ -164,7 +164,7 @@ class CaseFilterSet(django_filters.FilterSet):
     def data_used(self) -> dict:
         return self.form.cleaned_data if self.is_valid() else {}
 
-    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+    def filter_queryset(self, queryset: CaseQuerySet) -> CaseQuerySet:
         """The cases the (valid) filters name; invalid filters filter nothing (the page shows why,
         the API refuses with ``check``)."""
         data = self.data_used
@@ -209,7 +209,7 @@ class CaseFilterSet(django_filters.FilterSet):
         data = self.data_used
         return day_range(data.get("start"), data.get("end"))
 
-    def _dates(self, qs: QuerySet[Case], data: dict) -> QuerySet[Case]:
+    def _dates(self, qs: CaseQuerySet, data: dict) -> CaseQuerySet:
         lo, hi = self.date_range()
         field = f"{data.get('date_field') or 'reported'}_at"
         if lo:

@@ -1,5 +1,7 @@
 """Forms of the case pages. They check input shape only; every rule lives in ``cases.services``."""
 
+from typing import cast
+
 from django import forms
 
 from org.models import Unit
@@ -92,11 +94,16 @@ class DispatchForm(forms.Form):
     )
     note = forms.CharField(label="派单说明", max_length=2000, required=False)
 
+    @staticmethod
+    def unit_choices():
+        """The units a case may go to (the service refuses others: HQ, inactive units)."""
+        return Unit.objects.filter(is_active=True).exclude(kind=Unit.Kind.HQ).order_by("kind", "code")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        units = Unit.objects.filter(is_active=True).exclude(kind=Unit.Kind.HQ).order_by("kind", "code")
-        self.fields["lead_unit"].queryset = units
-        self.fields["co_units"].queryset = units
+        units = self.unit_choices()
+        cast(forms.ModelChoiceField, self.fields["lead_unit"]).queryset = units
+        cast(forms.ModelMultipleChoiceField, self.fields["co_units"]).queryset = units
         self.fields["co_units"].widget.attrs["size"] = 4
 
 

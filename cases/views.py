@@ -146,7 +146,8 @@ def report(request):
 def duplicates(request):
     """Open cases of the same category near a point (JSON), for the report page before submit."""
     require_role(request.user, *services.REPORT_ROLES)
-    category = Category.objects.filter(pk=request.GET.get("category") or None).first()
+    chosen = request.GET.get("category", "")
+    category = Category.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     try:
         lat, lng = float(request.GET["lat"]), float(request.GET["lng"])
     except (KeyError, ValueError):
@@ -215,7 +216,7 @@ def dispatch_queue(request):
             "page": page,
             "rows": rows,
             "counts": counts,
-            "units": DispatchForm().fields["lead_unit"].queryset,
+            "units": DispatchForm.unit_choices(),
             "now": now,
             "soon": now + DUE_SOON,
         },
@@ -307,7 +308,7 @@ def detail(request, pk: int):
     events = list(case.events.select_related("actor", "actor_unit", "part__unit"))
     photos = list(case.photos.all())  # one query for the gallery and the timeline's photos
     for e in events:
-        e.event_photos = [ph for ph in photos if ph.event_id == e.pk]
+        e.event_photos = [ph for ph in photos if ph.event_id == e.pk]  # type: ignore[attr-defined]
     _describe(events)
     actions = services.allowed_actions(request.user, case)
     duplicates = services.suggestions_for(request.user, [case], events)[case.pk]
@@ -363,7 +364,7 @@ def _describe(events: list[CaseEvent]) -> None:
     for e in events:
         data, text = e.data or {}, ""
         if e.action == CaseEvent.Action.DISPATCH:
-            text = f"主办：{names.get(data.get('lead_unit'), '')}"
+            text = f"主办：{names.get(data.get('lead_unit') or 0, '')}"
             if data.get("co_units"):
                 text += "；配合：" + "、".join(names.get(pk, "") for pk in data["co_units"])
             if data.get("overridden"):
@@ -374,7 +375,7 @@ def _describe(events: list[CaseEvent]) -> None:
             text = f"合并至 {data['into']}"
         elif e.action == CaseEvent.Action.REPORT and data.get("duplicates"):
             text = f"附近有 {len(data['duplicates'])} 件同类未结案件"
-        e.summary = text
+        e.summary = text  # type: ignore[attr-defined]  # shown by the timeline
 
 
 def _part(request, case: Case) -> CasePart | None:

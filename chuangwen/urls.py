@@ -29,7 +29,7 @@ def media(request, path):
     only through views that check permission."""
     if not settings.DEBUG:
         raise Http404
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
 
 
 urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!private/)(?P<path>.+)$", media))

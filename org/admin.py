@@ -51,7 +51,7 @@ class UnitAdmin(AuditedAdmin):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("创文", {"fields": ("display_name", "phone")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("创文", {"fields": ("display_name", "phone")}))
     list_display = ["username", "display_name", "phone", "is_active", "is_staff"]
     search_fields = ["username", "display_name", "phone"]
     inlines = [MembershipInline]

@@ -57,6 +57,13 @@ def day_range(start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime |
     return lo, hi
 
 
+def days(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Two dates, both included and both given → ``[start 00:00, the day after end 00:00)``."""
+    lo, hi = day_range(start, end)
+    assert lo is not None and hi is not None
+    return lo, hi
+
+
 def aware(moment: dt.datetime) -> dt.datetime:
     """A moment without a time zone is read as local (Beijing) time."""
     if timezone.is_naive(moment):

@@ -166,7 +166,7 @@ def crawl(client: Client, role: str) -> tuple[list[str], Counter]:
         if response.status_code >= 500:
             exc = getattr(response, "exc_info", None)
             detail = f"{exc[0].__name__}: {exc[1]}" if exc else response.content[:200]
-            problems.append(f"{where} -> {response.status_code} {detail}")
+            problems.append(f"{where} -> {response.status_code} {detail!r}")
             continue
         if 400 <= response.status_code < 500:
             if not refusal_ok(response):

@@ -34,10 +34,10 @@ class Command(BaseCommand):
                     used = f"{client.last_used_at:%Y-%m-%d %H:%M}" if client.last_used_at else "never"
                     self.stdout.write(f"{client.prefix}…\t{state}\tlast used {used}\t{client.name}")
             else:
-                client = Open311Client.objects.filter(name=options["name"]).first()
-                if client is None:
+                found = Open311Client.objects.filter(name=options["name"]).first()
+                if found is None:
                     raise CommandError(f"No Open311 client named {options['name']!r}")
-                revoke_open311_key(actor, client)
+                revoke_open311_key(actor, found)
                 self.stdout.write(f"Revoked {client.name}")
         except (ValidationError, ActionRefused) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
