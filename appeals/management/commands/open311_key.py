@@ -38,6 +38,6 @@ class Command(BaseCommand):
                 if found is None:
                     raise CommandError(f"No Open311 client named {options['name']!r}")
                 revoke_open311_key(actor, found)
-                self.stdout.write(f"Revoked {client.name}")
+                self.stdout.write(f"Revoked {found.name}")
         except (ValidationError, ActionRefused) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
