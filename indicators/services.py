@@ -23,7 +23,7 @@ from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import Role, Unit, User
 from org.scope import require_role, scope_for
-from org.xlsx import ImportResult, RowError
+from org.sheets import ImportResult, RowError
 
 from . import xlsx
 from .models import Evidence, IndexItem, IndexSystem, Milestone, ProgressReport, Task, TaskEvent

@@ -214,7 +214,7 @@ def test_a_workbook_with_missing_sheets_or_wrong_headers_is_refused():
     out = io.BytesIO()
     book.save(out)
     out.seek(0)
-    assert any("表头应为" in m for m in refused(out, ("单位", 1, "-")))
+    assert any("表头缺少列：名称" in m for m in refused(out, ("单位", 1, "-")))
 
 
 def test_codes_may_be_chinese():
