@@ -99,6 +99,9 @@ class RowError:
         return f"{self.sheet} 第{self.row}行 {self.column}列：{self.message}"
 
 
+CREATED, CHANGED, UNCHANGED = "新增", "变更", "不变"
+
+
 @dataclass
 class ImportResult:
     """What an import found and did. ``changes``: per sheet, how many rows would be (or were)
@@ -115,6 +118,14 @@ class ImportResult:
 
     def summary(self) -> str:
         return "，".join(f"{k} {v} 条" for k, v in self.counts.items())
+
+    @property
+    def change_rows(self) -> list[tuple[str, int, int, int]]:
+        """(sheet, created, changed, unchanged) for the preview table."""
+        return [
+            (name, t.get(CREATED, 0), t.get(CHANGED, 0), t.get(UNCHANGED, 0))
+            for name, t in self.changes.items()
+        ]
 
     def file_error(self, message: str) -> None:
         self.errors.append(RowError("-", 0, "-", message))

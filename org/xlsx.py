@@ -21,7 +21,10 @@ from .audit import Actor, record
 from .models import Membership, Region, Role, Unit, User
 from .scope import require_role
 from .sheets import (
+    CHANGED,
+    CREATED,
     NOT_XLSX,
+    UNCHANGED,
     Column,
     ImportResult,
     Kind,
@@ -78,7 +81,6 @@ CODE_RE = re.compile(r"^[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff_.\-]{1,32}$")
 PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff_.@+\-]{1,150}$")
 PHONE_RULE = "（应为 11 位手机号，可带 +86、空格或连字符；或带区号的固定电话，如 0827-5261234）"
-CREATED, CHANGED, UNCHANGED = "新增", "变更", "不变"
 
 
 def _check_codes(sheet: Sheet, column: str, existing: Iterable[str] = ()) -> None:
