@@ -53,13 +53,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 # -- limits --------------------------------------------------------------------------------------
 
@@ -419,13 +421,95 @@ def open_workbook(file, result: ImportResult) -> Book | None:
 # -- reading a sheet ----------------------------------------------------------------------------
 
 
-class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser, reading cached values and also telling which cells are formulas."""
+_NS = f"{{{SHEET_MAIN_NS}}}"
+_ROW, _CELL, _VALUE, _FORMULA, _INLINE, _TEXT, _PHONETIC, _MERGE = (
+    _NS + tag for tag in ("row", "c", "v", "f", "is", "t", "rPh", "mergeCell")
+)
 
-    def parse_cell(self, element):
-        cell = super().parse_cell(element)
-        cell["formula"] = element.find(FORMULA_TAG) is not None
-        return cell
+
+class _SheetXml:
+    """One pass over a sheet's XML with lxml (entities not resolved, no network): the rows as
+    cell dicts {column, value, data_type, style_id, formula}, which rows are hidden, and the
+    merged ranges. Values are the cached ones; ``formula`` tells a formula cell (with or without a
+    cached value). Faster than openpyxl's read-only cells, and it keeps what they drop: formulas
+    next to their cached values, hidden rows, merged ranges."""
+
+    def __init__(self, source, shared_strings, workbook):
+        self.source, self.strings = source, shared_strings
+        self.epoch = workbook.epoch
+        self.date_formats, self.timedelta_formats = workbook._date_formats, workbook._timedelta_formats
+        self.hidden: set[int] = set()
+        self.merges: list[str] = []
+
+    def rows(self):
+        number = 0
+        for _event, element in etree.iterparse(
+            self.source, events=("end",), tag=(_ROW, _MERGE), resolve_entities=False, no_network=True
+        ):
+            if element.tag == _MERGE:
+                self.merges.append(element.get("ref", ""))
+                continue
+            number = int(element.get("r") or number + 1)
+            if element.get("hidden") in ("1", "true"):
+                self.hidden.add(number)
+            cells = self._cells(element)
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+            yield number, cells
+
+    def _cells(self, row) -> list[dict]:
+        cells, column = [], 0
+        for c in row.iterchildren(_CELL):
+            ref = c.get("r")
+            column = column_index_from_string(ref.rstrip("0123456789")) if ref else column + 1
+            data_type, style_id = c.get("t", "n"), int(c.get("s") or 0)
+            formula, text, inline = False, None, None
+            for child in c:
+                if child.tag == _VALUE:
+                    text = child.text
+                elif child.tag == _FORMULA:
+                    formula = True
+                elif child.tag == _INLINE:
+                    inline = child
+            value: Any = None
+            if data_type == "inlineStr":
+                data_type = "s"
+                if inline is not None:
+                    value = "".join(
+                        t.text or "" for t in inline.iter(_TEXT) if t.getparent().tag != _PHONETIC
+                    )
+            elif text is not None:
+                value, data_type = self._value(text, data_type, style_id)
+            cells.append(
+                {
+                    "column": column,
+                    "value": value,
+                    "data_type": data_type,
+                    "style_id": style_id,
+                    "formula": formula,
+                }
+            )
+        return cells
+
+    def _value(self, text: str, data_type: str, style_id: int) -> tuple[Any, str]:
+        if data_type == "s":
+            return self.strings[int(text)], "s"
+        if data_type == "str":
+            return text, "s"
+        if data_type == "b":
+            return text in ("1", "true"), "b"
+        if data_type == "e":
+            return text, "e"
+        if data_type == "d":
+            return from_ISO8601(text), "d"
+        number = float(text) if any(c in text for c in ".eE") else int(text)
+        if style_id in self.date_formats:
+            try:
+                return from_excel(number, self.epoch, timedelta=style_id in self.timedelta_formats), "d"
+            except (OverflowError, ValueError):
+                return "#日期超出范围", "e"
+        return number, "n"
 
 
 def _number_format(workbook, style_id: int) -> str:
@@ -578,16 +662,9 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
     workbook = book.workbook
     raw: list[tuple[int, list[dict]]] = []
     with ws._get_source() as source:
-        parser = _Parser(
-            source,
-            ws._shared_strings,
-            data_only=True,
-            epoch=workbook.epoch,
-            date_formats=workbook._date_formats,
-            timedelta_formats=workbook._timedelta_formats,
-        )
+        parser = _SheetXml(source, ws._shared_strings, workbook)
         try:
-            for number, cells in parser.parse():
+            for number, cells in parser.rows():
                 if cells:
                     raw.append((number, cells))
                 if len(raw) > max_rows + HEADER_SEARCH_ROWS:
@@ -596,12 +673,7 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
         except Exception:  # malformed sheet XML
             result.errors.append(RowError(spec.name, 0, "-", NOT_XLSX))
             return None
-        hidden = {
-            int(number)
-            for number, attrs in parser.row_dimensions.items()
-            if attrs.get("hidden") in ("1", "true")
-        }
-        merges = [m.ref for m in parser.merged_cells.mergeCell] if parser.merged_cells else []
+        hidden, merges = parser.hidden, parser.merges
 
     header_row, positions = _find_header(raw, spec)
     if isinstance(positions, str):
@@ -634,6 +706,7 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
                     covered[(r, col)] = ref
 
     formula_rows: dict[str, list[int]] = {}
+    formats: dict[int, str] = {}
     for number, cells in raw:
         if number <= header_row:
             continue
@@ -650,8 +723,12 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
             if cell is None:
                 values[name] = ""
                 continue
+            style_id = cell["style_id"]
+            fmt = formats.get(style_id)
+            if fmt is None:
+                fmt = formats[style_id] = _number_format(workbook, style_id)
             try:
-                text = _convert(cell, column, _number_format(workbook, cell["style_id"] or 0))
+                text = _convert(cell, column, fmt)
             except _CellError as exc:
                 problems.append((name, str(exc)))
                 values[name] = ""
@@ -661,16 +738,16 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
                 formula_rows.setdefault(name, []).append(number)
         if not own or (not any(values.values()) and not problems):
             continue
-        first = next((v for v in (values.get(n, "") for n in spec.names) if v), "")
+        first = next((values[n] for n in spec.names if values.get(n)), "")
         if _first_cell_text(cells) in SKIPPED_FIRST_CELLS or first in SKIPPED_FIRST_CELLS:
             continue
         for name, position in positions.items():
-            ref = covered.get((number, position))
-            if ref and not values[name]:
+            merge = covered.get((number, position))
+            if merge and not values[name]:
                 problems.append(
                     (
                         name,
-                        f"位于合并单元格 {ref} 中，只有第一格有值：请取消合并，并在每一行填写",
+                        f"位于合并单元格 {merge} 中，只有第一格有值：请取消合并，并在每一行填写",
                     )
                 )
         for name, message in problems:
@@ -701,8 +778,9 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
 
 def _first_cell_text(cells: list[dict]) -> str:
     for cell in cells:
-        if cell["value"] not in (None, ""):
-            return header_key(_cell_text(cell["value"]))
+        value = cell["value"]
+        if value not in (None, ""):
+            return header_key(value) if isinstance(value, str) and len(value) < 12 else ""
     return ""
 
 

@@ -410,7 +410,7 @@ def test_a_decompression_bomb_is_refused_before_parsing(monkeypatch):
 def test_too_many_rows_are_refused_from_the_sheet_dimension(monkeypatch):
     t = tables()
     t[P] += [[f"user{n}", f"人{n}", "", "U1", "志愿者"] for n in range(60)]
-    monkeypatch.setattr(sheets._Parser, "parse", lambda self: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(sheets._SheetXml, "rows", lambda self: (_ for _ in ()).throw(AssertionError))
     error = refused(openpyxl_book(t), P, 0, "-", "超过单次导入上限 50 行")
     assert "拆分" in error.message
 
