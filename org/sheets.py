@@ -288,6 +288,7 @@ class Sheet:
         self.rows: list[Row] = []
         self.positions: dict[str, int] = {}  # column name → 1-based position in the file
         self._warned: dict[str, int] = {}
+        self._overflow: dict[str, RowError] = {}
 
     def label(self, column: str) -> str:
         position = self.positions.get(column)
@@ -300,19 +301,17 @@ class Sheet:
         self.result.errors.append(RowError(self.name, row, self.label(column), message))
 
     def warn(self, row: int, column: str, message: str, kind: str = "") -> None:
-        """A warning; after ``WARNINGS_PER_KIND`` of one ``kind`` in this sheet they are counted."""
+        """A warning; after ``WARNINGS_PER_KIND`` of one ``kind`` in this sheet, one more line
+        counts the rest ("另有 N 处同类提示，如第R行：…")."""
         kind = kind or message
         seen = self._warned[kind] = self._warned.get(kind, 0) + 1
         if seen <= WARNINGS_PER_KIND:
             self.result.warnings.append(RowError(self.name, row, self.label(column), message))
-
-    def finish_warnings(self, labels: dict[str, str]) -> None:
-        for kind, seen in self._warned.items():
-            if seen > WARNINGS_PER_KIND:
-                text = labels.get(kind, kind)
-                self.result.warnings.append(
-                    RowError(self.name, 0, "-", f"另有 {seen - WARNINGS_PER_KIND} 处同类提示：{text}")
-                )
+            return
+        if kind not in self._overflow:
+            self._overflow[kind] = RowError(self.name, 0, "-", "")
+            self.result.warnings.append(self._overflow[kind])
+        self._overflow[kind].message = f"另有 {seen - WARNINGS_PER_KIND} 处同类提示，如第{row}行：{message}"
 
     def required(self, row: Row, *columns: str) -> bool:
         missing = [c for c in columns if not row.values[c]]
@@ -772,7 +771,6 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
             f"{len(numbers)} 个单元格是公式，按其计算结果导入（第{listed}行）",
             kind=f"formula:{name}",
         )
-    sheet.finish_warnings({"hidden": "隐藏行，也会导入"})
     return sheet
 
 

@@ -188,13 +188,21 @@ def _has_cycle(code: str, known: dict[str, tuple[str, str]]) -> bool:
 
 def _validate_units(sheet: Sheet, region_codes: Iterable[str]) -> set[str]:
     regions = set(region_codes)
-    existing = set(Unit.objects.values_list("code", flat=True))
+    by_name = dict(Unit.objects.values_list("name", "code"))
+    existing = set(by_name.values())
     _check_codes(sheet, "编码", existing)
     for row in sheet.rows:
         v = row.values
         sheet.max_lengths(row)
         if not sheet.required(row, "编码", "名称", "类型", "所属区域编码"):
             continue
+        if v["编码"] not in existing and v["名称"] in by_name:
+            sheet.warn(
+                row.number,
+                "名称",
+                f"新单位与已有单位「{by_name[v['名称']]}」同名：如是同一单位，请使用已有编码",
+                kind="unit-name",
+            )
         if v["类型"] not in KIND_BY_LABEL and v["类型"] not in Unit.Kind.values:
             sheet.error(row.number, "类型", f"未知单位类型「{v['类型']}」，应为：{'、'.join(KIND_BY_LABEL)}")
         if v["所属区域编码"] not in regions:
@@ -214,11 +222,20 @@ def _roles(text: str) -> tuple[str, ...]:
 def _validate_people(sheet: Sheet, unit_codes: set[str]) -> None:
     seen: dict[tuple[str, str], int] = {}
     person: dict[str, tuple[int, str, str]] = {}
+    stored = dict(User.objects.values_list("username", "phone"))
+    by_phone = {phone: username for username, phone in stored.items() if phone}
     for row in sheet.rows:
         v = row.values
         sheet.max_lengths(row)
         if not sheet.required(row, "用户名", "姓名", "单位编码", "角色"):
             continue
+        if v["用户名"] not in stored and v["手机号"] in by_phone:
+            sheet.warn(
+                row.number,
+                "手机号",
+                f"新用户与已有人员「{by_phone[v['手机号']]}」手机号相同：如是同一人，请使用已有用户名",
+                kind="person-phone",
+            )
         first = person.setdefault(v["用户名"], (row.number, v["姓名"], v["手机号"]))
         if first[1:] != (v["姓名"], v["手机号"]):
             sheet.error(row.number, "姓名", f"同一用户名在第{first[0]}行的姓名或手机号与本行不同")

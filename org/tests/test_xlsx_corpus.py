@@ -423,3 +423,23 @@ def test_too_many_rows_are_refused_without_a_dimension():
     sheet_xml = zipfile.ZipFile(file).read("xl/worksheets/sheet3.xml")
     file = with_member(file, "xl/worksheets/sheet3.xml", re.sub(rb"<dimension[^>]*/>", b"", sheet_xml))
     refused(file, P, 0, "-", "超过单次导入上限 50 行")
+
+
+def test_near_duplicates_of_existing_units_and_people_are_warnings():
+    imported(clean_file())
+    t = tables()
+    t[U].append(["U9", "区城管局", "", "区级部门", "D", ""])  # a new code for an existing unit
+    t[P].append(["zhang2", "张三", "13900000001", "U1", "志愿者"])  # a new username, same phone
+    _state, result = imported(openpyxl_book(t))
+    assert [(w.sheet, w.row, w.column[:1]) for w in result.warnings] == [(U, 5, "B"), (P, 6, "C")]
+    assert "已有单位「U2」同名" in result.warnings[0].message
+    assert "已有人员「zhang」手机号相同" in result.warnings[1].message
+
+
+def test_many_warnings_of_one_kind_are_counted_in_one_line():
+    t = tables()
+    t[P] += [[f"user{n}", f"人{n}", "", "U1", "志愿者"] for n in range(30)]
+    hidden = list(range(2, 2 + len(t[P]) - 1))
+    _state, result = imported(openpyxl_book({**t, P: Sheet(t[P], hidden_rows=hidden)}))
+    assert len(result.warnings) == sheets.WARNINGS_PER_KIND + 1
+    assert result.warnings[-1].message.startswith(f"另有 {len(hidden) - sheets.WARNINGS_PER_KIND} 处同类提示")
