@@ -57,7 +57,8 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode:
         raise SystemExit(f"import_org failed:\n{done.stderr[-2000:]}")
-    return seconds, cpu, done.stdout.strip().splitlines()[-2] if done.stdout else ""
+    lines = done.stdout.strip().splitlines() or [""]
+    return seconds, cpu, next((line for line in lines if line.startswith("人员")), lines[-1])
 
 
 def main(argv=None) -> None:
