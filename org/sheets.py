@@ -60,7 +60,6 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import from_excel, from_ISO8601
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 # -- limits --------------------------------------------------------------------------------------
@@ -187,7 +186,8 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 def normalise_phone(text: str) -> str:
     """A phone number: NFKC; a mobile number typed with spaces, hyphens or a +86/0086 prefix
-    becomes its 11 digits; a landline keeps one hyphen after the area code (0827-5261234)."""
+    becomes its 11 digits; a landline typed with a separator after the area code gets one hyphen
+    (0827 5261234 → 0827-5261234); anything else is left as typed, for the validator to judge."""
     text = normalise_code(text)
     digits = _PHONE_SEPARATORS.sub("", text)
     for prefix in ("+86", "0086"):
@@ -197,8 +197,8 @@ def normalise_phone(text: str) -> str:
         digits = digits[2:]
     if re.fullmatch(r"1\d{10}", digits):
         return digits
-    landline = re.fullmatch(r"(0\d{2,3})[\s\-]*(\d{7,8})", text.replace("(", "").replace(")", ""))
-    if landline:
+    landline = re.fullmatch(r"[(（]?(0\d{2,3})[)）]?[\s\-]*(\d{7,8})", text)
+    if landline and landline[0] != landline[1] + landline[2]:
         return f"{landline[1]}-{landline[2]}"
     return text
 
@@ -405,10 +405,7 @@ def open_workbook(file, result: ImportResult) -> Book | None:
         return None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError):
-        result.file_error(NOT_XLSX)
-        return None
-    except Exception:  # lxml and openpyxl raise many kinds on malformed XML
+    except Exception:  # zipfile, lxml and openpyxl raise many kinds on malformed parts
         result.file_error(NOT_XLSX)
         return None
     sheets: dict[str, Any] = {}

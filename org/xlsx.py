@@ -68,7 +68,7 @@ PEOPLE_SPEC = SheetSpec(
         Column("姓名", max_length=User._meta.get_field("display_name").max_length, warn_traditional=True),
         Column("手机号", Kind.PHONE),
         Column("单位编码", Kind.CODE, fill_down=True),
-        Column("角色", fill_down=True),
+        Column("角色", Kind.TEXT, fill_down=True),  # several roles, one per line allowed
     ),
 )
 REGION_COLUMNS, UNIT_COLUMNS, PEOPLE_COLUMNS = REGION_SPEC.names, UNIT_SPEC.names, PEOPLE_SPEC.names

@@ -235,6 +235,13 @@ def _formulas_with_cached_text():
     return xlsxwriter_book(t)
 
 
+def _roles_on_separate_lines():
+    t = tables()
+    t[P][1][4] = "责任单位处置员\n网报专员"  # Alt+Enter between two roles
+    t[P][3][4] = "责任单位处置员，\u3000网报专员"
+    return openpyxl_book(t)
+
+
 def _inline_strings():
     return xlsxwriter_book(tables(), constant_memory=True)
 
@@ -253,6 +260,7 @@ IMPORTS_AS_CLEAN = {
     "merged-unit-and-role-filled-down": _merged_unit_and_role_filled_down,
     "formulas-with-cached-text": _formulas_with_cached_text,
     "inline-strings": _inline_strings,
+    "roles-on-separate-lines": _roles_on_separate_lines,
 }
 
 
