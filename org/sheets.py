@@ -231,9 +231,6 @@ def traditional_characters(text: str) -> str:
     return "".join(found)
 
 
-ASCII_CODE_RE = re.compile(r"^[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff_.\-]+$")
-
-
 # -- columns and sheets -------------------------------------------------------------------------
 
 
@@ -356,6 +353,7 @@ class Book:
 
     workbook: Any
     sheets: dict[str, Any]
+    sizes: dict[str, int]  # zip member → uncompressed bytes
 
     def close(self) -> None:
         self.workbook.close()
@@ -389,9 +387,6 @@ def open_workbook(file, result: ImportResult) -> Book | None:
         result.file_error(NOT_XLSX)
         return None
     names = {m.filename for m in members}
-    if "mimetype" in names and b"opendocument" in archive.read("mimetype"):
-        result.file_error(ODS)
-        return None
     total = sum(m.file_size for m in members)
     if total > _limit("SHEETS_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES):
         result.file_error(
@@ -400,6 +395,11 @@ def open_workbook(file, result: ImportResult) -> Book | None:
             "请删除多余的内容（图片、空白行列、格式）或拆分后分批导入"
         )
         return None
+    if "mimetype" in names:
+        with archive.open("mimetype") as mimetype:
+            if b"opendocument" in mimetype.read(100):
+                result.file_error(ODS)
+                return None
     if "xl/workbook.xml" not in names:
         result.file_error(NOT_XLSX)
         return None
@@ -411,7 +411,7 @@ def open_workbook(file, result: ImportResult) -> Book | None:
     sheets: dict[str, Any] = {}
     for ws in workbook.worksheets:
         sheets.setdefault(sheet_key(ws.title), ws)
-    return Book(workbook, sheets)
+    return Book(workbook, sheets, {m.filename: m.file_size for m in members})
 
 
 # -- reading a sheet ----------------------------------------------------------------------------
@@ -651,8 +651,12 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
         result.errors.append(RowError(spec.name, 0, "-", f"缺少工作表「{spec.name}」"))
         return None
     max_rows = _limit("SHEETS_MAX_ROWS", MAX_ROWS)
-    declared = ws.max_row  # from the sheet's <dimension>, read before its rows are parsed
-    if declared is not None and declared > max_rows + HEADER_SEARCH_ROWS:
+    # Refused before parsing when the sheet's <dimension> declares too many rows and its XML is
+    # big enough to hold them (a row takes 20 bytes at least; a dimension inflated by a merge
+    # or a formatted column, with few real rows, is counted while reading instead).
+    declared = ws.max_row
+    xml_bytes = book.sizes.get(ws._worksheet_path.lstrip("/"), 0)
+    if declared is not None and declared > max_rows + HEADER_SEARCH_ROWS and xml_bytes >= max_rows * 20:
         result.errors.append(RowError(spec.name, 0, "-", _too_many_rows(declared, max_rows)))
         return None
     workbook = book.workbook
@@ -683,17 +687,19 @@ def read_sheet(book: Book, spec: SheetSpec, result: ImportResult) -> Sheet | Non
     filled: dict[int, dict[int, dict]] = {}  # row → column → the merged range's first cell
     covered: dict[tuple[int, int], str] = {}
     data_rows = {number: cells for number, cells in raw if number > header_row}
+    last_row = raw[-1][0] if raw else 0
     for ref in merges:
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        if max_row <= header_row:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if None in (min_col, min_row, max_col, max_row) or max_row <= header_row:
             continue
         top = {c["column"]: c for c in data_rows.get(min_row, [])}
-        for col in range(min_col, max_col + 1):
-            column = by_position.get(col)
-            if column is None:
-                continue
+        for col in sorted(c for c in by_position if min_col <= c <= max_col):
+            column = by_position[col]
             source_cell = top.get(min_col)
-            for r in range(max(min_row, header_row + 1), max_row + 1):
+            for r in range(max(min_row, header_row + 1), min(max_row, last_row) + 1):
                 if (r, col) == (min_row, min_col):
                     continue
                 if column.fill_down and min_col == max_col and source_cell is not None:

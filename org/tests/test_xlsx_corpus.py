@@ -451,3 +451,15 @@ def test_many_warnings_of_one_kind_are_counted_in_one_line():
     _state, result = imported(openpyxl_book({**t, P: Sheet(t[P], hidden_rows=hidden)}))
     assert len(result.warnings) == sheets.WARNINGS_PER_KIND + 1
     assert result.warnings[-1].message.startswith(f"另有 {len(hidden) - sheets.WARNINGS_PER_KIND} 处同类提示")
+
+
+def test_a_huge_merged_range_is_read_quickly_and_named():
+    """A merge reaching the sheet's last possible row costs nothing beyond the rows the sheet has
+    (the merge is written into the XML as some tools write it, without a cell per merged cell)."""
+    t = tables()
+    t[U][2][2] = None
+    file = openpyxl_book({**t, U: Sheet(t[U], merges=["C2:C3"])})
+    xml = zipfile.ZipFile(file).read("xl/worksheets/sheet2.xml").replace(b'"C2:C3"', b'"C2:C1048576"')
+    file = with_member(file, "xl/worksheets/sheet2.xml", xml)
+    error = refused(file, U, 3, "C", "C2:C1048576")
+    assert "取消合并" in error.message
