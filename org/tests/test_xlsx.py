@@ -458,3 +458,17 @@ def test_any_one_cell_changed_imports_all_or_nothing_and_never_crashes(sheet, ro
             assert result.errors and all(e.message for e in result.errors)
             assert snapshot() == before
         transaction.set_rollback(True)
+
+
+def test_import_page_tells_an_xls_and_an_encrypted_file_apart(client):
+    from org.tests.workbooks import ole_file
+
+    client.force_login(hq_actor().user)
+    for name, streams, message in (
+        ("旧表.xls", ("Workbook",), "旧版 Excel 97-2003"),
+        ("加密.xlsx", ("EncryptionInfo", "EncryptedPackage"), "设置了打开密码"),
+    ):
+        upload = ole_file(*streams)
+        upload.name = name
+        page = client.post("/org/import/", {"file": upload}).content.decode()
+        assert message in page and "未导入任何数据" in page
