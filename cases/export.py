@@ -19,6 +19,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from org.sheets import XLSXWRITER_OPTIONS
+
 from . import monthly_summary
 from .models import Case, Category
 
@@ -165,15 +167,8 @@ def stream_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence
     Cells are written by the type of their value: text always as text (never a formula, a link
     or a number), empty text and None as empty cells, datetimes with a date format."""
     with tempfile.TemporaryFile() as out:
-        workbook = xlsxwriter.Workbook(
-            out,
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
+        # Text as text (org.sheets.XLSXWRITER_OPTIONS): never a formula, a link or a number.
+        workbook = xlsxwriter.Workbook(out, {"constant_memory": True, **XLSXWRITER_OPTIONS})
         date_format = workbook.add_format({"num_format": DATETIME_FORMAT})
         for title, header, rows in sheets:
             ws = workbook.add_worksheet(title)

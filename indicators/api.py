@@ -68,6 +68,7 @@ class SystemTreeOut(SystemOut):
 
 
 class ImportErrorOut(Schema):
+    sheet: str
     row: int
     column: str
     message: str
@@ -78,11 +79,18 @@ class ImportFailedOut(Schema):
     errors: list[ImportErrorOut]
 
 
+class ImportPreviewOut(Schema):
+    detail: str
+    counts: dict[str, int]
+    warnings: list[ImportErrorOut]
+
+
 class ImportIn(Schema):
     name: str
     version: str
     campaign_year: int
     note: str = ""
+    dry_run: bool = False
 
 
 class TaskOut(Schema):
@@ -324,9 +332,14 @@ def get_system(request, system_id: int):
     return get_object_or_404(IndexSystem.objects.prefetch_related("projects__items__criteria"), pk=system_id)
 
 
-@router.post("/systems", response={201: SystemOut, 400: ImportFailedOut})
+def _placed(errors) -> list[dict]:
+    return [{"sheet": e.sheet, "row": e.row, "column": e.column, "message": e.message} for e in errors]
+
+
+@router.post("/systems", response={200: ImportPreviewOut, 201: SystemOut, 400: ImportFailedOut})
 def import_system(request, data: Form[ImportIn], file: File[UploadedFile]):
-    """Import an XLSX file as a new system version; a file with any error imports nothing."""
+    """Import an XLSX file as a new system version; a file with any error imports nothing.
+    ``dry_run``: check it and answer 200 with the counts and warnings, writing nothing."""
     system, result = services.import_system(
         _actor(request),
         file,
@@ -334,10 +347,14 @@ def import_system(request, data: Form[ImportIn], file: File[UploadedFile]):
         version=data.version,
         campaign_year=data.campaign_year,
         note=data.note,
+        dry_run=data.dry_run,
     )
     if system is None:
-        errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+        errors = _placed(result.errors)
         return Status(400, {"detail": f"文件有 {len(errors)} 处错误，未导入任何数据", "errors": errors})
+    if data.dry_run:
+        preview = {"detail": "预览：文件可以导入，未写入任何数据", "counts": result.counts}
+        return Status(200, {**preview, "warnings": _placed(result.warnings)})
     return Status(201, system)
 
 

@@ -24,7 +24,7 @@ from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import Role, Unit, User
 from org.scope import require_role, scope_for
-from org.xlsx import ImportResult, RowError
+from org.sheets import CREATED, ImportResult, RowError
 
 from . import xlsx
 from .models import Evidence, IndexItem, IndexSystem, Milestone, ProgressReport, Task, TaskEvent
@@ -155,9 +155,11 @@ def _locked(task: Task) -> Task:
 
 
 def import_system(
-    actor: Actor, file, *, name: str, version: str, campaign_year: int, note: str = ""
+    actor: Actor, file, *, name: str, version: str, campaign_year: int, note: str = "", dry_run: bool = False
 ) -> tuple[IndexSystem | None, ImportResult]:
-    """Import an index system from XLSX as a new version. Any error in the file imports nothing."""
+    """Import an index system from XLSX as a new version. Any error in the file imports nothing.
+    ``dry_run``: build it in a transaction that is rolled back (the page's preview); the system
+    returned then no longer exists."""
     _require_hq(actor)
     result = ImportResult()
     if not name.strip() or not version.strip():
@@ -176,6 +178,10 @@ def import_system(
             name=name, version=version, campaign_year=campaign_year, note=note
         )
         result.counts = xlsx.write_tree(system, sheet.rows)
+        result.changes = {level: {CREATED: count} for level, count in result.counts.items()}
+        if dry_run:
+            transaction.set_rollback(True)
+            return system, result
         record(
             actor,
             "indicators.import",

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from org import sheets
 from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role
@@ -82,32 +83,40 @@ def _form_errors(request, form) -> None:
 
 @login_required
 def systems(request):
-    """测评体系: the editions on file, the import form and the export links."""
+    """测评体系: the editions on file, the import form (a preview first, then the confirmation)
+    and the export links."""
     actions = services.system_actions(request.user)
     form = SystemImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST":
+    result, token = None, ""
+    if request.method == "POST" and request.POST.get("token"):
+        require_role(request.user, Role.HQ_ADMIN)
+        form = SystemImportForm()
+        stashed = sheets.unstash(request.POST["token"], request.user.pk)
+        if stashed is None:
+            messages.error(request, "预览已过期或已导入，请重新上传文件")
+            return HttpResponseRedirect(reverse("indicators:systems"))
+        file, fields = stashed
+        system, result = services.import_system(Actor.from_request(request), file, **fields)
+        if system is not None:
+            messages.success(request, f"导入成功：{result.summary()}")
+            return HttpResponseRedirect(reverse("indicators:system", args=[system.pk]))
+    elif request.method == "POST":
         require_role(request.user, Role.HQ_ADMIN)
         if form.is_valid():
             data = form.cleaned_data
+            fields = {k: data[k] for k in ("name", "version", "campaign_year", "note")}
             system, result = services.import_system(
-                Actor.from_request(request),
-                data["file"],
-                name=data["name"],
-                version=data["version"],
-                campaign_year=data["campaign_year"],
-                note=data["note"],
+                Actor.from_request(request), data["file"], **fields, dry_run=True
             )
             if system is not None:
-                messages.success(request, f"导入成功：{result.summary()}")
-                return HttpResponseRedirect(reverse("indicators:system", args=[system.pk]))
+                token = sheets.stash(data["file"], request.user.pk, **fields)
     listed = IndexSystem.objects.annotate(
         project_count=Count("projects", distinct=True), item_count=Count("projects__items", distinct=True)
     )
     return render(
         request,
         "indicators/systems.html",
-        {"systems": listed, "form": form, "result": result, "actions": actions},
+        {"systems": listed, "form": form, "result": result, "token": token, "actions": actions},
     )
 
 

@@ -5,46 +5,64 @@ project (测评项目) on the same row. The import is validated as a whole befor
 written: codes (format, uniqueness, each code under its parent's code), tree integrity (one name
 and one parent per code), points adding up (criteria to their item, items to their project),
 method and frequency. Every error names row and column; a file with any error imports nothing.
-The row helpers are the ones ``org.xlsx`` uses for regions, units and people.
+The file is read through ``org.sheets`` (the reading layer of every import): the project and item
+columns may be merged over their rows (filled down), codes typed as numbers are read honestly,
+points are rounded to two places when the rest is float noise. Exports write text as text.
 """
 
 import csv
 import io
-import zipfile
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
-from org.xlsx import CODE_RE, ImportResult, Row, RowError, _check_codes, _Sheet
+from org.sheets import (
+    Column,
+    ImportResult,
+    Kind,
+    Row,
+    RowError,
+    Sheet,
+    SheetSpec,
+    append_row,
+    read_workbook,
+    set_cell,
+)
+from org.xlsx import CODE_RE, _check_codes
 
 from .models import Criterion, IndexSystem, Task
 
 SHEET = "测评体系"
-COLUMNS = [
-    "项目编码",
-    "测评项目",
-    "项目分值",
-    "内容编码",
-    "测评内容",
-    "内容分值",
-    "标准编码",
-    "测评标准",
-    "分值",
-    "测评方法",
-    "测评频次",
-]
+# The project and item columns repeat on every criterion row; offices (and our own 责任分解表)
+# merge them over their rows, so they are filled down.
+SPEC = SheetSpec(
+    SHEET,
+    (
+        Column("项目编码", Kind.CODE, fill_down=True),
+        Column("测评项目", fill_down=True, warn_traditional=True),
+        Column("项目分值", Kind.DECIMAL, fill_down=True),
+        Column("内容编码", Kind.CODE, fill_down=True),
+        Column("测评内容", fill_down=True, warn_traditional=True),
+        Column("内容分值", Kind.DECIMAL, fill_down=True),
+        Column("标准编码", Kind.CODE),
+        Column("测评标准", Kind.TEXT, warn_traditional=True),
+        Column("分值", Kind.DECIMAL),
+        Column("测评方法", fill_down=True),
+        Column("测评频次", fill_down=True),
+    ),
+)
+COLUMNS = SPEC.names
 METHOD_BY_LABEL = {label: value for value, label in Criterion.Method.choices}
 FREQUENCY_BY_LABEL = {label: value for value, label in Criterion.Frequency.choices}
 SAMPLE = Path(__file__).parent / "data" / "national-sample.csv"
 SAMPLE_NAME, SAMPLE_VERSION = "全国文明城市测评体系（示例）", "2026"
 
 
-def _points(sheet: _Sheet, row: Row, column: str) -> Decimal | None:
+def _points(sheet: Sheet, row: Row, column: str) -> Decimal | None:
     text = row.values[column]
     try:
         value = Decimal(text)
@@ -66,7 +84,7 @@ class _Node:
         self.children_valid = True
 
 
-def _validate(sheet: _Sheet) -> tuple[dict[str, _Node], dict[str, _Node]]:
+def _validate(sheet: Sheet) -> tuple[dict[str, _Node], dict[str, _Node]]:
     projects: dict[str, _Node] = {}
     items: dict[str, _Node] = {}
     _check_codes(sheet, "标准编码")
@@ -110,7 +128,7 @@ def _validate(sheet: _Sheet) -> tuple[dict[str, _Node], dict[str, _Node]]:
 
 
 def _node(
-    sheet: _Sheet,
+    sheet: Sheet,
     nodes: dict[str, _Node],
     row: Row,
     code_col: str,
@@ -143,29 +161,29 @@ def _node(
     return node
 
 
-def _check_sums(sheet: _Sheet, nodes: dict[str, _Node], column: str, children: str) -> None:
+def _check_sums(sheet: Sheet, nodes: dict[str, _Node], column: str, children: str) -> None:
     for code, node in nodes.items():
         if node.points is not None and node.children_valid and node.children_points != node.points:
             sheet.error(
                 node.row.number,
                 column,
-                f"「{code}」分值 {node.points} 与其{children}分值合计 {node.children_points.normalize()} 不符",
+                f"「{code}」分值 {_plain(node.points)} 与其{children}分值合计 {_plain(node.children_points)} 不符",
             )
 
 
-def validate_workbook(file, result: ImportResult) -> _Sheet | None:
+def _plain(value: Decimal) -> str:
+    """10 rather than 1E+1, 2.5 rather than 2.50."""
+    return f"{value.normalize():f}"
+
+
+def validate_workbook(file, result: ImportResult) -> Sheet | None:
     """Read and validate the file; the sheet of valid rows, or None with ``result.errors`` filled."""
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        result.errors.append(RowError("-", 0, "-", f"无法读取 XLSX 文件：{exc}"))
+    sheets = read_workbook(file, (SPEC,), result)
+    if sheets is None:
         return None
-    sheet = _Sheet(SHEET, COLUMNS, result)
-    sheet.read(workbook)
-    if result.errors:
-        return None
+    sheet = sheets[SHEET]
     if not sheet.rows:
-        result.errors.append(RowError(SHEET, 2, "-", "没有任何测评标准"))
+        result.errors.append(RowError(SHEET, 0, "-", "没有任何测评标准"))
         return None
     _validate(sheet)
     return None if result.errors else sheet
@@ -241,9 +259,9 @@ def export_system(system: IndexSystem) -> io.BytesIO:
     """The index system in the import layout, so an export re-imports unchanged."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET)
-    sheet.append(COLUMNS)
+    append_row(sheet, COLUMNS)
     for row in tree_rows(system):
-        sheet.append(row)
+        append_row(sheet, row)
     return _save(workbook)
 
 
@@ -253,7 +271,7 @@ def sample_workbook() -> io.BytesIO:
     sheet = workbook.create_sheet(SHEET)
     with SAMPLE.open(encoding="utf-8") as handle:
         for row in csv.reader(handle):
-            sheet.append(row)
+            append_row(sheet, row)
     return _save(workbook)
 
 
@@ -287,11 +305,11 @@ def export_responsibility(system: IndexSystem, tasks: list[Task]) -> io.BytesIO:
     centre = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    sheet.cell(1, 1, f"{system.name}（{system.version}）责任分解表").font = Font(size=16, bold=True)
+    set_cell(sheet, 1, 1, f"{system.name}（{system.version}）责任分解表").font = Font(size=16, bold=True)
     sheet.cell(1, 1).alignment = centre
     sheet.row_dimensions[1].height = 30
     for col, (label, col_width) in enumerate(RESPONSIBILITY_COLUMNS, start=1):
-        cell = sheet.cell(2, col, label)
+        cell = set_cell(sheet, 2, col, label)
         cell.font, cell.alignment, cell.border = Font(bold=True), centre, border
         sheet.column_dimensions[get_column_letter(col)].width = col_width
 
@@ -321,7 +339,7 @@ def export_responsibility(system: IndexSystem, tasks: list[Task]) -> io.BytesIO:
                     *(_task_cells(entry) if entry else ["（未分解）", "", "", "", "", "", "", "", ""]),
                 ]
                 for col, value in enumerate(values, start=1):
-                    cell = sheet.cell(row, col, value)
+                    cell = set_cell(sheet, row, col, value)
                     cell.border = border
                     cell.alignment = centre if col in (1, 5, 8, 9, 10, 12, 13, 14) else wrap
                 row += 1

@@ -4,7 +4,10 @@ Only code that opts in reads from the replica: ``Model.objects.using(read_db())`
 and every write, uses the primary, so a request never reads its own write from a lagging copy.
 """
 
+from collections.abc import Iterable, Sequence
+
 from django.conf import settings
+from django.db import connections, router
 
 
 def read_db() -> str:
@@ -24,3 +27,39 @@ class ReplicaRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return db == "default"
+
+
+def insert_many(model, template, varying: list[str], rows: Iterable[Sequence], batch: int = 5000) -> int:
+    """Insert one row per item of ``rows``: every column as in the unsaved ``template`` instance,
+    but the fields named in ``varying``, which take the item's values (already in database form:
+    ids for foreign keys). One prepared ``executemany`` per batch.
+
+    For large imports: ``bulk_create`` prepares every field of every object through the field API
+    (about 0.4 ms a person on the benchmark machine, 8 s for 20,000 people); here the constant
+    fields are prepared once. Like ``bulk_create`` it sends no signals and calls no ``save()``;
+    unlike it, callable defaults are evaluated once for all rows, so the template must carry
+    whatever has to differ per row in ``varying``. Returns the number of rows inserted."""
+    connection = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    constants = [f.get_db_prep_save(f.pre_save(template, True), connection) for f in fields]
+    positions = [fields.index(model._meta.get_field(name)) for name in varying]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    count, params = 0, []
+    with connection.cursor() as cursor:
+        for item in rows:
+            values = list(constants)
+            for position, value in zip(positions, item, strict=True):
+                values[position] = value
+            params.append(values)
+            if len(params) >= batch:
+                cursor.executemany(sql, params)
+                count, params = count + len(params), []
+        if params:
+            cursor.executemany(sql, params)
+            count += len(params)
+    return count

@@ -1,15 +1,18 @@
 from django import forms
 
+from .sheets import MAX_FILE_BYTES
+
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="XLSX 文件")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
+        # .xls, .et and .ods reach the reader, which says what they are and how to convert them.
+        if not upload.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".et", ".ods")):
             raise forms.ValidationError("请上传 .xlsx 格式的文件")
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError("文件不能超过 20 MB")
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(f"文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
         return upload
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import services, xlsx
+from . import services, sheets, xlsx
 from .audit import Actor
 from .errors import ActionRefused
 from .forms import ImportForm, TokenForm
@@ -70,7 +70,10 @@ def contracts(request):
 
 @login_required
 def import_export(request):
-    """HQ imports and exports regions, units and people as one XLSX workbook."""
+    """HQ imports and exports regions, units and people as one XLSX workbook.
+
+    An upload is first a preview (a dry run: what would be created, changed and left alone, and
+    the warnings); the file is kept under a signed token and imported when HQ confirms."""
     require_role(request.user, Role.HQ_ADMIN)
     if request.GET.get("download"):
         name = f"组织架构-{timezone.localdate():%Y%m%d}.xlsx"
@@ -78,13 +81,25 @@ def import_export(request):
             xlsx.export_workbook(Actor.from_request(request)), as_attachment=True, filename=name
         )
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        result = xlsx.import_workbook(Actor.from_request(request), form.cleaned_data["file"])
+    result, token = None, ""
+    if request.method == "POST" and request.POST.get("token"):
+        form = ImportForm()
+        stashed = sheets.unstash(request.POST["token"], request.user.pk)
+        if stashed is None:
+            messages.error(request, "预览已过期或已导入，请重新上传文件")
+            return HttpResponseRedirect(reverse("org:import"))
+        file, extra = stashed
+        file.name = extra.get("name", "")
+        result = xlsx.import_workbook(Actor.from_request(request), file)
         if result.ok:
             messages.success(request, f"导入成功：{result.summary()}")
             return HttpResponseRedirect(reverse("org:import"))
-    return render(request, "org/import.html", {"form": form, "result": result})
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = xlsx.import_workbook(Actor.from_request(request), upload, dry_run=True)
+        if result.ok:
+            token = sheets.stash(upload, request.user.pk, name=upload.name)
+    return render(request, "org/import.html", {"form": form, "result": result, "token": token})
 
 
 @login_required

@@ -78,3 +78,33 @@ def test_export_takes_the_same_queries_for_few_or_many_rows(client, world):
     assert _export_queries(client) == few
     rows = list(workbook(client.get(reverse("cases:export")))["案件"].iter_rows(values_only=True))
     assert len(rows) == 304
+
+
+def test_hostile_text_is_exported_as_text_and_reads_back_unchanged(client, world):
+    """Every export writes text as text: values an attacker or a typo starts with = + - @ come back
+    through the import reading layer exactly as stored."""
+    from org import sheets
+    from org.tests.test_xlsx_roundtrip import HOSTILE
+
+    made = [
+        CaseFactory(status=Case.Status.DISPATCHED, region=world.c1, description=value, address=value[:200])
+        for value in HOSTILE
+    ]
+    client.force_login(world.dispatcher)
+    content = b"".join(client.get(reverse("cases:export")).streaming_content)
+    book = load_workbook(io.BytesIO(content))
+    cells = [c for row in book["案件"].iter_rows() for c in row if c.value in HOSTILE]
+    assert len(cells) == 2 * len(HOSTILE) and {c.data_type for c in cells} == {"s"}
+    spec = sheets.SheetSpec(
+        "案件",
+        (
+            sheets.Column("案件编号", sheets.Kind.CODE),
+            sheets.Column("地址"),
+            sheets.Column("问题描述", sheets.Kind.TEXT),
+        ),
+    )
+    result = sheets.ImportResult()
+    read = sheets.read_workbook(io.BytesIO(content), [spec], result)
+    assert read is not None, [str(e) for e in result.errors]
+    got = {row.values["案件编号"]: (row.values["地址"], row.values["问题描述"]) for row in read["案件"].rows}
+    assert got == {case.number: (case.address, case.description) for case in made}

@@ -129,6 +129,20 @@ def test_import_errors_come_back_with_rows_and_columns(client, world):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["row"] == 2 and response.json()["errors"][0]["column"].startswith("J")
+    assert response.json()["errors"][0]["sheet"] == "测评体系"
+    assert not IndexSystem.objects.filter(name="新体系").exists()
+    response = hq.post(
+        f"{API}/systems",
+        {
+            "name": "新体系",
+            "version": "1",
+            "campaign_year": 2026,
+            "dry_run": True,
+            "file": SimpleUploadedFile("a.xlsx", workbook(GOOD).read()),
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["counts"] == {"测评项目": 2, "测评内容": 3, "测评标准": 4}
     assert not IndexSystem.objects.filter(name="新体系").exists()
     response = hq.post(
         f"{API}/systems",

@@ -139,6 +139,10 @@ def test_import_page_shows_errors_and_imports_nothing(client, world):
             "file": SimpleUploadedFile("a.xlsx", workbook(GOOD).read()),
         },
     )
+    page = response.content.decode()  # a preview first: nothing written yet
+    assert "导入预览" in page and '<td>测评标准</td><td class="num">4</td>' in page
+    assert not IndexSystem.objects.filter(name="新体系").exists()
+    response = hq.post("/indicators/systems/", {"token": response.context["token"]})
     system = IndexSystem.objects.get(name="新体系")
     assert response["Location"] == f"/indicators/systems/{system.pk}/"
     assert "内容三" in hq.get(response["Location"]).content.decode()

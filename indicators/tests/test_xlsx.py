@@ -136,13 +136,13 @@ def test_an_item_cannot_belong_to_two_projects(hq):
 
 def test_wrong_header_sheet_or_file_is_reported(hq):
     _s, result = do_import(hq, GOOD, header=["编码", *HEADER[1:]])
-    assert result.errors[0].row == 1 and "表头应为" in result.errors[0].message
+    assert result.errors[0].row == 1 and "表头缺少列：项目编码" in result.errors[0].message
     _s, result = do_import(hq, GOOD, sheet="Sheet1")
     assert "缺少工作表「测评体系」" in result.errors[0].message
     _s, result = services.import_system(
         hq, io.BytesIO(b"not a workbook"), name="x", version="1", campaign_year=2026
     )
-    assert "无法读取" in result.errors[0].message
+    assert "不是有效的 XLSX 工作簿" in result.errors[0].message
     _s, result = do_import(hq, [])
     assert "没有任何测评标准" in result.errors[0].message
 

@@ -214,7 +214,7 @@ def test_a_workbook_with_missing_sheets_or_wrong_headers_is_refused():
     out = io.BytesIO()
     book.save(out)
     out.seek(0)
-    assert any("表头应为" in m for m in refused(out, ("单位", 1, "-")))
+    assert any("表头缺少列：名称" in m for m in refused(out, ("单位", 1, "-")))
 
 
 def test_codes_may_be_chinese():
@@ -325,16 +325,67 @@ def test_import_page_refuses_a_non_xlsx_upload_without_a_server_error(client):
     assert "请上传 .xlsx 格式的文件" in response.content.decode()
 
 
-def test_import_page_imports_and_download_exports(client):
+def test_import_page_previews_then_imports_on_confirmation_and_download_exports(client):
     client.force_login(hq_actor().user)
-    response = client.post("/org/import/", {"file": xlsx_file()}, follow=True)
+    before = snapshot()
+    response = client.post("/org/import/", {"file": xlsx_file()})
+    page = response.content.decode()
+    assert "导入预览" in page and "确认导入" in page
+    assert '<td>区域</td><td class="num">4</td><td class="num">0</td><td class="num">0</td>' in page
+    assert snapshot() == before and not AuditLog.objects.filter(action="org.import").exists()
+    token = response.context["token"]
+    response = client.post("/org/import/", {"token": token}, follow=True)
     assert "导入成功" in response.content.decode()
     assert Unit.objects.filter(code="U2").exists()
+    assert AuditLog.objects.get(action="org.import").data["file"] == "org.xlsx"
+    response = client.post("/org/import/", {"token": token}, follow=True)  # a token imports once
+    assert "预览已过期或已导入" in response.content.decode()
     response = client.get("/org/import/?download=1")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     codes = [row[0] for row in book[xlsx.UNIT_SHEET].iter_rows(min_row=2, values_only=True)]
     assert codes == ["HQ", "U1", "U2"]
+
+
+def test_the_preview_shows_changes_and_warnings(client):
+    client.force_login(hq_actor().user)
+    xlsx.import_workbook(hq_actor_again(), xlsx_file())
+    units = [[*UNITS[0][:2], "一街道改", *UNITS[0][3:]], UNITS[1]]
+    regions = [*REGIONS, ["S2", "回風街道", "街道", "D"]]
+    response = client.post("/org/import/", {"file": xlsx_file(regions=regions, units=units)})
+    assert response.context["result"].change_rows == [
+        ("区域", 1, 0, 4),
+        ("单位", 0, 1, 1),
+        ("人员", 0, 0, 2),
+    ]
+    assert "含繁体字或生僻字「風」" in response.content.decode()
+    assert not Region.objects.filter(code="S2").exists()
+
+
+def hq_actor_again() -> Actor:
+    return Actor(user=User.objects.get(username="hq"))
+
+
+def test_a_token_of_another_person_or_forged_imports_nothing(client):
+    hq = hq_actor().user
+    other = member(Unit.objects.get(code="HQ"), Role.HQ_ADMIN, username="hq2")
+    client.force_login(hq)
+    before = snapshot()
+    token = client.post("/org/import/", {"file": xlsx_file()}).context["token"]
+    client.force_login(other)
+    for forged in (token, token[:-2] + "xx"):
+        response = client.post("/org/import/", {"token": forged}, follow=True)
+        assert "预览已过期或已导入" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_import_command_dry_run_writes_nothing(tmp_path, capsys):
+    path = tmp_path / "org.xlsx"
+    path.write_bytes(xlsx_file().getvalue())
+    call_command("import_org", str(path), "--dry-run")
+    out = capsys.readouterr().out
+    assert "区域: 新增 created 4, 变更 changed 0, 不变 unchanged 0" in out and "nothing was written" in out
+    assert not Region.objects.exists() and not AuditLog.objects.exists()
 
 
 def test_import_and_export_commands(tmp_path):
@@ -407,3 +458,17 @@ def test_any_one_cell_changed_imports_all_or_nothing_and_never_crashes(sheet, ro
             assert result.errors and all(e.message for e in result.errors)
             assert snapshot() == before
         transaction.set_rollback(True)
+
+
+def test_import_page_tells_an_xls_and_an_encrypted_file_apart(client):
+    from org.tests.workbooks import ole_file
+
+    client.force_login(hq_actor().user)
+    for name, streams, message in (
+        ("旧表.xls", ("Workbook",), "旧版 Excel 97-2003"),
+        ("加密.xlsx", ("EncryptionInfo", "EncryptedPackage"), "设置了打开密码"),
+    ):
+        upload = ole_file(*streams)
+        upload.name = name
+        page = client.post("/org/import/", {"file": upload}).content.decode()
+        assert message in page and "未导入任何数据" in page
