@@ -91,9 +91,9 @@ class SiteForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = list(
-            SiteType.objects.filter(is_active=True).values_list("code", "name")
-        )
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = list(SiteType.objects.filter(is_active=True).values_list("code", "name"))
 
 
 @admin.register(Site)
