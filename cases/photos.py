@@ -123,10 +123,22 @@ def _encode(image: Image.Image, longest: int) -> bytes:
     return out.getvalue()
 
 
-def store(
-    case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
-) -> CasePhoto:
-    """Save the original, the stripped copy and the thumbnail of a validated photo, and its row.
+@dataclass(frozen=True)
+class StoredFiles:
+    """The three files of a stored photo and what the photo row records about it."""
+
+    original: str
+    image: str
+    thumbnail: str
+    sha256: str
+    size: int
+    width: int
+    height: int
+
+
+def store_files(photo: ValidPhoto, folder: str) -> StoredFiles:
+    """Save the original (under ``private/<folder>/``), the stripped copy and the thumbnail of a
+    validated photo. Other apps' photos (inspections) use it with their own folder and row.
 
     Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     data = photo.data
@@ -135,19 +147,34 @@ def store(
         display, thumb = _encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE)
         width, height = upright.size
     stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
-    original = _save(f"private/cases/{stem}.{FORMATS[photo.format]}", data)
-    image = _save(f"cases/photos/{stem}.jpg", display)
-    thumbnail = _save(f"cases/thumbs/{stem}.jpg", thumb)
-    return CasePhoto.objects.create(
-        case=case,
-        event=event,
-        kind=kind,
-        original=original,
-        image=image,
-        thumbnail=thumbnail,
+    return StoredFiles(
+        original=_save(f"private/{folder}/{stem}.{FORMATS[photo.format]}", data),
+        image=_save(f"{folder}/photos/{stem}.jpg", display),
+        thumbnail=_save(f"{folder}/thumbs/{stem}.jpg", thumb),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         width=width,
         height=height,
+    )
+
+
+def store(
+    case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
+) -> CasePhoto:
+    """Save the files of a validated photo (``store_files``) and its case photo row.
+
+    Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
+    files = store_files(photo, "cases")
+    return CasePhoto.objects.create(
+        case=case,
+        event=event,
+        kind=kind,
+        original=files.original,
+        image=files.image,
+        thumbnail=files.thumbnail,
+        sha256=files.sha256,
+        size=files.size,
+        width=files.width,
+        height=files.height,
         uploaded_by=user,
     )
