@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from cases import geo, photos
@@ -428,17 +428,16 @@ def open_findings_at(site: Site, round_: Round) -> QuerySet[Finding]:
     )
 
 
-def check_submit(user: User | None, round_: Round, site: Site) -> str:
-    """The person is named in the round, the round is open today, the site belongs to it and
-    has not been inspected in it yet."""
+def check_submit(user: User | None, round_: Round, site: Site, day: dt.date | None = None) -> str:
+    """The person is named in the round, the round is open on ``day`` (today), the site belongs
+    to it and has not been inspected in it yet."""
     if user is None:
         raise PermissionDenied("请先登录")
     if not round_.inspectors.filter(pk=user.pk).exists():
         raise PermissionDenied("您不是本轮督查人员")
     if round_.status == Round.Status.CLOSED:
         raise ActionRefused("该轮次已结束，不能再提交")
-    today = timezone.localdate()
-    if not round_.starts_on <= today <= round_.ends_on:
+    if not round_.starts_on <= (day or timezone.localdate()) <= round_.ends_on:
         raise ActionRefused(f"本轮督查时间为 {round_.starts_on} 至 {round_.ends_on}")
     if not RoundSite.objects.filter(round=round_, site=site).exists():
         raise ValidationError("该点位不在本轮督查范围内")
@@ -560,6 +559,7 @@ def submit_inspection(
     lng=None,
     device: str = "",
     note: str = "",
+    at: dt.datetime | None = None,
 ) -> tuple[Inspection, bool]:
     """提交检查: the inspector's check-in (GPS distance to the site, flagged beyond
     ``INSPECTIONS_CHECKIN_RADIUS_M``), every line's result, photos, and the score; each failed line
@@ -567,7 +567,8 @@ def submit_inspection(
     gets a verdict (``rechecks``: finding id → rectified?) and the checklist is optional.
 
     Idempotent: ``uid`` is the client's id of the submission; sending it again returns the stored
-    inspection and ``False`` (nothing is written twice)."""
+    inspection and ``False`` (nothing is written twice). ``at``: when the site was inspected, for
+    a paper form entered later (default now, never in the future; within the round's period)."""
     try:
         uid = uuid.UUID(str(uid))
     except (TypeError, ValueError, AttributeError) as exc:
@@ -575,7 +576,11 @@ def submit_inspection(
     again = _already_sent(actor, uid)
     if again is not None:
         return again, False
-    role = check_submit(actor.user, round_, site)
+    moment = at or timezone.now()
+    if moment > timezone.now():
+        raise ValidationError("检查时间不能晚于现在")
+    day = timezone.localdate(moment)
+    role = check_submit(actor.user, round_, site, day)
     assert actor.user is not None
     lat_d = _coordinate(lat, -90, 90, "纬度")
     lng_d = _coordinate(lng, -180, 180, "经度")
@@ -592,10 +597,10 @@ def submit_inspection(
     try:
         with photos.atomic():
             round_ = Round.objects.select_for_update().get(pk=round_.pk)
-            check_submit(actor.user, round_, site)  # again, on the locked round
+            check_submit(actor.user, round_, site, day)  # again, on the locked round
             inspection = _write(
                 actor, role, round_, site, uid, checklist, checked, pending, verdicts, total,
-                lat_d, lng_d, distance, device, note,
+                lat_d, lng_d, distance, device, note, moment,
             )  # fmt: skip
     except IntegrityError:
         # The same submission arrived twice at once: the other one stored it.
@@ -641,9 +646,9 @@ def _write(
     distance,
     device,
     note,
+    now,
 ) -> Inspection:
     user = actor.user
-    now = timezone.now()
     unit, leader = responsible_for(site, timezone.localdate(now))
     inspection = Inspection.objects.create(
         uid=uid,
@@ -838,7 +843,7 @@ def may_inspect(user: User, round_: Round, site: Site) -> bool:
 def pending_sites(user: User, day: dt.date | None = None) -> QuerySet[RoundSite]:
     """Today's work of an inspector: the sites of their open rounds not yet inspected."""
     today = day or timezone.localdate()
-    done = Inspection.objects.filter(round_id__in=Round.objects.filter(inspectors=user).values("pk"))
+    done = Inspection.objects.filter(round=OuterRef("round_id"), site=OuterRef("site_id"))
     return (
         RoundSite.objects.filter(
             round__inspectors=user,
@@ -846,6 +851,6 @@ def pending_sites(user: User, day: dt.date | None = None) -> QuerySet[RoundSite]
             round__starts_on__lte=today,
             round__ends_on__gte=today,
         )
-        .exclude(Q(site_id__in=done.values("site_id")) & Q(round_id__in=done.values("round_id")))
+        .exclude(Exists(done))
         .select_related("round", "site__region")
     )

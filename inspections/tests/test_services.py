@@ -363,3 +363,21 @@ def test_pending_sites_are_the_inspectors_work_today(world, insp):
     submit(world, insp, round_)
     assert {rs.site for rs in services.pending_sites(world.inspector)} == {insp.m2}
     assert not services.pending_sites(world.handler).exists()
+    # The same site in another round of the inspector's is still to do there.
+    other = plan(world, insp, kind=Round.Kind.UNANNOUNCED, sites=[insp.m1])
+    assert {(rs.round, rs.site) for rs in services.pending_sites(world.inspector)} == {
+        (round_, insp.m2),
+        (other, insp.m1),
+    }
+
+
+def test_a_paper_form_is_entered_with_the_time_of_the_visit(world, insp, clock):
+    round_ = plan(world, insp)
+    clock.set(at(2026, 3, 9, 9))  # the next Monday, after the round's period
+    with pytest.raises(ActionRefused):
+        submit(world, insp, round_)
+    with pytest.raises(ValidationError):
+        submit(world, insp, round_, at=at(2026, 3, 10, 9))  # in the future
+    inspection, _ = submit(world, insp, round_, at=at(2026, 3, 3, 6, 30))
+    assert inspection.submitted_at == at(2026, 3, 3, 6, 30)
+    assert timezone.localtime(inspection.findings.first().deadline).date() == dt.date(2026, 3, 9)
