@@ -12,18 +12,20 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Field, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from cases.models import Category
+from indicators.models import IndexSystem
 from org.audit import Actor
 from org.models import Site, User
 
 from . import scoring, services
 from .filtersets import FindingFilterSet, InspectionFilterSet, RoundFilterSet
-from .models import Finding, Inspection, Round, RoundSite
+from .models import Checklist, Finding, Inspection, Round, RoundSite
 
 router = Router(tags=["督查 inspections"])
+CHECKLIST_FILE = File(..., description="测评表 XLSX (the layout of the export)")
 
 
 def _actor(request) -> Actor:
@@ -513,6 +515,56 @@ def findings_to_cases(request, data: ToCasesIn):
         raise ValidationError("问题不存在或不在您的权限范围内")
     category = get_object_or_404(Category, pk=data.category_id) if data.category_id else None
     return Status(201, services.findings_to_cases(_actor(request), chosen, category))
+
+
+# --- checklists ---------------------------------------------------------------------------------
+
+
+class ChecklistListOut(Schema):
+    id: int
+    system_id: int
+    site_kind: str
+    name: str
+    items: list[ItemOut]
+
+
+class ImportErrorOut(Schema):
+    sheet: str
+    row: int
+    column: str
+    message: str
+
+
+class ImportOut(Schema):
+    counts: dict[str, int]
+
+
+class ImportFailedOut(Schema):
+    detail: str
+    errors: list[ImportErrorOut]
+
+
+@router.get("/checklists", response=list[ChecklistListOut])
+def list_checklists(request, system_id: int | None = None):
+    """The checklists of an index system (default: the active one)."""
+    system = get_object_or_404(IndexSystem, pk=system_id) if system_id else IndexSystem.active()
+    return list(Checklist.objects.filter(system=system).prefetch_related("items")) if system else []
+
+
+@router.post("/checklists/{int:system_id}/import", response={200: ImportOut, 400: ImportFailedOut})
+def import_checklists(request, system_id: int, file: UploadedFile = CHECKLIST_FILE):
+    """导入测评表 (HQ): the XLSX of the export; any error imports nothing and lists every error."""
+    system = get_object_or_404(IndexSystem, pk=system_id)
+    result = services.import_checklists(_actor(request), system, file)
+    if not result.ok:
+        return Status(
+            400,
+            {
+                "detail": f"文件有 {len(result.errors)} 处错误，未导入任何数据",
+                "errors": [e.__dict__ for e in result.errors],
+            },
+        )
+    return {"counts": result.counts}
 
 
 # --- figures ------------------------------------------------------------------------------------

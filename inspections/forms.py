@@ -92,6 +92,10 @@ class BuildChecklistForm(forms.Form):
         ]
 
 
+class ChecklistImportForm(forms.Form):
+    file = forms.FileField(label="测评表 XLSX")
+
+
 class ToCaseForm(forms.Form):
     category = forms.ModelChoiceField(
         label="案件类别（检查项未指定时必选）", queryset=Category.objects.none(), required=False

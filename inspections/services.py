@@ -40,9 +40,10 @@ from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Contract, Region, Role, Site, SiteType, Unit, User
 from org.scope import scope_for
+from org.xlsx import ImportResult
 from workdays.calendar import add_working_days
 
-from . import scoring
+from . import scoring, xlsx
 from .models import (
     CheckItem,
     Checklist,
@@ -229,6 +230,26 @@ def update_check_item(
             before=before,
         )
     return item
+
+
+def import_checklists(actor: Actor, system: IndexSystem, file) -> ImportResult:
+    """导入测评表: the checklists of the file's site types under ``system`` (``inspections.xlsx``):
+    validated as a whole first; a file with any error changes nothing."""
+    role = check_edit_checklist(actor.user)
+    result = ImportResult()
+    lines = xlsx.validate(system, file, result)
+    if not result.ok:
+        return result
+    with transaction.atomic():
+        result.counts = xlsx.write(system, lines)
+        _event(
+            actor,
+            InspectionEvent.Action.EDIT_CHECKLIST,
+            role=role,
+            reason=f"导入测评表（{system}）：{result.summary()}",
+            counts=result.counts,
+        )
+    return result
 
 
 def checklist_for(round_: Round, site: Site) -> Checklist | None:

@@ -19,5 +19,7 @@ urlpatterns = [
     path("findings/<int:pk>/", views.finding_detail, name="finding"),
     path("figures/", views.figures, name="figures"),
     path("checklists/", views.checklists, name="checklists"),
+    path("checklists/<int:system_pk>/export.xlsx", views.checklists_export, name="checklists_export"),
+    path("checklists/<int:system_pk>/import/", views.checklists_import, name="checklists_import"),
     path("checklists/items/<int:pk>/", views.check_item, name="check_item"),
 ]

@@ -21,9 +21,16 @@ from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Site, SiteType
 
-from . import exports, scoring, services
+from . import exports, scoring, services, xlsx
 from .filtersets import FindingFilterSet, InspectionFilterSet, RoundFilterSet
-from .forms import BuildChecklistForm, CheckItemForm, PlanForm, ToCaseForm, parse_submission
+from .forms import (
+    BuildChecklistForm,
+    CheckItemForm,
+    ChecklistImportForm,
+    PlanForm,
+    ToCaseForm,
+    parse_submission,
+)
 from .models import CheckItem, Checklist, Finding, Inspection, Round, RoundSite
 
 PAGE_SIZE = 50
@@ -447,9 +454,36 @@ def checklists(request):
             "checklists": lists,
             "kinds": SiteType.names(),
             "build": build,
+            "upload": ChecklistImportForm(),
             "is_hq": is_hq,
         },
     )
+
+
+@login_required
+def checklists_export(request, system_pk: int):
+    system = get_object_or_404(IndexSystem, pk=system_pk)
+    name = f"测评表-{system.name}-{system.version}.xlsx"
+    return FileResponse(xlsx.export_checklists(system), as_attachment=True, filename=name)
+
+
+@login_required
+@require_POST
+def checklists_import(request, system_pk: int):
+    """导入测评表 (HQ): the whole file is checked first; any error imports nothing."""
+    system = get_object_or_404(IndexSystem, pk=system_pk)
+    form = ChecklistImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择 XLSX 文件")
+    else:
+        result = services.import_checklists(Actor.from_request(request), system, form.cleaned_data["file"])
+        if result.ok:
+            messages.success(request, f"导入成功：{result.summary()}")
+        else:
+            messages.error(request, f"文件有 {len(result.errors)} 处错误，未导入任何数据")
+            for error in result.errors[:50]:
+                messages.error(request, str(error))
+    return HttpResponseRedirect(reverse("inspections:checklists") + f"?system={system.pk}")
 
 
 @login_required

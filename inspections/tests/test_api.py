@@ -5,7 +5,10 @@ import datetime as dt
 import json
 import uuid
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from cases.models import Case
+from inspections import xlsx
 from inspections.models import Finding, Inspection, Round
 
 from .conftest import at, jpeg, plan
@@ -170,3 +173,21 @@ def test_an_unpublished_visit_is_a_404_for_the_inspected(client, world, insp):
     )
     api(client, world.handler)
     assert client.get(f"/api/v1/inspections/rounds/{round_.pk}").status_code == 200
+
+
+def test_checklists_are_listed_and_imported(client, world, insp):
+    api(client, world.hq)
+    listed = client.get("/api/v1/inspections/checklists").json()
+    assert [(c["site_kind"], [i["code"] for i in c["items"]]) for c in listed] == [
+        ("market", ["A", "B", "C"])
+    ]
+    bad = client.post(
+        f"/api/v1/inspections/checklists/{insp.system.pk}/import",
+        {"file": SimpleUploadedFile("x.xlsx", b"nope")},
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0]["message"].startswith("无法读取")
+    good = client.post(
+        f"/api/v1/inspections/checklists/{insp.system.pk}/import",
+        {"file": SimpleUploadedFile("c.xlsx", xlsx.export_checklists(insp.system).getvalue())},
+    )
+    assert good.status_code == 200 and good.json()["counts"]["更新"] == 3

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import uuid
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from cases.models import Case
@@ -175,3 +176,23 @@ def test_a_closed_round_offers_no_form(client, world, insp):
     page = client.get(f"/inspections/rounds/{round_.pk}/sites/{insp.m1.pk}/")
     assert "该轮次已结束" in page.text
     assert not client.get("/inspections/").context["pending"]
+
+
+def test_checklists_go_out_and_back_in_as_xlsx(client, world, insp):
+    login(client, world.hq)
+    exported = client.get(f"/inspections/checklists/{insp.system.pk}/export.xlsx")
+    data = b"".join(exported.streaming_content)
+    upload = SimpleUploadedFile("c.xlsx", data)
+    done = client.post(f"/inspections/checklists/{insp.system.pk}/import/", {"file": upload}, follow=True)
+    assert "导入成功" in done.text
+    bad = client.post(
+        f"/inspections/checklists/{insp.system.pk}/import/",
+        {"file": SimpleUploadedFile("x.xlsx", b"nope")},
+        follow=True,
+    )
+    assert "未导入任何数据" in bad.text
+    login(client, world.inspector)
+    again = client.post(
+        f"/inspections/checklists/{insp.system.pk}/import/", {"file": SimpleUploadedFile("c.xlsx", data)}
+    )
+    assert again.status_code == 403
