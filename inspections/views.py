@@ -129,12 +129,10 @@ def round_report(request, pk: int):
     }
     sites = []
     kinds = SiteType.names()
+    named = round_.inspectors.filter(pk=request.user.pk).exists()
+    whole_list = named or _is_hq(request.user)
     for rs in RoundSite.objects.filter(round=round_).select_related("site__region"):
-        if not (
-            rs.site_id in done
-            or _is_hq(request.user)
-            or round_.inspectors.filter(pk=request.user.pk).exists()
-        ):
+        if not (rs.site_id in done or whole_list):
             continue  # the inspected see their own sites' results, not the round's whole list
         sites.append(
             {
@@ -143,7 +141,9 @@ def round_report(request, pk: int):
                 "drawn": rs.drawn,
                 "inspection": done.get(rs.site_id),
                 "percent": scoring.inspection_percent(done[rs.site_id]) if rs.site_id in done else None,
-                "may_inspect": services.may_inspect(request.user, round_, rs.site),
+                "may_inspect": named
+                and rs.site_id not in done
+                and services.may_inspect(request.user, round_, rs.site),
             }
         )
     findings = Finding.objects.visible_to(request.user).filter(inspection__round=round_)
