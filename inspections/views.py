@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from indicators.models import IndexSystem
 from org.audit import Actor
 from org.errors import ActionRefused
-from org.models import Site, SiteType
+from org.models import Region, Site, SiteType
 
 from . import exports, scoring, services, xlsx
 from .filtersets import FindingFilterSet, InspectionFilterSet, RoundFilterSet
@@ -157,9 +157,24 @@ def round_report(request, pk: int):
             "rates": scoring.item_pass_rates(inspections),
             "actions": services.allowed_actions(request.user, round_),
             "convertible": [f for f in findings.select_related("inspection__round") if f.case_id is None],
+            "draw_text": _draw_text(round_, kinds),
             "to_case_form": ToCaseForm(),
             "is_hq": _is_hq(request.user),
         },
+    )
+
+
+def _draw_text(round_: Round, kinds: dict[str, str]) -> str:
+    """The draw's parameters in words: types, streets and sites per group."""
+    if not round_.draw:
+        return ""
+    streets = dict(Region.objects.filter(code__in=round_.draw["streets"]).values_list("code", "name"))
+    return "；".join(
+        [
+            "、".join(kinds.get(k, k) for k in round_.draw["kinds"]),
+            "、".join(streets.get(c, c) for c in round_.draw["streets"]),
+            f"每类每街道 {round_.draw['per_group']} 个",
+        ]
     )
 
 

@@ -97,7 +97,7 @@ def test_hq_plans_a_drawn_round_and_others_may_not(client, world, insp):
     assert response.status_code == 302 and round_.seed == 42
     assert round_.round_sites.count() == 1
     report = client.get(f"/inspections/rounds/{round_.pk}/")
-    assert "随机种子" in report.text and "<code>42</code>" in report.text
+    assert "<code>42</code>" in report.text and "农贸市场；一街道；每类每街道 1 个" in report.text
 
 
 def test_an_unpublished_visit_is_a_404_for_the_inspected_unit(client, world, insp):
