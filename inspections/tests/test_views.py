@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from cases.models import Case
+from inspections import services
 from inspections.models import Finding, Inspection, Round
 
-from .conftest import jpeg, plan
+from .conftest import actor, jpeg, plan
 
 
 def login(client, user):
@@ -196,3 +197,25 @@ def test_checklists_go_out_and_back_in_as_xlsx(client, world, insp):
         f"/inspections/checklists/{insp.system.pk}/import/", {"file": SimpleUploadedFile("c.xlsx", data)}
     )
     assert again.status_code == 403
+
+
+def test_a_leader_named_for_a_morning_inspection_inspects_and_sees_the_result(client, world, insp):
+    round_ = services.plan_round(
+        actor(world.hq),
+        title="晨查",
+        kind=Round.Kind.MORNING,
+        starts_on=dt.date(2026, 3, 2),
+        ends_on=dt.date(2026, 3, 2),
+        inspectors=[insp.leader],
+        sites=[insp.m2],  # not a site the leader contracts
+    )
+    login(client, insp.leader)
+    assert "二号市场" in client.get("/inspections/").text
+    url = f"/inspections/rounds/{round_.pk}/sites/{insp.m2.pk}/"
+    sent = client.post(url, form_data(insp, uuid.uuid4()))
+    assert sent.status_code == 302
+    assert client.get(sent.url).status_code == 200
+    finding = Finding.objects.get()
+    assert client.get(f"/inspections/findings/{finding.pk}/").status_code == 200
+    login(client, world.handler2)  # a unit with nothing to do with the site
+    assert client.get(sent.url).status_code == 404
