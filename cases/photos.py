@@ -143,28 +143,55 @@ def copies(photo: ValidPhoto) -> Copies:
         return Copies(_encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE), width, height)
 
 
-def store(
-    case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
-) -> CasePhoto:
-    """Save the original, the stripped copy and the thumbnail of a validated photo, and its row.
+@dataclass(frozen=True)
+class StoredFiles:
+    """The three files of a stored photo and what the photo row records about it."""
+
+    original: str
+    image: str
+    thumbnail: str
+    sha256: str
+    size: int
+    width: int
+    height: int
+
+
+def store_files(photo: ValidPhoto, folder: str) -> StoredFiles:
+    """Save the original (under ``private/<folder>/``), the stripped copy and the thumbnail of a
+    validated photo. Other apps' photos (inspections) use it with their own folder and row.
 
     Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     data = photo.data
     made = copies(photo)
     stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
-    original = save(f"private/cases/{stem}.{FORMATS[photo.format]}", data)
-    image = save(f"cases/photos/{stem}.jpg", made.display)
-    thumbnail = save(f"cases/thumbs/{stem}.jpg", made.thumbnail)
-    return CasePhoto.objects.create(
-        case=case,
-        event=event,
-        kind=kind,
-        original=original,
-        image=image,
-        thumbnail=thumbnail,
+    return StoredFiles(
+        original=save(f"private/{folder}/{stem}.{FORMATS[photo.format]}", data),
+        image=save(f"{folder}/photos/{stem}.jpg", made.display),
+        thumbnail=save(f"{folder}/thumbs/{stem}.jpg", made.thumbnail),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         width=made.width,
         height=made.height,
+    )
+
+
+def store(
+    case: Case, photo: ValidPhoto, kind: str, *, event: CaseEvent | None = None, user=None
+) -> CasePhoto:
+    """Save the files of a validated photo (``store_files``) and its case photo row.
+
+    Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
+    files = store_files(photo, "cases")
+    return CasePhoto.objects.create(
+        case=case,
+        event=event,
+        kind=kind,
+        original=files.original,
+        image=files.image,
+        thumbnail=files.thumbnail,
+        sha256=files.sha256,
+        size=files.size,
+        width=files.width,
+        height=files.height,
         uploaded_by=user,
     )

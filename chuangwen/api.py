@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from appeals.api import router as appeals_router
 from cases.api import router as cases_router
 from indicators.api import router as indicators_router
+from inspections.api import router as inspections_router
 from materials.api import router as materials_router
 from org.api import router as org_router
 from org.errors import ActionRefused
@@ -69,3 +70,4 @@ api.add_router("/cases/", cases_router)
 api.add_router("/appeals/", appeals_router)
 api.add_router("/indicators/", indicators_router)
 api.add_router("/materials/", materials_router)
+api.add_router("/inspections/", inspections_router)

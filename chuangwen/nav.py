@@ -35,6 +35,8 @@ OVERSIGHT = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECT
 APPEAL_STAFF = frozenset(STAFF_ROLES)
 INDEX_OVERVIEW = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR})
 TASK_ROLES = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK})
+INSPECTION_ROLES = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER})
+INSPECTION_LISTS = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER, Role.DISPATCHER, Role.HANDLER})
 # Roles whose scope holds regions and units (field roles and volunteers see none: org.scope).
 ORG_READERS = frozenset(
     {Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK, Role.LEADER}
@@ -82,6 +84,16 @@ MENU: tuple[NavGroup, ...] = (
         ),
     ),
     NavGroup(
+        "督查",
+        (
+            NavItem("今日督查", "inspections:index", INSPECTION_ROLES),
+            NavItem("计划轮次", "inspections:plan", HQ),
+            NavItem("整改清单", "inspections:findings", INSPECTION_LISTS),
+            NavItem("督查指标", "inspections:figures", INSPECTION_LISTS),
+            NavItem("测评表", "inspections:checklists", HQ),
+        ),
+    ),
+    NavGroup(
         "组织",
         (
             NavItem("组织架构", "org:regions", ORG_READERS),
@@ -100,6 +112,8 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("案件查询", "cases:list"),
         NavItem("诉求化解率", "appeals:stats"),
         NavItem("测评体系", "indicators:systems"),
+        NavItem("督查轮次", "inspections:index"),
+        NavItem("整改清单", "inspections:findings"),
         NavItem("五落实检查", "indicators:check"),
         NavItem("批量分解", "indicators:bulk_assign"),
         NavItem("任务矩阵", "indicators:matrix"),
@@ -118,12 +132,16 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
     ),
     Role.HANDLER: (
         NavItem("待办案件", "cases:unit_queue"),
+        NavItem("整改清单", "inspections:findings"),
         NavItem("案件查询", "cases:list"),
         NavItem("我的创建任务", "indicators:board"),
     ),
     Role.COLLECTOR: (NavItem("上报问题", "cases:report"), NavItem("我上报的案件", "cases:list")),
     Role.STREET_CHIEF: (NavItem("上报问题", "cases:report"), NavItem("我上报的案件", "cases:list")),
     Role.INSPECTOR: (
+        NavItem("今日督查", "inspections:index"),
+        NavItem("整改清单", "inspections:findings"),
+        NavItem("督查指标", "inspections:figures"),
         NavItem("上报问题", "cases:report"),
         NavItem("案件查询", "cases:list"),
         NavItem("案件考核指标", "cases:metrics"),
@@ -139,6 +157,7 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("案件查询", "cases:list"),
         NavItem("诉求化解率", "appeals:stats"),
         NavItem("包保任务", "indicators:board"),
+        NavItem("督查与整改", "inspections:findings"),
         NavItem("任务矩阵", "indicators:matrix"),
         NavItem("我的包保", "org:contracts"),
     ),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "appeals",
     "indicators",
     "materials",
+    "inspections",
 ]
 
 MIDDLEWARE = [

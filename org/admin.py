@@ -1,8 +1,21 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .audit import Actor, record
-from .models import ApiToken, AuditLog, Contract, Grid, Membership, Region, Site, StreetSegment, Unit, User
+from .models import (
+    ApiToken,
+    AuditLog,
+    Contract,
+    Grid,
+    Membership,
+    Region,
+    Site,
+    SiteType,
+    StreetSegment,
+    Unit,
+    User,
+)
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -63,8 +76,29 @@ class ContractAdmin(AuditedAdmin):
     raw_id_fields = ["leader", "unit", "region", "site"]
 
 
+@admin.register(SiteType)
+class SiteTypeAdmin(AuditedAdmin):
+    list_display = ["code", "name", "position", "is_active"]
+    search_fields = ["code", "name"]
+
+
+class SiteForm(forms.ModelForm):
+    kind = forms.ChoiceField(label="类型")
+
+    class Meta:
+        model = Site
+        fields = ["code", "name", "kind", "region", "address", "lat", "lng", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = list(SiteType.objects.filter(is_active=True).values_list("code", "name"))
+
+
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
+    form = SiteForm
     list_display = ["code", "name", "kind", "region"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]

@@ -186,22 +186,52 @@ class Membership(models.Model):
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
 
 
+class SiteType(models.Model):
+    """点位类型: what kind of place a site is (农贸市场, 学校周边, 背街小巷 ...). HQ adds types in the
+    admin; the built-in ones (``Site.Kind``) are created by the migration."""
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=40)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+    is_active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "点位类型"
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def names(cls) -> dict[str, str]:
+        """Every type's name by code, for lists that show many sites."""
+        return dict(cls.objects.values_list("code", "name"))
+
+
 class Site(models.Model):
-    """点位: a place that is inspected (market, school, compound, station ...)."""
+    """点位: a place that is inspected (market, school, compound, station ...).
+
+    ``kind`` holds the code of a ``SiteType`` (checked by ``clean()``): the column and the
+    built-in codes of ``Site.Kind`` stay as they were, and HQ adds types without a migration."""
 
     class Kind(models.TextChoices):
+        """The built-in site types (codes of ``SiteType`` rows seeded by the migration)."""
+
         MARKET = "market", "农贸市场"
-        SCHOOL = "school", "学校"
+        SCHOOL = "school", "学校周边"
         BACK_STREET = "back_street", "背街小巷"
         COMPOUND = "compound", "老旧小区"
         STATION = "station", "车站"
-        SQUARE = "square", "广场公园"
+        SQUARE = "square", "公园广场"
         HOSPITAL = "hospital", "医院"
+        WINDOW = "window", "窗口单位"
+        ROAD = "road", "主次干道"
+        CONSTRUCTION = "construction", "建筑工地"
         OTHER = "other", "其他"
 
     code = models.CharField("编码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=100)
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    kind = models.CharField("类型", max_length=20, db_index=True)
     region = models.ForeignKey(
         Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="sites"
     )
@@ -216,6 +246,15 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not SiteType.objects.filter(code=self.kind).exists():
+            raise ValidationError({"kind": "点位类型不存在"})
+
+    @property
+    def kind_name(self) -> str:
+        """The name of the site's type (one query; lists use ``SiteType.names()``)."""
+        return SiteType.objects.filter(code=self.kind).values_list("name", flat=True).first() or self.kind
 
 
 class ContractQuerySet(models.QuerySet["Contract"]):
