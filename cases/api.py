@@ -278,7 +278,7 @@ class CaseFilters(Schema):
     region_id: int | None = None
     category_id: int | None = None
     overdue: bool | None = None
-    due_soon_hours: int | None = None
+    due_soon_hours: int | None = None  # working hours (工作时) left
     reported_from: dt.date | None = None
     reported_to: dt.date | None = None
     q: str | None = None

@@ -6,15 +6,13 @@ Tables: the category catalogue 部件/事件 (``Category``), routing rules (``Ro
 Every state change goes through ``cases.services``; nothing here changes state on its own.
 """
 
-import datetime as dt
-
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
-from workdays.clock import Deadline
+from workdays.clock import Deadline, add_working_hours, due_soon_until
 from workdays.models import DeadlineRule
 
 
@@ -193,12 +191,13 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def overdue(self, at=None) -> "CaseQuerySet":
         return self.filter(status__in=Case.TIMED_STATUSES, due_at__lt=at or timezone.now())
 
-    def due_soon(self, hours: int = 24, at=None) -> "CaseQuerySet":
+    def due_soon(self, hours: float | None = None, at=None) -> "CaseQuerySet":
+        """Running deadlines less than ``hours`` working hours away (default: ``due_soon_until``)."""
         moment = at or timezone.now()
         return self.filter(
             status__in=Case.TIMED_STATUSES,
             due_at__gte=moment,
-            due_at__lt=moment + dt.timedelta(hours=hours),
+            due_at__lt=add_working_hours(moment, hours) if hours else due_soon_until(moment),
         )
 
 

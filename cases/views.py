@@ -5,7 +5,6 @@ actor of the request. ``PermissionDenied`` becomes the 403 page, ``ValidationErr
 ``ActionRefused`` a message on the page the person came from (nothing has changed).
 """
 
-import datetime as dt
 from collections.abc import Callable
 
 from django import forms
@@ -29,6 +28,7 @@ from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
+from workdays.clock import due_soon_until
 
 from . import export, figures, keyset, metrics, services, summary
 from .forms import (
@@ -47,7 +47,6 @@ from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionReq
 from .routing import RoutingTable, suggest_unit
 
 COMMAND_ROLES = services.COMMAND_ROLES
-DUE_SOON = dt.timedelta(hours=24)
 PAGE_SIZES = (20, 50, 100, 200)
 
 
@@ -227,7 +226,7 @@ def dispatch_queue(request):
             "counts": counts,
             "units": DispatchForm().fields["lead_unit"].queryset,
             "now": now,
-            "soon": now + DUE_SOON,
+            "soon": due_soon_until(now),
         },
     )
 
@@ -256,7 +255,7 @@ def unit_queue(request):
         {
             "page": page,
             "now": now,
-            "soon": now + DUE_SOON,
+            "soon": due_soon_until(now),
             "overdue_count": qs.filter(deadline__lt=now).count(),
         },
     )
@@ -278,7 +277,7 @@ def verify_queue(request):
     )
     page = _page(request, qs)
     now = timezone.now()
-    return render(request, "cases/verify_queue.html", {"page": page, "now": now, "soon": now + DUE_SOON})
+    return render(request, "cases/verify_queue.html", {"page": page, "now": now, "soon": due_soon_until(now)})
 
 
 @login_required
@@ -332,6 +331,7 @@ def detail(request, pk: int):
     scope = scope_for(request.user)
     own_parts = [p for p in parts if p.is_active and scope.acts_for(p.unit_id, Role.HANDLER)]
     now = timezone.now()
+    soon = due_soon_until(now)
     return render(
         request,
         "cases/detail.html",
@@ -357,7 +357,9 @@ def detail(request, pk: int):
             "map_config": map_config(),
             "pins": _pins([case]),
             "overdue": case.is_overdue(now),
-            "due_soon": case.due_at is not None and now <= case.due_at < now + DUE_SOON and case.is_open,
+            "due_soon": case.due_at is not None and now <= case.due_at < soon and case.is_open,
+            "now": now,
+            "soon": soon,
         },
     )
 
@@ -647,7 +649,7 @@ def case_list(request):
             "form": form,
             "page": page,
             "now": now,
-            "soon": now + DUE_SOON,
+            "soon": due_soon_until(now),
             "query": query.urlencode(),
             "next_query": _with_cursor(query, page.next_cursor),
             "previous_query": _with_cursor(query, page.previous_cursor),
