@@ -66,6 +66,7 @@ def is_known_year(year: int) -> bool:
     return first <= year <= last or year in tables().entered_years
 
 
+@lru_cache(maxsize=16384)  # the package's answers never change; it checks its range on every call
 def _official_is_workday(day: dt.date) -> bool:
     first, last = official_years()
     if first <= day.year <= last:

@@ -132,7 +132,9 @@ def working_time_between(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     for day, worked in _days(low.date()):
         if day > high.date():
             break
-        if worked:
+        if worked and low.date() < day < high.date():
+            total += day_length(day)  # a whole day between (long overdue spans walk many)
+        elif worked:
             for begin, finish in _intervals(day):
                 overlap = min(finish, high) - max(begin, low)
                 if overlap > dt.timedelta():

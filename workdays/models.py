@@ -7,6 +7,7 @@ switch; ``DeadlineRule`` names the ways a time limit is counted (``workdays.cloc
 """
 
 import datetime as dt
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -65,6 +66,7 @@ class HolidayYear(models.Model):
         return f"{self.year} 年节假日安排"
 
 
+@lru_cache(maxsize=64)
 def _month_day(value: str) -> tuple[int, int]:
     try:
         day = dt.datetime.strptime(f"2024-{value}", "%Y-%m-%d")  # a leap year accepts 02-29
