@@ -708,10 +708,8 @@ def decide_extension(
         request.save()
         if approve:
             extended = extend(part.deadline, part.clock_rule, request.days)
-            part.deadline, part.deadline_provisional = (
-                extended.at,
-                part.deadline_provisional or extended.provisional,
-            )
+            part.deadline = extended.at
+            part.deadline_provisional |= extended.provisional
             part.extension_days += request.days
             part.save(update_fields=["deadline", "deadline_provisional", "extension_days"])
             case.extension_count += 1

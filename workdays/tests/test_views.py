@@ -3,6 +3,7 @@ nothing), the working hours with their history, the home-page warning, and who m
 
 import datetime as dt
 import io
+from typing import cast
 
 import pytest
 from django.urls import reverse
@@ -25,7 +26,7 @@ TABLE = """2027-01-01 2027-01-03 放假 元旦
 
 @pytest.fixture
 def hq(client):
-    user = member(UnitFactory(code="HQ", kind=Unit.Kind.HQ), Role.HQ_ADMIN, username="hq")
+    user = member(cast(Unit, UnitFactory(code="HQ", kind=Unit.Kind.HQ)), Role.HQ_ADMIN, username="hq")
     client.force_login(user)
     return user
 
@@ -157,7 +158,7 @@ def test_new_working_hours_start_tomorrow_at_the_earliest(client, hq, today):
 
 
 def test_only_hq_manages_the_calendar(client, today):
-    handler = member(UnitFactory(), Role.HANDLER, username="handler")
+    handler = member(cast(Unit, UnitFactory()), Role.HANDLER, username="handler")
     client.force_login(handler)
     assert client.get(reverse("workdays:calendar")).status_code == 403
     assert client.post(reverse("workdays:year", args=[2027]), {"table": TABLE}).status_code == 403
