@@ -5,6 +5,7 @@ actor of the request. ``PermissionDenied`` becomes the 403 page, ``ValidationErr
 ``ActionRefused`` a message on the page the person came from (nothing has changed).
 """
 
+import datetime as dt
 from collections.abc import Callable
 
 from django import forms
@@ -384,6 +385,9 @@ def _describe(events: list[CaseEvent]) -> None:
                 text += "（未采用派单建议）"
         elif "days" in data:
             text = f"{data['days']} 个工作日"
+        elif e.action == CaseEvent.Action.RECOMPUTE_DEADLINE:
+            old, new = (dt.datetime.fromisoformat(data[k]) for k in ("previous", "deadline"))
+            text = f"处置时限 {old:%m-%d %H:%M} → {new:%m-%d %H:%M}{'（暂定）' if data.get('provisional') else ''}"
         elif e.action == CaseEvent.Action.MERGE and data.get("into"):
             text = f"合并至 {data['into']}"
         elif e.action == CaseEvent.Action.REPORT and data.get("duplicates"):

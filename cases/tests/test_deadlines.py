@@ -24,7 +24,7 @@ def enter_2027() -> None:
     CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_workday=False, name="元旦")
 
 
-def test_a_deadline_into_2027_is_provisional_and_recomputed_when_hq_enters_the_year(world, clock):
+def test_a_deadline_into_2027_is_provisional_and_recomputed_when_hq_enters_the_year(world, clock, client):
     w = world
     clock.set(at(2026, 12, 28, 10))
     case = dispatched(w)
@@ -53,6 +53,8 @@ def test_a_deadline_into_2027_is_provisional_and_recomputed_when_hq_enters_the_y
         "rule": "working_hours",
         "provisional": False,
     }
+    client.force_login(w.hq)
+    assert "处置时限 01-04 10:00 → 01-05 10:00" in client.get(f"/cases/{case.pk}/").content.decode()
     assert CasePart.objects.get(pk=closed_part.pk).deadline == closed_part.deadline
     assert not closed.events.filter(action=CaseEvent.Action.RECOMPUTE_DEADLINE).exists()
     assert recompute_open_deadlines(Actor.system()) == 0  # nothing left to change
