@@ -17,10 +17,16 @@ def _media_root(tmp_path, settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_overrides():
-    """Each process keeps the working-day overrides table for a minute; a test's rolled-back rows
-    must not leak into the next test."""
-    from workdays.calendar import forget_overrides
+    """Each process keeps the calendar tables (overrides, entered years, working hours) for a
+    minute; a test's rolled-back rows must not leak into the next test. A test with the database
+    starts with them loaded, as a running process has them, so that query budgets count a page's
+    own queries."""
+    from workdays.calendar import forget_overrides, tables
 
     forget_overrides()
+    try:
+        tables()
+    except RuntimeError:  # no database for this test
+        forget_overrides()
     yield
     forget_overrides()

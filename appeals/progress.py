@@ -73,7 +73,7 @@ def expected(case: Case) -> dt.datetime | None:
         return None
     if case.handle_deadline is not None:
         return case.handle_deadline
-    return handle_deadline(case, case.dispatch_deadline or case.reported_at)
+    return handle_deadline(case, case.dispatch_deadline or case.reported_at).at
 
 
 def progress(case: Case) -> Progress:

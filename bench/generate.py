@@ -10,8 +10,8 @@ reported yesterday is still open and one from last spring is long closed.
 
 Distributions: more reports in summer and on working days, during office hours; categories
 follow a long-tailed popularity with their own seasons; urban grids report more than villages;
-about 85% of the handling is on time. Deadlines use the real calendar (``workdays.calendar``),
-computed once per day and step length, never per case. Photos are rows only (no files).
+about 85% of the handling is on time. Deadlines use the real working-hours clock
+(``workdays.clock``), laid out once as arrays of working periods and looked up per case. Photos are rows only (no files).
 
 Loading: PostgreSQL ``COPY ... (FORMAT binary)`` from one process per core, each over its own
 connection and its own slice of days (ids come from disjoint blocks, so no coordination is
@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import random
 import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import cast
@@ -40,7 +41,8 @@ from cases.models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Cate
 from cases.services import last_case_numbers
 from org import demo as org_demo
 from org.models import Grid, Membership, Region, Role, Unit, User
-from workdays.calendar import END_OF_DAY, WorkCalendar, add_working_days, cutoff_time, first_working_day
+from workdays.calendar import WorkCalendar, is_known_year
+from workdays.clock import add_working_days, day_length, periods_on
 
 TOTAL_UNITS = 1500
 # Id blocks per case: a case's parts, events, photos and extension requests get ids
@@ -116,6 +118,9 @@ PART_COLUMNS = [
     "extension_days",
     "note",
     "case_reported_at",
+    "deadline_rule",
+    "time_limit",
+    "deadline_provisional",
 ]
 EVENT_COLUMNS = [
     "id",
@@ -341,47 +346,61 @@ def load_world() -> World:
 
 
 # ---------------------------------------------------------------------------------------------
-# Time: epoch seconds throughout; the calendar answered once per (day, after cut-off, length)
+# Time: epoch seconds throughout; the working-hours clock as arrays of working periods
 
 
 class Deadlines:
-    """``add_working_days`` for every start day of a window, computed up front and looked up per
-    case by (local day, after the cut-off, working days).
+    """``workdays.clock.add_working_days`` (the working-hours rule) over a window as arrays of
+    epoch seconds: the working periods in order and the working seconds before each, so that a
+    deadline is two bisections. Built from the clock's own pieces (the calendar and the hours in
+    force each day), and every seventh day is checked against the clock itself, so the two cannot
+    drift apart."""
 
-    The table is built with the calendar's own pieces (one ``WorkCalendar`` for the whole window
-    and ``first_working_day``), counting on exactly as ``add_working_days`` does, and every
-    seventh day is checked against ``add_working_days`` itself, so the two cannot drift apart.
-    """
-
-    def __init__(self, first: dt.date, last: dt.date, lengths: set[int]):
+    def __init__(self, first: dt.date, last: dt.date, longest: int):
         tz = timezone.get_current_timezone()
         self.offset = int((tz.utcoffset(dt.datetime(first.year, 6, 1)) or dt.timedelta()).total_seconds())
-        self.first_ordinal = first.toordinal()
-        cutoff = cutoff_time()
-        self.cutoff = cutoff.hour * 3600 + cutoff.minute * 60
-        longest = max(lengths)
-        calendar = WorkCalendar(first - dt.timedelta(days=1), last + dt.timedelta(days=longest * 3 + 30))
-        self.table: dict[tuple[int, bool, int], int] = {}
+        end = last + dt.timedelta(days=longest * 3 + 30)
+        calendar = WorkCalendar(first - dt.timedelta(days=1), end)
+        self.starts: list[int] = []
+        self.before: list[int] = []  # working seconds before each period
+        self.after: list[int] = []  # working seconds up to each period's end
+        self.day_seconds: dict[int, int] = {}
+        total, day = 0, first
+        while day <= end:
+            self.day_seconds[day.toordinal()] = int(day_length(day).total_seconds())
+            if calendar.is_workday(day):
+                for start, finish in periods_on(day):
+                    a = int(dt.datetime.combine(day, start, tz).timestamp())
+                    b = int(dt.datetime.combine(day, finish, tz).timestamp())
+                    self.starts.append(a)
+                    self.before.append(total)
+                    total += b - a
+                    self.after.append(total)
+            day += dt.timedelta(days=1)
+        self.unknown_years = {y for y in range(first.year, end.year + 1) if not is_known_year(y)}
         day = first
         while day <= last:
-            for after in (False, True):
-                moment = dt.datetime.combine(day, dt.time(20, 0) if after else dt.time(9, 0), tz)
-                current, counted = first_working_day(moment, calendar), 1
-                for n in range(1, longest + 1):
-                    while counted < n:
-                        current += dt.timedelta(days=1)
-                        counted += calendar.is_workday(current)
-                    if n in lengths:
-                        end = dt.datetime.combine(current, END_OF_DAY, tz)
-                        self.table[(day.toordinal() - self.first_ordinal, after, n)] = int(end.timestamp())
-                        if day.toordinal() % 7 == 0 and n == longest:
-                            assert end == add_working_days(moment, n), (moment, n)
+            if day.toordinal() % 7 == 0:
+                moment = dt.datetime.combine(day, dt.time(10, 17), tz)
+                assert self.add(int(moment.timestamp()), longest) == int(
+                    add_working_days(moment, longest).timestamp()
+                ), (moment, longest)
             day += dt.timedelta(days=1)
 
     def add(self, t: int, n: int) -> int:
-        local = t + self.offset
-        day, seconds = divmod(local, 86400)
-        return self.table[(day - self.first_ordinal + 719163, seconds >= self.cutoff, n)]
+        """``n`` working days (of the start day's length) of working time after ``t``."""
+        i = bisect_right(self.starts, t) - 1
+        done = self.before[i] + min(t - self.starts[i], self.after[i] - self.before[i]) if i >= 0 else 0
+        target = done + n * self.day_seconds[(t + self.offset) // 86400 + 719163]
+        k = bisect_left(self.after, target)
+        return self.starts[k] + target - self.before[k]
+
+    def provisional(self, start: int, end: int) -> bool:
+        """Whether the time between crosses a year without a known holiday schedule."""
+        if not self.unknown_years:
+            return False
+        first, last = (time.gmtime(t + self.offset).tm_year for t in (start, end))
+        return any(first <= y <= last for y in self.unknown_years)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,7 +513,7 @@ class Simulator:
             reporter, reporter_unit, role = None, None, ""
         via = "api" if source in (Case.Source.API, Case.Source.OPEN311) else "web"
         urgent = cat[4] is not None and rng.random() < P_URGENT
-        c = {
+        c: dict[str, object] = {
             "status": Case.Status.REPORTED,
             "merged_into": None,
             "lead": None,
@@ -547,6 +566,8 @@ class Simulator:
                     ts(t),
                 )
             )
+
+        c["rule"], c["limit"] = ("clock_hours", cat[4]) if urgent else ("working_hours", cat[3])
 
         def hdeadline(t):
             return t + cat[4] * 3600 if urgent else dl.add(t, cat[3])
@@ -767,6 +788,9 @@ class Simulator:
                     0,
                     "",
                     None if unit in holding else ts(reported),
+                    c["rule"],
+                    c["limit"],
+                    self.dl.provisional(d, deadline),
                 )
             )
             holding.add(unit)
@@ -805,6 +829,9 @@ class Simulator:
                 ext_days if p[3] else 0,
                 "已处置完毕" if s["handled"] else "",
                 p[12],
+                p[13],
+                p[14],
+                p[15],
             )
 
 
@@ -1037,11 +1064,8 @@ def generate(
     now_t = int(moment.timestamp())
     last = timezone.localdate(moment)
     first = last - dt.timedelta(days=round(months * 30.44))
-    lengths = (
-        {1, 2} | {c[3] for c in world.categories} | {c[3] + e for c in world.categories for e in (2, 3, 5)}
-    )
-    lengths |= {e for e in (2, 3, 5)}
-    deadlines = Deadlines(first - dt.timedelta(days=2), last + dt.timedelta(days=120), lengths)
+    longest = max(c[3] for c in world.categories) + 5  # the longest limit and extension
+    deadlines = Deadlines(first - dt.timedelta(days=2), last + dt.timedelta(days=120), longest)
     days = day_counts(n, first, last)
     stamps = Timestamps(first.toordinal() - 719164, last.toordinal() - 719163 + 150)
     prepared = time.perf_counter()

@@ -1,8 +1,8 @@
 """Demo cases for 巴州区: routing rules for the demo units and a few thousand cases over the last
 four months in every state, with their parts, timelines, extension requests and photos.
 
-Each case is simulated step by step with the same deadlines the services compute (working days,
-the 17:30 cut-off, hours for urgent cases); steps that would fall after now have not happened
+Each case is simulated step by step with the same deadlines the services compute (the
+working-hours clock of ``workdays.clock``, clock hours for urgent cases); steps that would fall after now have not happened
 yet, so recent cases are still open and older ones mostly closed. Rows are written with
 bulk_create, so loading takes seconds. Loading twice changes nothing: the second run finds the
 demo timeline and stops.
@@ -14,7 +14,6 @@ import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -23,7 +22,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from org.models import Grid, Membership, Region, Role, Unit, User
-from workdays.calendar import add_working_days, cutoff_time
+from workdays.clock import Deadline, add_working_days, deadline_after
+from workdays.models import DeadlineRule
 
 from .models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, RoutingRule
 from .routing import RoutingTable
@@ -106,23 +106,10 @@ def _code(category: Category) -> str:
     return ("C" if category.kind == Category.Kind.COMPONENT else "E") + category.code
 
 
-@lru_cache(maxsize=4096)
-def _working_deadline(day: dt.date, after_cutoff: bool, days: int) -> dt.datetime:
-    hour = dt.time(20) if after_cutoff else dt.time(9)
-    moment = timezone.make_aware(dt.datetime.combine(day, hour), timezone.get_current_timezone())
-    return add_working_days(moment, days)
-
-
-def working_deadline(moment: dt.datetime, days: int) -> dt.datetime:
-    """``add_working_days`` (the same result), memoised on what it depends on: day and cut-off."""
-    local = timezone.localtime(moment)
-    return _working_deadline(local.date(), local.time() >= cutoff_time(), days)
-
-
-def handle_deadline(category: Category, urgent: bool, start: dt.datetime) -> dt.datetime:
+def handle_deadline(category: Category, urgent: bool, start: dt.datetime) -> Deadline:
     if urgent and category.time_limit_hours:
-        return start + dt.timedelta(hours=category.time_limit_hours)
-    return working_deadline(start, category.time_limit_days)
+        return deadline_after(start, hours=category.time_limit_hours, rule=DeadlineRule.CLOCK_HOURS)
+    return deadline_after(start, category.time_limit_days, rule=category.deadline_rule)
 
 
 def hours(value: float) -> dt.timedelta:
@@ -135,6 +122,9 @@ class _Part:
     is_lead: bool
     dispatched_at: dt.datetime
     deadline: dt.datetime
+    rule: str
+    time_limit: int
+    provisional: bool
     status: str = CasePart.Status.DISPATCHED
     started_at: dt.datetime | None = None
     handled_at: dt.datetime | None = None
@@ -282,7 +272,7 @@ def _simulate(rng: random.Random, w: _World, reported_at: dt.datetime, previous:
         return sim
 
     case.status, case.accepted_at = Case.Status.ACCEPTED, t
-    case.dispatch_deadline = case.due_at = working_deadline(t, dispatch_days())
+    case.dispatch_deadline = case.due_at = add_working_days(t, dispatch_days(), category.deadline_rule)
     event(t, CaseEvent.Action.ACCEPT, dispatcher, Role.DISPATCHER, command)
     t += hours(rng.uniform(0.1, 3) if rng.random() < 0.9 else rng.uniform(20, 40))
     if t > now:
@@ -294,11 +284,21 @@ def _simulate(rng: random.Random, w: _World, reported_at: dt.datetime, previous:
     def dispatch(at: dt.datetime, lead_unit: Unit, co: list[Unit]) -> None:
         deadline = handle_deadline(category, urgent, at)
         for unit in [lead_unit, *co]:
-            sim.parts.append(_Part(unit, unit.pk == lead_unit.pk, at, deadline))
+            sim.parts.append(
+                _Part(
+                    unit,
+                    unit.pk == lead_unit.pk,
+                    at,
+                    deadline.at,
+                    deadline.rule,
+                    deadline.limit,
+                    deadline.provisional,
+                )
+            )
         case.status, case.lead_unit = Case.Status.DISPATCHED, lead_unit
         case.dispatched_at = case.dispatched_at or at
-        case.handle_deadline = case.due_at = deadline
-        case.close_deadline = working_deadline(deadline, verify_days())
+        case.handle_deadline = case.due_at = deadline.at
+        case.close_deadline = add_working_days(deadline.at, verify_days(), category.deadline_rule)
         event(
             at,
             CaseEvent.Action.DISPATCH,
@@ -309,7 +309,7 @@ def _simulate(rng: random.Random, w: _World, reported_at: dt.datetime, previous:
             co_units=[u.pk for u in co],
             suggested_unit=lead.pk,
             overridden=lead_unit.pk != lead.pk,
-            deadline=deadline.isoformat(),
+            deadline=deadline.at.isoformat(),
         )
 
     if rng.random() < 0.05:
@@ -321,7 +321,7 @@ def _simulate(rng: random.Random, w: _World, reported_at: dt.datetime, previous:
         part = sim.parts[-1]
         part.status, part.returned_at = CasePart.Status.RETURNED, t
         case.status, case.lead_unit, case.return_count = Case.Status.RETURNED, None, 1
-        case.due_at = working_deadline(t, dispatch_days())
+        case.due_at = add_working_days(t, dispatch_days(), category.deadline_rule)
         event(
             t,
             CaseEvent.Action.RETURN,
@@ -376,10 +376,12 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
                 if decided <= now:
                     status = ExtensionRequest.Status.APPROVED if approved else ExtensionRequest.Status.DENIED
                     if approved:
-                        part.deadline = working_deadline(part.deadline, days)
+                        part.deadline = add_working_days(part.deadline, days, part.rule)
                         part.extension_days += days
                         case.extension_count += 1
-                        case.close_deadline = working_deadline(max(p.deadline for p in active), verify_days())
+                        case.close_deadline = add_working_days(
+                            max(p.deadline for p in active), verify_days(), case.category.deadline_rule
+                        )
                     action = (
                         CaseEvent.Action.APPROVE_EXTENSION if approved else CaseEvent.Action.DENY_EXTENSION
                     )
@@ -428,7 +430,7 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
         return
     handled = max(p.handled_at for p in active if p.handled_at)
     case.status, case.handled_at = Case.Status.HANDLED, handled
-    case.verify_deadline = case.due_at = working_deadline(handled, verify_days())
+    case.verify_deadline = case.due_at = add_working_days(handled, verify_days(), case.category.deadline_rule)
     checked = handled + hours(rng.uniform(1, 30) if rng.random() < 0.9 else rng.uniform(60, 120))
     if checked > now:
         return
@@ -436,9 +438,10 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
     if first and rng.random() < 0.08:
         deadline = handle_deadline(case.category, case.urgent, checked)
         for part in active:
-            part.status, part.handled_at, part.deadline = CasePart.Status.HANDLING, None, deadline
+            part.status, part.handled_at, part.deadline = CasePart.Status.HANDLING, None, deadline.at
+            part.rule, part.time_limit, part.provisional = deadline.rule, deadline.limit, deadline.provisional
         case.status, case.rework_count = Case.Status.HANDLING, 1
-        case.handle_deadline = case.due_at = deadline
+        case.handle_deadline = case.due_at = deadline.at
         sim.events.append(
             (
                 checked,
@@ -448,7 +451,7 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
                 command,
                 None,
                 rng.choice(REWORK_REASONS),
-                {"deadline": deadline.isoformat()},
+                {"deadline": deadline.at.isoformat()},
             )
         )
         _handle_round(rng, w, sim, checked, first=False)
@@ -549,6 +552,9 @@ def load() -> None:
                 status=p.status,
                 dispatched_at=p.dispatched_at,
                 deadline=p.deadline,
+                deadline_rule=p.rule,
+                time_limit=p.time_limit,
+                deadline_provisional=p.provisional,
                 started_at=p.started_at,
                 handled_at=p.handled_at,
                 returned_at=p.returned_at,

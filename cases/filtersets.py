@@ -3,8 +3,8 @@ the map and the lists behind every figure of the monthly summary and the metrics
 
 Meanings (the same everywhere):
 - ``q``: case number (prefix), address or description (contains);
-- ``status``: one or several states; ``state``: open, overdue, due soon (``due_soon_hours``,
-  default 24), reworked at least once;
+- ``status``: one or several states; ``state``: open, overdue, due soon (less than
+  ``due_soon_hours`` working hours left, default ``WORKDAY_DUE_SOON_HOURS``), reworked at least once;
 - ``unit``: the cases the unit leads or holds a part of (also a part it returned);
 - ``region``: the region's subtree; ``category``; ``major``: a major category ``kind:code``;
 - ``date_field`` with ``start``/``end`` (days, both included): reported, accepted, handled or
@@ -28,7 +28,6 @@ from workdays.periods import aware, day_range, parse_month
 from . import metrics, monthly_summary
 from .models import Case, CaseQuerySet, Category
 
-DEFAULT_DUE_SOON_HOURS = 24
 MAX_DUE_SOON_HOURS = 24 * 31
 
 
@@ -65,7 +64,7 @@ class CaseFilterSet(django_filters.FilterSet):
         label="时限", choices=STATE_CHOICES, empty_label="全部", method="_whole"
     )
     due_soon_hours = django_filters.NumberFilter(
-        label="即将到期（小时）",
+        label="即将到期（工作时）",
         min_value=1,
         max_value=MAX_DUE_SOON_HOURS,
         widget=forms.HiddenInput,
@@ -180,7 +179,7 @@ class CaseFilterSet(django_filters.FilterSet):
         elif state == "overdue":
             qs = qs.overdue()
         elif state == "due_soon":
-            qs = qs.due_soon(hours=int(data.get("due_soon_hours") or DEFAULT_DUE_SOON_HOURS))
+            qs = qs.due_soon(hours=float(data["due_soon_hours"]) if data.get("due_soon_hours") else None)
         elif state == "reworked":
             qs = qs.filter(rework_count__gt=0)
         if data.get("summary") or data.get("metric"):

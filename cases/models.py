@@ -6,14 +6,14 @@ Tables: the category catalogue 部件/事件 (``Category``), routing rules (``Ro
 Every state change goes through ``cases.services``; nothing here changes state on its own.
 """
 
-import datetime as dt
-
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
+from workdays.clock import Deadline, add_working_hours, due_soon_until
+from workdays.models import DeadlineRule
 
 
 class CategoryQuerySet(models.QuerySet):
@@ -41,6 +41,13 @@ class Category(models.Model):
     time_limit_days = models.PositiveSmallIntegerField("处置时限（工作日）", default=5)
     time_limit_hours = models.PositiveSmallIntegerField(
         "紧急处置时限（小时）", null=True, blank=True, help_text="紧急案件按小时计时，节假日照常计算"
+    )
+    deadline_rule = models.CharField(
+        "时限计算规则",
+        max_length=16,
+        choices=[(r.value, r.label) for r in (DeadlineRule.WORKING_HOURS, DeadlineRule.LEGAL_DAYS)],
+        default=DeadlineRule.WORKING_HOURS,
+        help_text="工作时制：从派遣时刻起只计工作时间；法定日制：次日起算，到期日24时截止",
     )
     default_unit_kind = models.CharField(
         "默认责任单位类型", max_length=32, choices=Unit.Kind.choices, blank=True
@@ -184,12 +191,13 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def overdue(self, at=None) -> "CaseQuerySet":
         return self.filter(status__in=Case.TIMED_STATUSES, due_at__lt=at or timezone.now())
 
-    def due_soon(self, hours: int = 24, at=None) -> "CaseQuerySet":
+    def due_soon(self, hours: float | None = None, at=None) -> "CaseQuerySet":
+        """Running deadlines less than ``hours`` working hours away (default: ``due_soon_until``)."""
         moment = at or timezone.now()
         return self.filter(
             status__in=Case.TIMED_STATUSES,
             due_at__gte=moment,
-            due_at__lt=moment + dt.timedelta(hours=hours),
+            due_at__lt=add_working_hours(moment, hours) if hours else due_soon_until(moment),
         )
 
 
@@ -365,6 +373,12 @@ class CasePart(models.Model):
     handled_at = models.DateTimeField("处置完成时间", null=True, blank=True)
     returned_at = models.DateTimeField("退回时间", null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField("已批准延期（工作日）", default=0)
+    # How the deadline was counted (``workdays.clock``): the rule, the limit counted from the
+    # dispatch (or rework) moment, and whether it crossed a year without a known holiday schedule.
+    # An empty rule: counted before the clock existed (the 17:30 cut-off rule).
+    deadline_rule = models.CharField("时限计算规则", max_length=16, choices=DeadlineRule.choices, blank=True)
+    time_limit = models.PositiveSmallIntegerField("时限（工作日，紧急为小时）", null=True, blank=True)
+    deadline_provisional = models.BooleanField("时限暂定", default=False)
     note = models.CharField("处置说明", max_length=500, blank=True)
     # The case's report time, on the unit's first part of the case only (None on a later part the
     # same unit gets after a return and re-dispatch): each (unit, case) is one row of the index
@@ -404,6 +418,18 @@ class CasePart(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 
+    DEADLINE_FIELDS = ("deadline", "deadline_rule", "time_limit", "deadline_provisional")
+
+    def set_deadline(self, deadline: Deadline) -> None:
+        """Store a deadline with what produced it (see ``DEADLINE_FIELDS``)."""
+        self.deadline, self.deadline_rule = deadline.at, deadline.rule
+        self.time_limit, self.deadline_provisional = deadline.limit, deadline.provisional
+
+    @property
+    def clock_rule(self) -> str:
+        """The rule this part's deadline moves by (working hours for a part counted before the rules)."""
+        return self.deadline_rule or DeadlineRule.WORKING_HOURS
+
 
 class CaseEvent(models.Model):
     """案件流转记录: one step of the timeline — who (person, role, unit), when, from where, why."""
@@ -423,6 +449,7 @@ class CaseEvent(models.Model):
         CLOSE = "close", "核查通过，结案"
         REWORK = "rework", "返工"
         RECLASSIFY = "reclassify", "改类"
+        RECOMPUTE_DEADLINE = "recompute_deadline", "时限重算"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")
     part = models.ForeignKey(

@@ -245,7 +245,8 @@ class CaseFilterQuery(Schema):
     status: list[str] = Field(default_factory=list, description="one or several states")
     state: str | None = Field(None, description="open, overdue, due_soon or reworked")
     due_soon_hours: str | None = Field(
-        None, description="with state=due_soon: hours ahead (1..744, default 24)"
+        None,
+        description="with state=due_soon: working hours (工作时) left (1..744, default: WORKDAY_DUE_SOON_HOURS)",
     )
     unit: str | None = Field(None, description="unit id: the cases it leads or holds a part of")
     region: str | None = Field(None, description="region id: its subtree")

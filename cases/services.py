@@ -39,7 +39,8 @@ from django.utils import timezone
 from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role, Unit
-from workdays.calendar import add_hours, add_working_days
+from workdays.clock import Deadline, add_working_days, deadline_after, extend
+from workdays.models import DeadlineRule
 
 from . import geo, photos
 from .duplicates import duplicate_suggestions, find_duplicates, suggestions_for
@@ -175,13 +176,13 @@ def _event(
     )
 
 
-def handle_deadline(case: Case, start: dt.datetime) -> dt.datetime:
-    """The handling deadline of work starting at ``start``: hours for urgent cases of a category
-    with an hour limit, otherwise the category's working days (17:30 cut-off, see workdays)."""
+def handle_deadline(case: Case, start: dt.datetime) -> Deadline:
+    """The handling deadline of work starting at ``start``: clock hours for urgent cases of a
+    category with an hour limit, otherwise the category's working days under its rule (workdays.clock)."""
     hours = case.category.time_limit_hours
     if case.urgent and hours:
-        return add_hours(start, hours)
-    return add_working_days(start, case.category.time_limit_days)
+        return deadline_after(start, hours=hours, rule=DeadlineRule.CLOCK_HOURS)
+    return deadline_after(start, case.category.time_limit_days, rule=case.category.deadline_rule)
 
 
 def _refresh_deadlines(case: Case) -> None:
@@ -304,7 +305,9 @@ def accept_case(actor: Actor, case: Case, note: str = "") -> Case:
         now = timezone.now()
         case.status = Case.Status.ACCEPTED
         case.accepted_at = now
-        case.dispatch_deadline = case.due_at = add_working_days(now, dispatch_days())
+        case.dispatch_deadline = case.due_at = add_working_days(
+            now, dispatch_days(), case.category.deadline_rule
+        )
         case.save()
         _event(actor, case, CaseEvent.Action.ACCEPT, role, unit_id, reason=note.strip(), at=now)
     return case
@@ -407,14 +410,17 @@ def dispatch_case(
                 unit=unit,
                 is_lead=unit.pk == lead_unit.pk,
                 dispatched_at=now,
-                deadline=deadline,
+                deadline=deadline.at,
+                deadline_rule=deadline.rule,
+                time_limit=deadline.limit,
+                deadline_provisional=deadline.provisional,
                 case_reported_at=None if unit.pk in holding else case.reported_at,
             )
         case.status = Case.Status.DISPATCHED
         case.lead_unit = lead_unit
         case.dispatched_at = case.dispatched_at or now
-        case.handle_deadline = case.due_at = deadline
-        case.close_deadline = add_working_days(deadline, verify_days())
+        case.handle_deadline = case.due_at = deadline.at
+        case.close_deadline = add_working_days(deadline.at, verify_days(), case.category.deadline_rule)
         case.save()
         _event(
             actor,
@@ -428,7 +434,7 @@ def dispatch_case(
             co_units=[u.pk for u in co],
             suggested_unit=suggested.pk if suggested else None,
             overridden=suggested is not None and suggested.pk != lead_unit.pk,
-            deadline=deadline.isoformat(),
+            deadline=deadline.at.isoformat(),
         )
     return case
 
@@ -451,7 +457,7 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
         if own.is_lead:
             case.status = Case.Status.RETURNED
             case.lead_unit = None
-            case.due_at = add_working_days(now, dispatch_days())
+            case.due_at = add_working_days(now, dispatch_days(), case.category.deadline_rule)
         else:
             _after_part_change(case, now)
         case.save()
@@ -537,13 +543,17 @@ def decide_extension(
         request.decided_by, request.decided_at, request.decision_note = actor.user, now, note.strip()[:300]
         request.save()
         if approve:
-            part.deadline = add_working_days(part.deadline, request.days)
+            extended = extend(part.deadline, part.clock_rule, request.days)
+            part.deadline = extended.at
+            part.deadline_provisional |= extended.provisional
             part.extension_days += request.days
-            part.save(update_fields=["deadline", "extension_days"])
+            part.save(update_fields=["deadline", "deadline_provisional", "extension_days"])
             case.extension_count += 1
             _refresh_deadlines(case)
             if case.handle_deadline is not None:
-                case.close_deadline = add_working_days(case.handle_deadline, verify_days())
+                case.close_deadline = add_working_days(
+                    case.handle_deadline, verify_days(), case.category.deadline_rule
+                )
             case.save()
         _event(
             actor,
@@ -567,7 +577,7 @@ def _after_part_change(case: Case, now: dt.datetime) -> None:
     if active and all(p.status == CasePart.Status.HANDLED for p in active):
         case.status = Case.Status.HANDLED
         case.handled_at = now
-        case.verify_deadline = case.due_at = add_working_days(now, verify_days())
+        case.verify_deadline = case.due_at = add_working_days(now, verify_days(), case.category.deadline_rule)
     else:
         if case.status == Case.Status.DISPATCHED and any(
             p.status != CasePart.Status.DISPATCHED for p in active
@@ -632,12 +642,13 @@ def rework_case(actor: Actor, case: Case, reason: str) -> Case:
         deadline = handle_deadline(case, now)
         for p in case.parts.all():
             if p.is_active:
-                p.status, p.handled_at, p.deadline = CasePart.Status.HANDLING, None, deadline
-                p.save(update_fields=["status", "handled_at", "deadline"])
+                p.status, p.handled_at = CasePart.Status.HANDLING, None
+                p.set_deadline(deadline)
+                p.save(update_fields=["status", "handled_at", *CasePart.DEADLINE_FIELDS])
         case.status = Case.Status.HANDLING
         case.verified_at = now
         case.rework_count += 1
-        case.handle_deadline = case.due_at = deadline
+        case.handle_deadline = case.due_at = deadline.at
         case.save()
         _event(
             actor,
@@ -647,6 +658,6 @@ def rework_case(actor: Actor, case: Case, reason: str) -> Case:
             unit_id,
             reason=reason,
             at=now,
-            deadline=deadline.isoformat(),
+            deadline=deadline.at.isoformat(),
         )
     return case

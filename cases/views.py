@@ -29,6 +29,7 @@ from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
+from workdays.clock import due_soon_until
 
 from . import export, keyset, metrics, monthly_summary, services, stored_figures
 from .filtersets import CaseFilterSet
@@ -47,7 +48,6 @@ from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionReq
 from .routing import RoutingTable, suggest_unit
 
 COMMAND_ROLES = services.COMMAND_ROLES
-DUE_SOON = dt.timedelta(hours=24)
 PAGE_SIZES = (20, 50, 100, 200)
 
 
@@ -218,7 +218,7 @@ def dispatch_queue(request):
             "counts": counts,
             "units": DispatchForm.unit_choices(),
             "now": now,
-            "soon": now + DUE_SOON,
+            "soon": due_soon_until(now),
         },
     )
 
@@ -247,7 +247,7 @@ def unit_queue(request):
         {
             "page": page,
             "now": now,
-            "soon": now + DUE_SOON,
+            "soon": due_soon_until(now),
             "overdue_count": qs.filter(deadline__lt=now).count(),
         },
     )
@@ -269,7 +269,7 @@ def verify_queue(request):
     )
     page = _page(request, qs)
     now = timezone.now()
-    return render(request, "cases/verify_queue.html", {"page": page, "now": now, "soon": now + DUE_SOON})
+    return render(request, "cases/verify_queue.html", {"page": page, "now": now, "soon": due_soon_until(now)})
 
 
 @login_required
@@ -321,6 +321,7 @@ def detail(request, pk: int):
     scope = scope_for(request.user)
     own_parts = [p for p in parts if p.is_active and scope.acts_for(p.unit_id, Role.HANDLER)]
     now = timezone.now()
+    soon = due_soon_until(now)
     return render(
         request,
         "cases/detail.html",
@@ -346,7 +347,9 @@ def detail(request, pk: int):
             "map_config": map_config(),
             "pins": _pins([case]),
             "overdue": case.is_overdue(now),
-            "due_soon": case.due_at is not None and now <= case.due_at < now + DUE_SOON and case.is_open,
+            "due_soon": case.due_at is not None and now <= case.due_at < soon and case.is_open,
+            "now": now,
+            "soon": soon,
         },
     )
 
@@ -371,6 +374,9 @@ def _describe(events: list[CaseEvent]) -> None:
                 text += "（未采用派单建议）"
         elif "days" in data:
             text = f"{data['days']} 个工作日"
+        elif e.action == CaseEvent.Action.RECOMPUTE_DEADLINE:
+            old, new = (dt.datetime.fromisoformat(data[k]) for k in ("previous", "deadline"))
+            text = f"处置时限 {old:%m-%d %H:%M} → {new:%m-%d %H:%M}{'（暂定）' if data.get('provisional') else ''}"
         elif e.action == CaseEvent.Action.MERGE and data.get("into"):
             text = f"合并至 {data['into']}"
         elif e.action == CaseEvent.Action.REPORT and data.get("duplicates"):
@@ -635,7 +641,7 @@ def case_list(request):
             "form": form,
             "page": page,
             "now": now,
-            "soon": now + DUE_SOON,
+            "soon": due_soon_until(now),
             "query": query.urlencode(),
             "next_query": _with_cursor(query, page.next_cursor),
             "previous_query": _with_cursor(query, page.previous_cursor),

@@ -100,6 +100,7 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("单位", "org:units", ORG_READERS),
             NavItem("包保关系", "org:contracts", frozenset({Role.HQ_ADMIN, Role.LEADER})),
             NavItem("导入导出", "org:import", HQ),
+            NavItem("工作日历", "workdays:calendar", HQ),
         ),
     ),
 )
@@ -121,6 +122,7 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("网报排名", "materials:ranking"),
         NavItem("组织架构", "org:regions"),
         NavItem("导入导出", "org:import"),
+        NavItem("工作日历", "workdays:calendar"),
     ),
     Role.DISPATCHER: (
         NavItem("受理派遣", "cases:dispatch_queue"),

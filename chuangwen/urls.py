@@ -17,6 +17,7 @@ urlpatterns = [
     path("indicators/", include("indicators.urls")),
     path("materials/", include("materials.urls")),
     path("inspections/", include("inspections.urls")),
+    path("workdays/", include("workdays.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

@@ -4,8 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from materials.services import unit_cards
-from org.models import Contract, Region, Unit
+from org.models import Contract, Region, Role, Unit
 from org.scope import UNIT_WORK_ROLES, scope_for
+from workdays.clock import missing_year_warning
 
 from .nav import role_tasks
 
@@ -28,6 +29,7 @@ def home(request):
             "sections": list(sections.values()),
             "scope": scope,
             "scope_parts": _scope_parts(scope),
+            "calendar_warning": missing_year_warning() if scope.has_role(Role.HQ_ADMIN) else None,
             "territory": Region.objects.filter(
                 units__kind__in=Unit.TERRITORIAL_KINDS,
                 units__memberships__user=request.user,

@@ -41,7 +41,7 @@ from org.errors import ActionRefused
 from org.models import Contract, Region, Role, Site, SiteType, Unit, User
 from org.scope import scope_for
 from org.xlsx import ImportResult
-from workdays.calendar import add_working_days
+from workdays.clock import add_working_days
 
 from . import scoring, xlsx
 from .models import (

@@ -8,7 +8,11 @@ class WorkdaysConfig(AppConfig):
 
     def ready(self) -> None:
         from .calendar import forget_overrides
-        from .models import CalendarDay
+        from .models import CalendarDay, HolidayYear, WorkSchedule
 
-        post_save.connect(forget_overrides, sender=CalendarDay, dispatch_uid="workdays-forget-save")
-        post_delete.connect(forget_overrides, sender=CalendarDay, dispatch_uid="workdays-forget-delete")
+        for model in (CalendarDay, HolidayYear, WorkSchedule):
+            label = model._meta.model_name
+            post_save.connect(forget_overrides, sender=model, dispatch_uid=f"workdays-forget-save-{label}")
+            post_delete.connect(
+                forget_overrides, sender=model, dispatch_uid=f"workdays-forget-delete-{label}"
+            )

@@ -388,7 +388,7 @@ def test_a_request_field_by_field_while_open_and_when_closed(client, world, fmt)
         "service_notice": "暴露垃圾：1 个工作日内处置",
         "requested_datetime": _w3(appeal.received_at),
         "updated_datetime": _w3(case.updated_at),
-        "expected_datetime": _w3(loop.handle_deadline(case, case.reported_at)),
+        "expected_datetime": _w3(loop.handle_deadline(case, case.reported_at).at),
         "address": "一社区南门",
         "address_id": None,
         "zipcode": None,
@@ -428,7 +428,7 @@ def test_refused_and_merged_requests_are_closed_with_the_stage_in_notes(client, 
     duplicate = _appeal(world, "重复反映")
     loop.merge_case(actor(world.dispatcher), duplicate.case, kept.case)
     kept_case = Case.objects.get(pk=kept.case_id)
-    kept_expected = _w3(loop.handle_deadline(kept_case, kept_case.dispatch_deadline))
+    kept_expected = _w3(loop.handle_deadline(kept_case, kept_case.dispatch_deadline).at)
     ids = f"{refused.case.number},{duplicate.case.number}"
     bodies = parse(client.get(f"/open311/v2/requests.{fmt}", {"service_request_id": ids}), fmt, "request")
     notes = {

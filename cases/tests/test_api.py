@@ -227,7 +227,7 @@ def test_list_is_scoped_filtered_and_cursor_paginated(world, clock):
     clock.set(at(2026, 3, 20, 9))
     overdue = dispatcher.get(f"{BASE}/cases", {"state": "overdue"}).json()["results"]
     assert [c["id"] for c in overdue] == [ids[0]] and overdue[0]["overdue"] is True
-    clock.set(at(2026, 3, 9, 12))  # dispatched Fri 6 March 10:00: due at the end of Thu 12 March
+    clock.set(at(2026, 3, 9, 12))  # dispatched Fri 6 March 10:00: due Fri 13 March 10:00
     soon = dispatcher.get(f"{BASE}/cases", {"state": "due_soon", "due_soon_hours": 24 * 7}).json()["results"]
     assert [c["id"] for c in soon] == [ids[0]]
     assert client_for(w.handler).get(f"{BASE}/cases").json()["results"][0]["id"] == ids[0]

@@ -4,11 +4,13 @@ import pytest
 from django.db.models import Count
 
 from cases import demo
+from cases.deadlines import recompute_open_deadlines
 from cases.models import Case, CaseEvent, CasePart, RoutingRule
 from cases.services import verify_case
 from org import demo as org_demo
 from org.audit import Actor
 from org.models import User
+from workdays import demo as workdays_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.django_db
 def loaded(monkeypatch):
     monkeypatch.setattr(demo, "CASE_COUNT", 500)
     org_demo.load()
+    workdays_demo.load()
     demo.load()
 
 
@@ -41,6 +44,13 @@ def test_demo_cases_cover_every_state_and_follow_the_rules(loaded):
         assert case.rework_count == events.count("rework")
         assert case.return_count == events.count("return")
     assert CasePart.objects.filter(status="handled", handled_at__isnull=True).count() == 0
+
+
+def test_demo_deadlines_are_the_working_hours_clocks(loaded):
+    rules = set(CasePart.objects.values_list("deadline_rule", flat=True))
+    assert rules <= {"working_hours", "clock_hours"} and "working_hours" in rules
+    # Counted again by the services' clock, no open part's deadline changes.
+    assert recompute_open_deadlines(Actor.system()) == 0
 
 
 def test_demo_cases_continue_through_the_services_and_load_once(loaded):

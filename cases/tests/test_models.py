@@ -1,9 +1,9 @@
 """Who sees which case, and the overdue / due-soon lists."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from cases.models import Case
 from cases.tests.factories import CaseFactory, CasePartFactory
@@ -39,12 +39,14 @@ def test_visible_to_follows_scope_parts_and_reporter():
 
 
 def test_overdue_and_due_soon_use_the_current_stage_deadline():
-    now = timezone.now()
+    now = dt.datetime(2026, 3, 3, 10, tzinfo=ZoneInfo("Asia/Shanghai"))  # Tuesday
     late = CaseFactory(status=Case.Status.HANDLING, due_at=now - dt.timedelta(hours=1))
     soon = CaseFactory(status=Case.Status.DISPATCHED, due_at=now + dt.timedelta(hours=3))
-    later = CaseFactory(status=Case.Status.HANDLED, due_at=now + dt.timedelta(days=3))
+    later = CaseFactory(status=Case.Status.HANDLED, due_at=now + dt.timedelta(days=3))  # 21 working hours
     CaseFactory(status=Case.Status.CLOSED, due_at=now - dt.timedelta(days=1))
-    assert list(Case.objects.overdue()) == [late]
-    assert late.is_overdue() and not soon.is_overdue()
-    assert list(Case.objects.due_soon(hours=24)) == [soon]
-    assert set(Case.objects.due_soon(hours=24 * 7)) == {soon, later}
+    assert list(Case.objects.overdue(at=now)) == [late]
+    assert late.is_overdue(now) and not soon.is_overdue(now)
+    # Due soon is counted in working hours: one working day (7 h) by default.
+    assert list(Case.objects.due_soon(at=now)) == [soon]
+    assert list(Case.objects.due_soon(hours=21, at=now)) == [soon]
+    assert set(Case.objects.due_soon(hours=22, at=now)) == {soon, later}

@@ -1,6 +1,6 @@
 """The case loop through the services: every step allowed and refused by role, scope and state;
-deadlines across the Spring Festival and National Day 2026 with their 调休 working days; joint
-cases; duplicates; photos."""
+deadlines (the working-hours clock, 08:30–12:00 and 14:30–18:00 by default) across the Spring
+Festival and National Day 2026 with their 调休 working days; joint cases; duplicates; photos."""
 
 import datetime as dt
 
@@ -36,7 +36,8 @@ from cases.services import (
 from cases.tests.conftest import SHANGHAI, actor, at, jpeg
 from cases.tests.factories import CategoryFactory, RoutingRuleFactory
 from org.errors import ActionRefused
-from workdays.calendar import add_working_days, first_working_day, is_workday, working_days_between
+from workdays.clock import add_working_days, periods_on, working_time_between
+from workdays.models import DeadlineRule
 
 pytestmark = pytest.mark.django_db
 
@@ -95,19 +96,21 @@ def test_a_case_walks_the_whole_loop_and_the_timeline_names_every_actor(world, c
     assert case.reporter_unit == w.committee
     clock.set(at(2026, 3, 2, 9, 30))
     case = accept_case(actor(w.dispatcher), case)
-    assert case.status == "accepted" and case.dispatch_deadline == at(2026, 3, 2, 23, 59, 59)
+    # 1 working day = 7 working hours: 09:30–12:00, 14:30–18:00 (6 h), then 08:30–09:30 Tuesday.
+    assert case.status == "accepted" and case.dispatch_deadline == at(2026, 3, 3, 9, 30)
     clock.set(at(2026, 3, 2, 10))
     case = dispatch_case(actor(w.dispatcher), case, w.dept)
     assert case.status == "dispatched" and case.lead_unit == w.dept
-    assert case.handle_deadline == at(2026, 3, 6, 23, 59, 59)  # 道路破损: 5 working days Mon–Fri
-    assert case.close_deadline == at(2026, 3, 10, 23, 59, 59)
+    # 道路破损: 5 working days = 35 working hours from Mon 10:00 end at the same time next Monday.
+    assert case.handle_deadline == at(2026, 3, 9, 10)
+    assert case.close_deadline == at(2026, 3, 11, 10)  # + 2 working days
     clock.set(at(2026, 3, 3, 9))
     case = start_handling(actor(w.handler), case)
     assert case.status == "handling"
     clock.set(at(2026, 3, 4, 15))
     case = handle_part(actor(w.handler), case, [jpeg()], note="已更换地砖")
     assert case.status == "handled" and case.handled_at == at(2026, 3, 4, 15)
-    assert case.verify_deadline == at(2026, 3, 5, 23, 59, 59)  # 2 working days: Wed, Thu
+    assert case.verify_deadline == at(2026, 3, 6, 15)  # 2 working days from Wed 15:00: Fri 15:00
     clock.set(at(2026, 3, 5, 9))
     case = verify_case(actor(w.dispatcher), case)
     assert case.status == "closed" and case.closed_at == at(2026, 3, 5, 9) and case.due_at is None
@@ -321,9 +324,10 @@ def test_joint_case_is_handled_when_every_part_is(world):
 
 def test_extension_approved_moves_the_parts_deadline_in_working_days(world, clock):
     w = world
-    clock.set(at(2026, 9, 18, 10))  # Friday; 5 working days: 18, 20 (调休 Sunday), 21, 22, 23
+    # Friday 10:00; 5 working days: 5.5 h on 18, then 20 (调休 Sunday), 21, 22, 23, and 1.5 h on 24.
+    clock.set(at(2026, 9, 18, 10))
     case = dispatched(w, co_units=[w.dept2])
-    assert case.handle_deadline == at(2026, 9, 23, 23, 59, 59)
+    assert case.handle_deadline == at(2026, 9, 24, 10)
     refused(ValidationError, request_extension, case, actor(w.handler), case, 0, "x")
     refused(ValidationError, request_extension, case, actor(w.handler), case, 3, "")
     ext = request_extension(actor(w.handler), case, 3, "需采购材料")
@@ -331,17 +335,19 @@ def test_extension_approved_moves_the_parts_deadline_in_working_days(world, cloc
     refused(PermissionDenied, decide_extension, case, actor(w.handler), case, ext, True)
     ext = decide_extension(actor(w.dispatcher), case, ext, True, "同意")
     part = CasePart.objects.get(pk=ext.part_id)
-    # 24 is the last workday before Mid-Autumn (25–27 off): +3 → 24, 28, 29.
-    assert part.deadline == at(2026, 9, 29, 23, 59, 59) and part.extension_days == 3
+    # +3 working days from the deadline (24 Sep 10:00); Mid-Autumn 25–27 is off: 5.5 h on 24,
+    # 28, 29, and 1.5 h on 30.
+    assert part.deadline == at(2026, 9, 30, 10) and part.extension_days == 3
+    assert (part.deadline_rule, part.time_limit, part.deadline_provisional) == ("working_hours", 5, False)
     case.refresh_from_db()
     assert case.extension_count == 1 and case.handle_deadline == part.deadline
-    assert case.due_at == at(2026, 9, 23, 23, 59, 59)  # the co-unit's clock still runs first
+    assert case.due_at == at(2026, 9, 24, 10)  # the co-unit's clock still runs first
     refused(ActionRefused, decide_extension, case, actor(w.dispatcher), case, ext, True)
     denied = decide_extension(
         actor(w.hq), case, request_extension(actor(w.handler2), case, 2, "人手不足"), False, "不同意"
     )
     assert denied.status == "denied"
-    assert CasePart.objects.get(unit=w.dept2).deadline == at(2026, 9, 23, 23, 59, 59)
+    assert CasePart.objects.get(unit=w.dept2).deadline == at(2026, 9, 24, 10)
 
 
 # --- verify, rework -------------------------------------------------------------------------------
@@ -361,7 +367,7 @@ def test_verify_and_rework_belong_to_dispatchers_and_need_a_handled_case(world, 
     clock.set(at(2026, 3, 4, 9))
     case = rework_case(actor(w.dispatcher), case, "地砖仍松动")
     assert (case.status, case.rework_count) == ("handling", 1)
-    assert case.handle_deadline == at(2026, 3, 10, 23, 59, 59)  # new 5 working days from Wed
+    assert case.handle_deadline == at(2026, 3, 11, 9)  # new 5 working days from Wed 09:00
     assert case.close_deadline == close_deadline
     part = case.parts.get()
     assert part.status == "handling" and part.handled_at is None and part.deadline == case.handle_deadline
@@ -394,14 +400,15 @@ def test_allowed_actions_by_role_and_state(world):
 @pytest.mark.parametrize(
     "dispatched_at, deadline",
     [
+        # 5 working days = 35 working hours (08:30–12:00, 14:30–18:00).
         # Spring Festival 2026: 15–23 Feb off; Sat 14 Feb and Sat 28 Feb are working days (调休).
-        (at(2026, 2, 13, 10), at(2026, 2, 26, 23, 59, 59)),  # 13, 14, 24, 25, 26
-        (at(2026, 2, 13, 18), at(2026, 2, 27, 23, 59, 59)),  # after 17:30: 14, 24, 25, 26, 27
-        (at(2026, 2, 15, 10), at(2026, 2, 28, 23, 59, 59)),  # a holiday: 24, 25, 26, 27, 28
-        (at(2026, 2, 27, 10), at(2026, 3, 4, 23, 59, 59)),  # 27, 28, 2, 3, 4
+        (at(2026, 2, 13, 10), at(2026, 2, 27, 10)),  # 5.5 h on 13, 14, 24, 25, 26, 1.5 h on 27
+        (at(2026, 2, 13, 18), at(2026, 2, 27, 18)),  # after hours: 14, 24, 25, 26, 27 whole
+        (at(2026, 2, 15, 10), at(2026, 2, 28, 18)),  # a holiday: 24, 25, 26, 27, 28 whole
+        (at(2026, 2, 27, 10), at(2026, 3, 5, 10)),  # 5.5 h on 27, 28, 2, 3, 4, 1.5 h on 5
         # National Day 2026: 1–7 Oct off; Sat 10 Oct is a working day.
-        (at(2026, 9, 30, 9), at(2026, 10, 12, 23, 59, 59)),  # 30, 8, 9, 10, 12
-        (at(2026, 9, 30, 17, 45), at(2026, 10, 13, 23, 59, 59)),  # 8, 9, 10, 12, 13
+        (at(2026, 9, 30, 9), at(2026, 10, 13, 9)),  # 6.5 h on 30, 8, 9, 10, 12, 0.5 h on 13
+        (at(2026, 9, 30, 17, 45), at(2026, 10, 13, 17, 45)),  # 0.25 h on 30, ..., 6.75 h on 13
     ],
 )
 def test_five_working_day_deadline_across_the_holidays(world, clock, dispatched_at, deadline):
@@ -419,7 +426,7 @@ def test_urgent_cases_count_hours_through_the_holiday(world, clock):
     assert case.handle_deadline == at(2026, 10, 1, 21)
     not_urgent = report(w, category=w.gas)
     not_urgent = dispatch_case(actor(w.dispatcher), accept_case(actor(w.dispatcher), not_urgent), w.dept)
-    assert not_urgent.handle_deadline == at(2026, 10, 8, 23, 59, 59)
+    assert not_urgent.handle_deadline == at(2026, 10, 8, 18)  # 1 working day: all of 8 Oct
 
 
 @settings(max_examples=40, deadline=None)
@@ -427,13 +434,12 @@ def test_urgent_cases_count_hours_through_the_holiday(world, clock):
     moment=st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2026, 12, 20)),
     days=st.integers(min_value=1, max_value=10),
 )
-def test_deadline_property_ends_a_working_day_with_exactly_n_working_days(moment, days):
+def test_deadline_property_ends_in_working_time_after_exactly_n_working_days(moment, days):
     start = moment.replace(tzinfo=SHANGHAI)
-    deadline = add_working_days(start, days)
-    first = first_working_day(start)
-    assert is_workday(deadline.date()) and deadline.time() == dt.time(23, 59, 59)
-    assert first >= start.date() and is_workday(first)
-    assert working_days_between(first, deadline.date()) == days - 1
+    deadline = add_working_days(start, days, DeadlineRule.WORKING_HOURS)
+    local = deadline.astimezone(SHANGHAI)
+    assert any(begin <= local.time() <= end for begin, end in periods_on(local.date()))
+    assert working_time_between(start, deadline) == dt.timedelta(hours=7 * days)
 
 
 def test_refused_steps_by_state_change_nothing(world):
@@ -496,7 +502,7 @@ def test_a_dispatcher_reclassifies_before_dispatch_and_the_deadline_follows(worl
     clock.set(at(2026, 3, 2, 10))
     case = dispatch_case(actor(w.dispatcher), case, w.dept)
     assert Case.objects.get(pk=case.pk).category == w.garbage
-    assert case.handle_deadline == add_working_days(at(2026, 3, 2, 10), 1)  # garbage's 1 day
+    assert case.handle_deadline == at(2026, 3, 3, 10)  # garbage's 1 working day
     assert case.events.filter(action="reclassify").count() == 3
 
 

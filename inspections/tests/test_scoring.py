@@ -104,6 +104,7 @@ def test_overdue_counts_open_findings_past_their_deadline(world, insp, clock):
     round_ = plan(world, insp)
     services.submit_inspection(actor(world.inspector), round_, insp.m1, uid=uuid.uuid4(), lines=lines(insp))
     findings = Finding.objects.all()
-    assert scoring.figures(Inspection.objects.all(), findings, at=at(2026, 3, 6, 12)).overdue == 0
-    late = scoring.figures(Inspection.objects.all(), findings, at=at(2026, 3, 7, 0, 1))
+    # Due Monday 9 March 09:00 (five working days on the working-hours clock from Monday 09:00).
+    assert scoring.figures(Inspection.objects.all(), findings, at=at(2026, 3, 9, 8, 59)).overdue == 0
+    late = scoring.figures(Inspection.objects.all(), findings, at=at(2026, 3, 9, 9, 1))
     assert (late.overdue, late.open, late.rectification_rate) == (2, 2, Decimal("0.00"))

@@ -153,8 +153,8 @@ def test_a_submission_scores_the_site_and_lists_its_findings(world, insp):
     a = findings["A"]
     assert (a.deduction, a.description, a.status) == (4, "垃圾桶满溢", Finding.Status.OPEN)
     assert (a.responsible_unit, a.responsible_leader) == (world.dept, insp.leader)
-    # Five working days from Monday 2 March 09:00 (before the 17:30 cut-off, so Monday counts).
-    assert timezone.localtime(a.deadline).date() == dt.date(2026, 3, 6)
+    # Five working days on the working-hours clock from Monday 2 March 09:00: Monday 9 March 09:00.
+    assert timezone.localtime(a.deadline) == timezone.localtime(a.deadline).replace(2026, 3, 9, 9, 0)
     assert inspection.distance_m is not None and inspection.distance_m < 20 and not inspection.far_from_site
     photo = a.photos.get()
     with default_storage.open(photo.image.name) as shown:
