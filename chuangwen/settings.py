@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cases",
     "appeals",
     "indicators",
+    "volunteers",
 ]
 
 MIDDLEWARE = [
