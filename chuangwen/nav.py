@@ -35,6 +35,9 @@ OVERSIGHT = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECT
 APPEAL_STAFF = frozenset(STAFF_ROLES)
 INDEX_OVERVIEW = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR})
 TASK_ROLES = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK})
+# Volunteer services: volunteers, team leaders and practice-station staff hold the volunteer role;
+# what each may do there is volunteers.access's answer (manager, leader, member).
+VOLUNTEER_ROLES = frozenset({Role.HQ_ADMIN, Role.VOLUNTEER})
 # Roles whose scope holds regions and units (field roles and volunteers see none: org.scope).
 ORG_READERS = frozenset(
     {Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK, Role.LEADER}
@@ -68,6 +71,14 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("测评体系", "indicators:systems", INDEX_OVERVIEW),
             NavItem("五落实", "indicators:check", HQ),
             NavItem("任务矩阵", "indicators:matrix", INDEX_OVERVIEW),
+        ),
+    ),
+    NavGroup(
+        "志愿服务",
+        (
+            NavItem("我的志愿服务", "volunteers:home", VOLUNTEER_ROLES),
+            NavItem("志愿活动", "volunteers:activities", VOLUNTEER_ROLES),
+            NavItem("服务订单", "volunteers:orders", VOLUNTEER_ROLES),
         ),
     ),
     NavGroup(
@@ -116,6 +127,11 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("案件考核指标", "cases:metrics"),
     ),
     Role.REPORT_CLERK: (NavItem("我的创建任务", "indicators:board"),),
+    Role.VOLUNTEER: (
+        NavItem("我的志愿服务", "volunteers:home"),
+        NavItem("志愿活动", "volunteers:activities"),
+        NavItem("我的积分", "volunteers:points"),
+    ),
     Role.LEADER: (
         NavItem("案件月度汇总", "cases:summary"),
         NavItem("案件查询", "cases:list"),

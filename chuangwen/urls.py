@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("org.urls")),
     path("cases/", include("cases.urls")),
     path("indicators/", include("indicators.urls")),
+    # Volunteer services: the public order page (no login) and the volunteers' and staff pages.
+    path("volunteers/", include("volunteers.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

@@ -520,6 +520,25 @@ class Event(models.Model):
     """环节记录: one step of an order, an activity, a volunteer's hours or points, or a redemption:
     who, as what, when, from where, why."""
 
+    LABELS = {
+        "order": "点单",
+        "assign": "派单",
+        "accept": "接单",
+        "decline": "拒单",
+        "staff": "派出队员",
+        "sign_in": "签到",
+        "sign_out": "签退",
+        "complete": "完成服务",
+        "rate": "评单",
+        "publish": "发布活动",
+        "enrol": "报名",
+        "confirm_hours": "确认时长",
+        "redeem": "兑换",
+        "pickup": "领取",
+        "cancel_redemption": "取消兑换",
+        "adjust_points": "调整积分",
+    }
+
     action = models.CharField("环节", max_length=30)
     order = models.ForeignKey(
         Order, verbose_name="订单", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
@@ -563,4 +582,8 @@ class Event(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.label} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.action, self.action)

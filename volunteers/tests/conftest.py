@@ -7,7 +7,7 @@ import pytest
 
 from org.audit import Actor
 from org.models import Role, Unit
-from org.tests.factories import UnitFactory, UserFactory, member, region_tree
+from org.tests.factories import UserFactory, member, region_tree
 from volunteers.models import Goods, PointsRule, Service, ServiceKind, Station, Team
 
 from .factories import station, volunteer
@@ -22,9 +22,8 @@ def actor(user, via: str = "web") -> Actor:
 @pytest.fixture
 def world(db):
     regions = region_tree()
-    hq = member(
-        UnitFactory(code="HQ", kind=Unit.Kind.HQ, region=regions["district"]), Role.HQ_ADMIN, username="hq"
-    )
+    hq_unit = Unit.objects.create(code="HQ", name="创文办", kind=Unit.Kind.HQ, region=regions["district"])
+    hq = member(hq_unit, Role.HQ_ADMIN, username="hq")
     centre_staff = UserFactory(username="centre_staff")
     station_staff = UserFactory(username="station_staff")
     other_staff = UserFactory(username="other_staff")

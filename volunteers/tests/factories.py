@@ -3,7 +3,6 @@
 import itertools
 
 from org.models import User
-from org.tests.factories import UserFactory
 from volunteers.models import Station, Team, TeamMember, Volunteer
 from volunteers.privacy import _ID_CHECK, _ID_WEIGHTS
 
@@ -26,7 +25,7 @@ def volunteer(team: Team | None = None, *, leader: bool = False, user: User | No
               **kwargs) -> Volunteer:  # fmt: skip
     n = next(_numbers)
     if user is None and login:
-        user = UserFactory(username=kwargs.pop("username", f"vol{n}"))
+        user = User.objects.create(username=kwargs.pop("username", f"vol{n}"))
     defaults = {
         "number": f"V{n:06d}",
         "name": f"志愿者{n}",
