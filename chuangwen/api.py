@@ -16,6 +16,7 @@ from indicators.api import router as indicators_router
 from org.api import router as org_router
 from org.errors import ActionRefused
 from org.models import ApiToken
+from volunteers.api import router as volunteers_router
 
 
 class TokenAuth(HttpBearer):
@@ -67,3 +68,4 @@ api.add_router("/org/", org_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/appeals/", appeals_router)
 api.add_router("/indicators/", indicators_router)
+api.add_router("/volunteers/", volunteers_router)
