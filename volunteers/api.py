@@ -10,16 +10,17 @@ staff read them through ``/orders/{id}/contact`` and ``/volunteers/{id}/real-nam
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from org.audit import Actor
 
-from . import access, limits, services
+from . import access, figures, limits, services
 from .filtersets import ActivityFilter, OrderFilter, VolunteerFilter
 from .models import Activity, Attendance, Goods, Order, PointsEntry, Redemption, Service, Team, Volunteer
 
@@ -517,3 +518,42 @@ def real_name(request, volunteer_id: int):
     """Name, ID number and phone in full (HQ, the volunteer's station staff); logged."""
     volunteer = get_object_or_404(access.volunteers_for(request.user), pk=volunteer_id)
     return services.read_real_name(_actor(request), volunteer)
+
+
+# --- Figures ------------------------------------------------------------------------------------
+
+
+class RankOut(Schema):
+    key: int
+    label: str
+    hours: Decimal
+    orders: int
+    rating: float | None
+    activities: int
+
+
+class FiguresOut(Schema):
+    start: dt.date
+    end: dt.date
+    by: str
+    totals: dict[str, Decimal | int]
+    rows: list[RankOut]
+
+
+@router.get("/figures", response=FiguresOut)
+def figures_api(request, by: str = "team", period: str = "month", on: dt.date | None = None):
+    """District totals and the month's (or ``period=year``) ranking by confirmed hours; ``by`` is
+    volunteer, team, station or street. Staff and team leaders."""
+    if not (access.is_staff(request.user) or access.led_team_ids(request.user)):
+        raise PermissionDenied("只有阵地管理员和服务队队长可以查看统计")
+    if by not in figures.BY:
+        raise ValidationError(f"by 只能是 {', '.join(figures.BY)}")
+    first, after = figures.period("year" if period == "year" else "month", on or timezone.localdate())
+    start, end = (timezone.make_aware(dt.datetime.combine(d, dt.time.min)) for d in (first, after))
+    return {
+        "start": first,
+        "end": after - dt.timedelta(days=1),
+        "by": by,
+        "totals": figures.district_totals(),
+        "rows": [r.as_dict() for r in figures.ranking(by, start, end)],
+    }

@@ -33,6 +33,7 @@ urlpatterns = [
     path("points/redeem/", views.redeem, name="redeem"),
     path("redemptions/<int:pk>/cancel/", views.cancel_redemption, name="cancel_redemption"),
     path("pickups/", views.pickups, name="pickups"),
+    path("figures/", views.figures_page, name="figures"),
     path("people/", views.volunteer_list, name="volunteer_list"),
     path("people/import/", views.import_volunteers, name="import"),
     path("people/<int:pk>/", views.volunteer_detail, name="volunteer_detail"),

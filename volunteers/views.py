@@ -2,6 +2,8 @@
 pages of volunteers, team leaders and station staff. Every step calls its service; the pages only
 translate the answer into messages."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_POST
 from org.audit import Actor
 from org.errors import ActionRefused
 
-from . import access, limits, services, xlsx
+from . import access, figures, limits, services, xlsx
 from .filtersets import ActivityFilter, OrderFilter, VolunteerFilter
 from .forms import (
     ActivityForm,
@@ -649,4 +651,34 @@ def import_volunteers(request):
             return redirect("volunteers:volunteer_list")
     return render(
         request, "volunteers/import.html", {"form": form, "errors": errors, "columns": xlsx.COLUMNS}
+    )
+
+
+@login_required
+def figures_page(request):
+    """统计与排行: the district totals and the month's or year's ranking by confirmed hours."""
+    if not (access.is_staff(request.user) or access.led_team_ids(request.user)):
+        raise PermissionDenied("只有阵地管理员和服务队队长可以查看统计")
+    by = request.GET.get("by", "team")
+    by = by if by in figures.BY else "team"
+    kind = "year" if request.GET.get("period") == "year" else "month"
+    try:
+        on = dt.date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        on = timezone.localdate()
+    first, after = figures.period(kind, on)
+    aware = [timezone.make_aware(dt.datetime.combine(d, dt.time.min)) for d in (first, after)]
+    return render(
+        request,
+        "volunteers/figures.html",
+        {
+            "totals": figures.district_totals(),
+            "rows": figures.ranking(by, aware[0], aware[1]),
+            "by": by,
+            "by_choices": figures.BY.items(),
+            "kind": kind,
+            "on": on,
+            "first": first,
+            "last": after - dt.timedelta(days=1),
+        },
     )

@@ -195,3 +195,18 @@ def test_concurrent_redemptions_never_overdraw_balance_or_stock(world):
     assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 3
     assert world.alice.points_balance == 10 == _ledger_sum(world.alice)
     assert world.goods.stock == 7
+
+
+def test_the_expiry_command(world, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.VOLUNTEER_POINTS_EXPIRE_MONTHS = 1
+    _grant(world, world.bob, 25)
+    PointsEntry.objects.filter(volunteer=world.bob).update(at=timezone.now() - dt.timedelta(days=60))
+    out = StringIO()
+    call_command("expire_points", stdout=out)
+    assert out.getvalue().strip() == "expired 25 points"
+    world.bob.refresh_from_db()
+    assert world.bob.points_balance == 0 == _ledger_sum(world.bob)
