@@ -95,3 +95,16 @@ def test_the_import_page_is_for_hq(client, world):
     assert response.status_code == 302 and Volunteer.objects.filter(number="N1").exists()
     bad = SimpleUploadedFile("v.xlsx", workbook([row(2, phone="1")]).getvalue())
     assert "第2行 手机号" in client.post(reverse("volunteers:import"), {"file": bad}).content.decode()
+
+
+def test_an_error_in_a_later_batch_rolls_back_the_batches_already_written(world, monkeypatch):
+    monkeypatch.setattr(xlsx, "BATCH", 2)
+    rows = [row(1), row(2), row(3), row(4, id=world.alice.id_number), row(5)]
+    with pytest.raises(xlsx.ImportErrors) as exc:
+        xlsx.import_volunteers(Actor.system(), workbook(rows))
+    assert exc.value.errors == [f"第5行 身份证号：已被志愿者 {world.alice.number} 使用"]
+    assert not Volunteer.objects.filter(number__startswith="N").exists()
+    assert not AuditLog.objects.filter(action="volunteers.import").exists()
+    result = xlsx.import_volunteers(Actor.system(), workbook([row(1), row(2), row(3), row(5)]))
+    assert (result.created, result.updated) == (4, 0)
+    assert TeamMember.objects.filter(volunteer__number__startswith="N").count() == 4
