@@ -37,7 +37,7 @@ from .forms import (
     StaffForm,
     TrackForm,
 )
-from .models import Attendance, Goods, Order, Redemption, Service, Volunteer, clean_code
+from .models import Attendance, Goods, Order, Redemption, Service, ServiceKind, Volunteer, clean_code
 
 TRACKED = "volunteer_orders_tracked"
 
@@ -82,8 +82,22 @@ def _menu():
 
 
 def public_order(request):
-    """点单: choose a service from the menu, describe the need, leave a phone number → tracking code."""
-    form = OrderForm(request.POST or None, services=_menu(), initial={"service": request.GET.get("service")})
+    """点单: choose a kind of service, then a service from the menu, describe the need, leave a phone
+    number → tracking code. The menu is long (every point publishes its own), so the kind comes first."""
+    kind = request.POST.get("kind") or request.GET.get("kind", "")
+    if kind not in ServiceKind.values:
+        kinds = _menu().values("kind").annotate(n=Count("pk")).order_by("kind")
+        labels = dict(ServiceKind.choices)
+        return render(
+            request,
+            "volunteers/public_kinds.html",
+            {"kinds": [(k["kind"], labels[k["kind"]], k["n"]) for k in kinds]},
+        )
+    form = OrderForm(
+        request.POST or None,
+        services=_menu().filter(kind=kind),
+        initial={"service": request.GET.get("service")},
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -112,7 +126,8 @@ def public_order(request):
             request.session["volunteer_order_placed"] = order.code
             _remember(request, order.code)
             return redirect("volunteers:public_ordered")
-    return render(request, "volunteers/public_order.html", {"form": form}, status=status)
+    context = {"form": form, "kind": kind, "kind_label": ServiceKind(kind).label}
+    return render(request, "volunteers/public_order.html", context, status=status)
 
 
 def public_ordered(request):

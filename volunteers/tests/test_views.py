@@ -26,6 +26,7 @@ def _place(client, world, phone="13800001111"):
     return client.post(
         reverse("volunteers:public_order"),
         {
+            "kind": "elderly",
             "service": world.service.pk,
             "description": "帮忙打扫",
             "address": "一社区 3 栋",
@@ -37,7 +38,9 @@ def _place(client, world, phone="13800001111"):
 
 def test_the_loop_through_the_pages(client, world, django_user_model):
     # 点单 (no login) → the code at once
-    page = client.get(reverse("volunteers:public_order"))
+    kinds = client.get(reverse("volunteers:public_order")).content.decode()
+    assert "助老助残" in kinds and "上门助老" not in kinds  # the kind first, then its services
+    page = client.get(reverse("volunteers:public_order") + "?kind=elderly")
     assert page.status_code == 200 and "上门助老" in page.content.decode()
     response = _place(client, world)
     assert response.status_code == 302
