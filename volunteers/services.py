@@ -860,3 +860,7 @@ def attendance_actions(user: User, attendance: Attendance) -> list[str]:
     if _may(check_confirm, user, attendance):
         actions.append("confirm")
     return actions
+
+
+def activity_actions(user: User, activity: Activity) -> list[str]:
+    return ["enrol"] if _may(check_enrol, user, activity) else []

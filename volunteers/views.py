@@ -228,21 +228,23 @@ def home(request):
     led = access.led_team_ids(user)
     context: dict = {"volunteer": volunteer, "is_staff": access.is_staff(user), "leads": bool(led)}
     if volunteer is not None:
-        context["my_records"] = (
+        mine = (
             volunteer.attendances.filter(confirmed_at__isnull=True)
-            .select_related("order__service", "activity")
+            .select_related("volunteer", "order__service", "activity")
             .order_by("-created_at")[:20]
         )
+        context["my_records"] = [(r, services.attendance_actions(user, r)) for r in mine]
     if led:
         context["team_orders"] = Order.objects.filter(
             team_id__in=led, status__in=(Order.Status.ASSIGNED, Order.Status.ACCEPTED, Order.Status.SERVING)
         ).select_related("service")
-        context["to_confirm"] = (
+        waiting = (
             Attendance.objects.filter(Q(order__team_id__in=led) | Q(activity__team_id__in=led))
             .filter(signed_out_at__isnull=False, confirmed_at__isnull=True)
             .exclude(order__status__in=(Order.Status.ACCEPTED, Order.Status.SERVING))
-            .select_related("volunteer", "order", "activity")
+            .select_related("volunteer", "order__service", "activity")
         )
+        context["to_confirm"] = [(r, services.attendance_actions(user, r)) for r in waiting[:50]]
     if context["is_staff"]:
         queue = access.orders_for(user).filter(status=Order.Status.ORDERED)
         context["to_assign"] = queue.count()
@@ -504,7 +506,7 @@ def activity_detail(request, pk: int):
             "enrolled": activity.attendances.count(),
             "mine": mine,
             "mine_actions": services.attendance_actions(request.user, mine) if mine else [],
-            "can_enrol": services._may(services.check_enrol, request.user, activity),
+            "can_enrol": "enrol" in services.activity_actions(request.user, activity),
             "records": [(a, services.attendance_actions(request.user, a)) for a in records],
         },
     )
