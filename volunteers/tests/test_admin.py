@@ -13,7 +13,7 @@ def test_admin_pages_open_and_a_rule_change_is_audited(client, world):
     world.hq.save()
     client.force_login(world.hq)
     for url in (
-        "/admin/volunteers/team/%d/change/" % world.team.pk,
+        f"/admin/volunteers/team/{world.team.pk}/change/",
         "/admin/volunteers/station/",
         "/admin/volunteers/goods/",
     ):
