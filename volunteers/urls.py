@@ -11,6 +11,7 @@ urlpatterns = [
     path("order/track/", views.track, name="track"),
     path("order/track/<str:code>/", views.tracked, name="tracked"),
     path("order/track/<str:code>/rate/", views.rate, name="rate"),
+    path("certificate/verify/", views.verify_certificate, name="verify"),
     # Volunteers, team leaders and station staff.
     path("", views.home, name="home"),
     path("orders/", views.order_list, name="orders"),
@@ -30,6 +31,7 @@ urlpatterns = [
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/enrol/", views.enrol, name="enrol"),
     path("points/", views.points, name="points"),
+    path("certificate/", views.certificate, name="certificate"),
     path("points/redeem/", views.redeem, name="redeem"),
     path("redemptions/<int:pk>/cancel/", views.cancel_redemption, name="cancel_redemption"),
     path("pickups/", views.pickups, name="pickups"),
@@ -39,4 +41,5 @@ urlpatterns = [
     path("people/<int:pk>/", views.volunteer_detail, name="volunteer_detail"),
     path("people/<int:pk>/real-name/", views.real_name, name="real_name"),
     path("people/<int:pk>/adjust/", views.adjust, name="adjust"),
+    path("people/<int:pk>/certificate/", views.certificate, name="volunteer_certificate"),
 ]

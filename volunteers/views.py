@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from org.audit import Actor
 from org.errors import ActionRefused
 
-from . import access, figures, limits, services, xlsx
+from . import access, certificates, figures, limits, services, xlsx
 from .filtersets import ActivityFilter, OrderFilter, VolunteerFilter
 from .forms import (
     ActivityForm,
@@ -698,4 +698,23 @@ def figures_page(request):
             "first": first,
             "last": after - dt.timedelta(days=1),
         },
+    )
+
+
+@login_required
+def certificate(request, pk: int | None = None):
+    """志愿服务证明: one's own (or, for staff, a volunteer of their stations'), printable."""
+    volunteer = _volunteer(request, pk) if pk is not None else access.volunteer_of(request.user)
+    if volunteer is None:
+        raise PermissionDenied("只有注册志愿者可以开具服务证明")
+    issued = certificates.issue(volunteer)
+    verify_url = request.build_absolute_uri(reverse("volunteers:verify")) + "?code=" + issued.code
+    return render(request, "volunteers/certificate.html", {"c": issued, "verify_url": verify_url})
+
+
+def verify_certificate(request):
+    """核验服务证明 (no login): the content a code was issued for, or that it is not valid."""
+    code = request.GET.get("code", "")
+    return render(
+        request, "volunteers/verify.html", {"code": code, "c": certificates.verify(code) if code else None}
     )
