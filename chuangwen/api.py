@@ -18,6 +18,7 @@ from materials.api import router as materials_router
 from org.api import router as org_router
 from org.errors import ActionRefused
 from org.models import ApiToken
+from volunteers.api import router as volunteers_router
 
 
 class TokenAuth(HttpBearer):
@@ -71,3 +72,4 @@ api.add_router("/appeals/", appeals_router)
 api.add_router("/indicators/", indicators_router)
 api.add_router("/materials/", materials_router)
 api.add_router("/inspections/", inspections_router)
+api.add_router("/volunteers/", volunteers_router)

@@ -37,6 +37,9 @@ INDEX_OVERVIEW = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR})
 TASK_ROLES = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK})
 INSPECTION_ROLES = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER})
 INSPECTION_LISTS = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER, Role.DISPATCHER, Role.HANDLER})
+# Volunteer services: volunteers, team leaders and practice-station staff hold the volunteer role;
+# what each may do there is volunteers.access's answer (manager, leader, member).
+VOLUNTEER_ROLES = frozenset({Role.HQ_ADMIN, Role.VOLUNTEER})
 # Roles whose scope holds regions and units (field roles and volunteers see none: org.scope).
 ORG_READERS = frozenset(
     {Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK, Role.LEADER}
@@ -91,6 +94,14 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("整改清单", "inspections:findings", INSPECTION_LISTS),
             NavItem("督查指标", "inspections:figures", INSPECTION_LISTS),
             NavItem("测评表", "inspections:checklists", HQ),
+        ),
+    ),
+    NavGroup(
+        "志愿服务",
+        (
+            NavItem("我的志愿服务", "volunteers:home", VOLUNTEER_ROLES),
+            NavItem("志愿活动", "volunteers:activities", VOLUNTEER_ROLES),
+            NavItem("服务订单", "volunteers:orders", VOLUNTEER_ROLES),
         ),
     ),
     NavGroup(
@@ -153,6 +164,11 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("本月网报", "materials:mine"),
         NavItem("红黄牌", "materials:cards"),
         NavItem("我的创建任务", "indicators:board"),
+    ),
+    Role.VOLUNTEER: (
+        NavItem("我的志愿服务", "volunteers:home"),
+        NavItem("志愿活动", "volunteers:activities"),
+        NavItem("我的积分", "volunteers:points"),
     ),
     Role.LEADER: (
         NavItem("案件月度汇总", "cases:summary"),

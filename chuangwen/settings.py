@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "indicators",
     "materials",
     "inspections",
+    "volunteers",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,8 @@ urlpatterns = [
     path("materials/", include("materials.urls")),
     path("inspections/", include("inspections.urls")),
     path("workdays/", include("workdays.urls")),
+    # Volunteer services: the public order page (no login) and the volunteers' and staff pages.
+    path("volunteers/", include("volunteers.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

@@ -137,6 +137,7 @@ DEMO_LOGINS = [
     ("inspector", "郑督查", Role.INSPECTOR, "HQ", "督查员：晨查、暗访、督查"),
     ("clerk", "王网报", Role.REPORT_CLERK, "S1C2", "网报专员（南池社区）"),
     ("volunteer", "冯志愿", Role.VOLUNTEER, "S1C1", "志愿者（回风社区）"),
+    ("practice", "文实践", Role.VOLUNTEER, "HQ", "新时代文明实践中心管理员：志愿服务派单、积分超市"),
     ("leader", "何包保", Role.LEADER, "HQ", "包保领导：回风街道等"),
 ]
 

@@ -1,0 +1,50 @@
+"""The service certificate: printable, with a code the public page verifies; a changed code fails."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from volunteers import certificates
+from volunteers.models import Activity, Attendance
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_certificate_carries_confirmed_hours_and_verifies(world):
+    start = timezone.now()
+    activity = Activity.objects.create(team=world.team, kind="theory", title="宣讲", place="礼堂", starts_at=start,
+                                       ends_at=start + dt.timedelta(hours=2), capacity=5)  # fmt: skip
+    Attendance.objects.create(
+        volunteer=world.alice, activity=activity, hours=Decimal("2.5"), confirmed_at=start
+    )
+    Attendance.objects.create(
+        volunteer=world.alice,
+        activity=Activity.objects.create(team=world.team, kind="theory", title="未确认", place="x", starts_at=start,
+                                         ends_at=start + dt.timedelta(hours=1), capacity=5),
+        hours=Decimal("9"),
+    )  # fmt: skip
+    issued = certificates.issue(world.alice)
+    assert (issued.hours, issued.activities, issued.orders, issued.name) == (Decimal("2.5"), 1, 0, "王**")
+    assert certificates.verify(issued.code) == issued
+    assert certificates.verify(issued.code[:-2] + "xx") is None
+
+    alice = Client()
+    alice.force_login(world.alice.user)
+    page = alice.get("/volunteers/certificate/").content.decode()
+    assert "2.50" in page
+    # the code is signed with its time, so the page's own code is the one to check
+    (code,) = re.findall(r"核验码：<span[^>]*>([^<]+)</span>", page)
+    checked = Client().get("/volunteers/certificate/verify/", {"code": code}).content.decode()
+    assert "证明有效" in checked and "2.50" in checked
+    assert (
+        "核验码无效" in Client().get("/volunteers/certificate/verify/", {"code": "forged"}).content.decode()
+    )
+    staff = Client()
+    staff.force_login(world.other_staff)
+    assert staff.get(f"/volunteers/people/{world.alice.pk}/certificate/").status_code == 404
+    staff.force_login(world.station_staff)
+    assert staff.get(f"/volunteers/people/{world.alice.pk}/certificate/").status_code == 200
