@@ -27,6 +27,7 @@ from org.xlsx import ImportResult, RowError
 
 from . import xlsx
 from .models import Evidence, IndexItem, IndexSystem, Milestone, ProgressReport, Task, TaskEvent
+from .notices import notify_reopened
 
 HQ_ROLES = (Role.HQ_ADMIN,)
 REOPEN_ROLES = (Role.HQ_ADMIN, Role.INSPECTOR)
@@ -407,4 +408,5 @@ def reopen_task(actor: Actor, task: Task, reason: str) -> Task:
     task.reopen_count += 1
     task.save(update_fields=["state", "closed_at", "closed_by", "reopen_count"])
     _event(actor, task, TaskEvent.Kind.REOPENED, reason, count=task.reopen_count)
+    notify_reopened(task, reason)
     return task
