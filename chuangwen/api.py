@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from appeals.api import router as appeals_router
 from cases.api import router as cases_router
 from indicators.api import router as indicators_router
+from notices.api import router as notices_router
 from org.api import router as org_router
 from org.errors import ActionRefused
 from org.models import ApiToken
@@ -67,3 +68,4 @@ api.add_router("/org/", org_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/appeals/", appeals_router)
 api.add_router("/indicators/", indicators_router)
+api.add_router("/notices/", notices_router)

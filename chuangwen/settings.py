@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cases",
     "appeals",
     "indicators",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chuangwen.nav.navigation",
+                "notices.context.unread",
             ],
         },
     },
@@ -230,3 +232,17 @@ INDICATORS_WARNINGS = {
     "yellow_workdays": int(os.environ.get("INDICATORS_YELLOW_WORKDAYS", "5")),
     "red_workdays": int(os.environ.get("INDICATORS_RED_WORKDAYS", "1")),
 }
+
+# Notices (notices app, docs/notices.md): the periodic jobs, how often the worker ticks, retries
+# and escalation, the address links in messages start with, and the SMS backend. Webhooks are only
+# posted to the vendors' hosts; e-mail goes through Django's EMAIL_BACKEND.
+NOTICES_SCHEDULE = "chuangwen.schedule.JOBS"
+NOTICES_TICK_SECONDS = int(os.environ.get("NOTICES_TICK_SECONDS", "30"))
+NOTICES_MAX_ATTEMPTS = int(os.environ.get("NOTICES_MAX_ATTEMPTS", "5"))
+NOTICES_RETRY_SECONDS = int(os.environ.get("NOTICES_RETRY_SECONDS", "60"))
+NOTICES_HTTP_TIMEOUT = float(os.environ.get("NOTICES_HTTP_TIMEOUT", "5"))
+NOTICES_ESCALATE_WORKDAYS = int(os.environ.get("NOTICES_ESCALATE_WORKDAYS", "2"))
+NOTICES_BATCH_THRESHOLD = int(os.environ.get("NOTICES_BATCH_THRESHOLD", "3"))
+NOTICES_SITE_URL = os.environ.get("NOTICES_SITE_URL", "")
+NOTICES_SMS_BACKEND = os.environ.get("NOTICES_SMS_BACKEND", "notices.sms.ConsoleBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("org.urls")),
     path("cases/", include("cases.urls")),
     path("indicators/", include("indicators.urls")),
+    path("notices/", include("notices.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

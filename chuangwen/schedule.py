@@ -1,0 +1,28 @@
+"""Every periodic job of the project, in one place (``NOTICES_SCHEDULE`` points here).
+
+The worker (``manage.py db_worker``, see docs/notices.md) runs each job once per period however
+many workers run; ``manage.py run_job NAME`` runs one now. Other apps add their jobs here.
+"""
+
+import datetime as dt
+
+from django.core.management import call_command
+
+from cases.notices import daily_digest, sweep_deadlines
+from indicators.notices import task_warnings
+from notices.schedule import Job, cleanup
+
+
+def freeze_figures(now: dt.datetime) -> str:
+    """Store last month's and this month's case figures (``manage.py freeze_figures``)."""
+    call_command("freeze_figures", verbosity=0)
+    return "已存储上月和本月案件汇总与指标"
+
+
+JOBS = (
+    Job("case_deadlines", "案件到期、超期与升级提醒", sweep_deadlines, every=dt.timedelta(minutes=15)),
+    Job("case_digest", "每日 8:00 单位待办汇总", daily_digest, at=dt.time(8, 0), workdays_only=True),
+    Job("task_warnings", "任务红黄预警", task_warnings, at=dt.time(8, 30), workdays_only=True),
+    Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
+    Job("cleanup", "清理后台执行记录", cleanup, at=dt.time(3, 0)),
+)
