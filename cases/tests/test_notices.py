@@ -56,7 +56,7 @@ def inbox(user, kind=None):
 
 
 @pytest.fixture
-def robots(world, receiver):
+def robots(world, receiver):  # noqa: F811 (the fixture)
     Robot.objects.create(
         unit=world.dept, channel="wecom", name="城管局群", webhook=receiver.wecom_url("dept")
     )
@@ -65,7 +65,7 @@ def robots(world, receiver):
     return receiver
 
 
-def no_citizen_data(receiver):
+def no_citizen_data(receiver):  # noqa: F811 (the fixture)
     texts = [n.title + n.body for n in Notice.objects.all()] + receiver.texts()
     assert texts
     for text in texts:

@@ -26,7 +26,7 @@ def told(user, kind):
     return list(Receipt.objects.filter(user=user, notice__kind=kind).values_list("notice__title", flat=True))
 
 
-def test_warnings_yellow_then_red_each_once_and_the_group_hears(world, receiver):
+def test_warnings_yellow_then_red_each_once_and_the_group_hears(world, receiver):  # noqa: F811 (the fixture)
     Robot.objects.create(unit=world.dept, channel="wecom", name="部门群", webhook=receiver.wecom_url())
     task = assigned(world, deadline=dt.date(2026, 3, 13))  # a Friday
     assert task_warnings(moment(dt.date(2026, 3, 2))) == "0 项"  # nine working days left
