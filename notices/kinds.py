@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     DAILY_DIGEST = "daily_digest", "每日待办汇总"
     TASK_WARNING = "task_warning", "任务预警"
     TASK_REOPENED = "task_reopened", "任务重新打开"
+    SYSTEM = "system", "系统通知"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ TEMPLATES: dict[str, Template] = {
     Kind.TASK_REOPENED: Template(
         "任务重新打开 {task}", "{unit}牵头的任务“{task}”已重新打开（第 {count} 次），原因：{reason}。"
     ),
+    Kind.SYSTEM: Template("{title}", "{body}"),
 }
 
 
