@@ -11,9 +11,22 @@ from .kinds import Kind
 from .outbox import notify
 
 DEMO_JOBS = ("case_deadlines", "case_digest", "task_warnings")
-LOGINS = ("hq", "dispatcher", "handler", "street", "community", "collector", "streetchief", "inspector")
-LOGINS += ("clerk", "volunteer", "leader")
-WELCOME = "通知中心会在这里告诉您需要处理的事：新派案件、退单、即将到期和超期、延期审批结果、返工、任务预警等。"
+LOGINS = (
+    "hq",
+    "dispatcher",
+    "handler",
+    "street",
+    "community",
+    "collector",
+    "streetchief",
+    "inspector",
+    "clerk",
+    "volunteer",
+    "leader",
+)
+WELCOME = (
+    "通知中心会在这里告诉您需要处理的事：新派案件、退单、即将到期和超期、延期审批结果、返工、任务预警等。"
+)
 
 
 def load() -> None:
