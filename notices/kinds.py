@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     DAILY_DIGEST = "daily_digest", "每日待办汇总"
     TASK_WARNING = "task_warning", "任务预警"
     TASK_REOPENED = "task_reopened", "任务重新打开"
+    APPEAL_UNSATISFIED = "appeal_unsatisfied", "诉求评价不满意"
     SYSTEM = "system", "系统通知"
 
 
@@ -70,6 +71,10 @@ TEMPLATES: dict[str, Template] = {
     ),
     Kind.TASK_REOPENED: Template(
         "任务重新打开 {task}", "{unit}牵头的任务“{task}”已重新打开（第 {count} 次），原因：{reason}。"
+    ),
+    Kind.APPEAL_UNSATISFIED: Template(
+        "诉求评价不满意 {number}",
+        "群众对案件 {number}（{category}，承办单位 {unit}）的办理结果评价不满意，请研判是否重新办理。",
     ),
     Kind.SYSTEM: Template("{title}", "{body}"),
 }

@@ -38,3 +38,9 @@ def contracting_leaders(region: Region | None) -> list[User]:
 def _ancestor_paths(path: str) -> list[str]:
     codes = path.strip("/").split("/")
     return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def members_with_role(*roles: str) -> list[User]:
+    """The active people holding one of ``roles`` in any unit (e.g. the district's dispatchers)."""
+    people = Membership.objects.filter(role__in=roles, user__is_active=True).values("user_id")
+    return list(User.objects.filter(pk__in=people).order_by("pk"))
