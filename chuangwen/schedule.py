@@ -5,6 +5,7 @@ many workers run; ``manage.py run_job NAME`` runs one now. Other apps add their 
 """
 
 import datetime as dt
+import io
 
 from django.core.management import call_command
 
@@ -15,8 +16,9 @@ from notices.schedule import Job, cleanup
 
 def freeze_figures(now: dt.datetime) -> str:
     """Store last month's and this month's case figures (``manage.py freeze_figures``)."""
-    call_command("freeze_figures", verbosity=0)
-    return "已存储上月和本月案件汇总与指标"
+    out = io.StringIO()
+    call_command("freeze_figures", stdout=out)
+    return "；".join(out.getvalue().splitlines())
 
 
 JOBS = (
