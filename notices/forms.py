@@ -24,7 +24,12 @@ class RobotForm(forms.Form):
     channel = forms.ChoiceField(label="类型", choices=Robot.KINDS)
     name = forms.CharField(label="名称", max_length=60)
     webhook = forms.CharField(label="Webhook 地址", max_length=500)
-    secret = forms.CharField(label="加签密钥（钉钉，可空）", max_length=200, required=False)
+    secret = forms.CharField(
+        label="加签密钥（钉钉，可空）",
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(render_value=True),
+    )
     kinds = forms.MultipleChoiceField(
         label="推送事件（不选为全部）",
         choices=Kind.choices,
