@@ -95,9 +95,12 @@ def notify(
             )
     except IntegrityError:
         return None  # the same key written by a concurrent transaction: told once
-    Receipt.objects.bulk_create([Receipt(notice=notice, user=u) for u in people])
+    if people:
+        Receipt.objects.bulk_create([Receipt(notice=notice, user=u) for u in people])
     if external:
-        Delivery.objects.bulk_create(_deliveries(notice, people, units, now))
+        rows = _deliveries(notice, people, units, now)
+        if rows:
+            Delivery.objects.bulk_create(rows)
     return notice
 
 
@@ -116,11 +119,14 @@ def _deliveries(notice: Notice, people: list[User], units: list[Unit], now: dt.d
             ):
                 if wanted and address:
                     rows.append(_delivery(notice, channel, when, user=person))
-    if units:
+    robots = (
+        [r for r in Robot.objects.filter(unit__in=units, is_active=True) if r.wants(notice.kind)]
+        if units
+        else []
+    )
+    if robots:
         unit_prefs = {p.unit_id: p for p in UnitPreference.objects.filter(unit__in=units)}
-        for robot in Robot.objects.filter(unit__in=units, is_active=True):
-            if not robot.wants(notice.kind):
-                continue
+        for robot in robots:
             up = unit_prefs.get(robot.unit_id)
             when = now
             if up is not None and not notice.urgent:
