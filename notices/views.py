@@ -91,6 +91,7 @@ def log(request):
     qs = Delivery.objects.select_related("notice", "robot__unit", "user")
     filters = DeliveryFilterSet(request.GET, queryset=qs)
     counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    labels = {j.name: j.label for j in schedule.jobs()}
     return render(
         request,
         "notices/log.html",
@@ -99,7 +100,7 @@ def log(request):
             "page": _page(request, filters.qs, 50),
             "counts": [(label, counts.get(value, 0), value) for value, label in Delivery.Status.choices],
             "worker": schedule.worker_status(),
-            "runs": JobRun.objects.exclude(job="tick")[:20],
+            "runs": [(r, labels.get(r.job, r.job)) for r in JobRun.objects.exclude(job="tick")[:20]],
         },
     )
 
