@@ -4,6 +4,7 @@ login opens an inbox with unread notices. Idempotent: every notice has its key."
 
 from django.utils import timezone
 
+from org.demo import DEMO_LOGINS
 from org.models import User
 
 from . import schedule
@@ -11,19 +12,6 @@ from .kinds import Kind
 from .outbox import notify
 
 DEMO_JOBS = ("case_deadlines", "case_digest", "task_warnings")
-LOGINS = (
-    "hq",
-    "dispatcher",
-    "handler",
-    "street",
-    "community",
-    "collector",
-    "streetchief",
-    "inspector",
-    "clerk",
-    "volunteer",
-    "leader",
-)
 WELCOME = (
     "通知中心会在这里告诉您需要处理的事：新派案件、退单、即将到期和超期、延期审批结果、返工、任务预警等。"
 )
@@ -37,7 +25,7 @@ def load() -> None:
         except KeyError:
             continue
         schedule.run(job, now, f"demo-{now.date().isoformat()}")
-    for user in User.objects.filter(username__in=LOGINS):
+    for user in User.objects.filter(username__in=[login[0] for login in DEMO_LOGINS]):
         if user.receipts.filter(read_at__isnull=True).exists():
             continue
         notify(

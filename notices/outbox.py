@@ -82,6 +82,8 @@ def notify(
     title, body = render(kind, context)
     now = timezone.now()
     try:
+        # One unit with its receipts and deliveries: a savepoint inside the event's transaction,
+        # a transaction of its own when a periodic job calls this in autocommit.
         with transaction.atomic():
             notice = Notice.objects.create(
                 kind=kind,
@@ -93,14 +95,13 @@ def notify(
                 unit=units[0] if units else None,
                 created_at=now,
             )
+            if people:
+                Receipt.objects.bulk_create([Receipt(notice=notice, user=u) for u in people])
+            rows = _deliveries(notice, people, units, now) if external else []
+            if rows:
+                Delivery.objects.bulk_create(rows)
     except IntegrityError:
         return None  # the same key written by a concurrent transaction: told once
-    if people:
-        Receipt.objects.bulk_create([Receipt(notice=notice, user=u) for u in people])
-    if external:
-        rows = _deliveries(notice, people, units, now)
-        if rows:
-            Delivery.objects.bulk_create(rows)
     return notice
 
 

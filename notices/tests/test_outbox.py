@@ -9,7 +9,7 @@ from django.db import transaction
 from notices.kinds import Kind
 from notices.models import Delivery, Notice, Preference, Receipt, Robot, UnitPreference
 from notices.outbox import MASK, after_quiet_hours, notify
-from notices.tests.conftest import at
+from notices.tests.conftest import at, run_concurrently
 from org.models import Role
 from org.tests.factories import UnitFactory, member
 
@@ -107,3 +107,15 @@ def test_no_mobile_number_survives_in_a_notice(unit, clock):
     notice = notify(Kind.CASE_RETURNED, [person], context, "/cases/1/", "k1")
     assert "13912345678" not in notice.body and "1234-5678" not in notice.body
     assert notice.body.count(MASK) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_telling_the_same_event_at_once_write_one_notice():
+    unit = UnitFactory(code="D-7")
+    person = member(unit, Role.HANDLER)
+    robot(unit)
+    results = run_concurrently(
+        lambda: notify(Kind.CASE_OVERDUE, [person], CONTEXT, "/cases/1/", "same-key", units=[unit])
+    )
+    assert len([r for r in results if r is not None]) == 1
+    assert (Notice.objects.count(), Receipt.objects.count(), Delivery.objects.count()) == (1, 1, 1)
