@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -43,7 +44,10 @@ class MarkedOut(Schema):
 @paginate
 def list_notices(request, filters: Query[InboxFilter]):
     data = {k: v for k, v in filters.dict().items() if v is not None}
-    return ReceiptFilterSet(data, queryset=services.inbox(request.user)).qs
+    filterset = ReceiptFilterSet(data, queryset=services.inbox(request.user))
+    if not filterset.is_valid():
+        raise ValidationError({k: [str(m) for m in v] for k, v in filterset.errors.items()})
+    return filterset.qs
 
 
 @router.get("/unread-count", response=UnreadOut, summary="未读通知数")

@@ -51,6 +51,8 @@ def test_api_list_unread_count_and_mark_read(client, people):
     listed = client.get("/api/v1/notices/?unread=true").json()
     assert listed["count"] == 2 and listed["items"][0]["title"] == "新派案件 N1"
     assert client.get("/api/v1/notices/unread-count").json() == {"unread": 2}
+    assert client.get(f"/api/v1/notices/?kind={Kind.TASK_WARNING}").json()["count"] == 0
+    assert client.get("/api/v1/notices/?kind=bogus").status_code == 400
     first = listed["items"][0]["id"]
     assert client.post(f"/api/v1/notices/{first}/read").json() == {"marked": 1}
     assert client.get("/api/v1/notices/unread-count").json() == {"unread": 1}
