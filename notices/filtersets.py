@@ -2,6 +2,8 @@
 
 import django_filters
 
+from org.models import Unit
+
 from .kinds import Kind
 from .models import Channel, Delivery, Receipt
 
@@ -19,7 +21,10 @@ class DeliveryFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Delivery.Status.choices, label="状态")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label="渠道")
     kind = django_filters.ChoiceFilter(field_name="notice__kind", choices=Kind.choices, label="事件")
+    unit = django_filters.ModelChoiceFilter(
+        field_name="notice__unit", queryset=Unit.objects.order_by("code"), label="单位"
+    )
 
     class Meta:
         model = Delivery
-        fields = ["status", "channel", "kind"]
+        fields = ["status", "channel", "kind", "unit"]

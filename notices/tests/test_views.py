@@ -82,6 +82,12 @@ def test_hq_log_shows_a_stalled_worker_and_others_get_403(client, people):
     page = client.get(reverse("notices:log"))
     assert page.status_code == 200 and page.context["worker"].stalled
     assert "已停止" in page.content.decode()
+    Robot.objects.create(unit=unit, channel="wecom", name="群", webhook="https://qyapi.weixin.qq.com/x")
+    notify(Kind.CASE_OVERDUE, [handler], {"number": "N9"}, "/cases/9/", "k9", units=[unit])
+    other_unit = UnitFactory(code="D-2")
+    assert len(client.get(reverse("notices:log"), {"unit": unit.pk}).context["page"]) == 1
+    assert len(client.get(reverse("notices:log"), {"unit": other_unit.pk}).context["page"]) == 0
+    assert len(client.get(reverse("notices:log"), {"status": "sent"}).context["page"]) == 0
 
 
 def test_a_robot_is_saved_only_when_its_test_message_arrives(client, people, receiver):
