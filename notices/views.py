@@ -122,11 +122,18 @@ def resend(request, pk: int):
 @login_required
 def robots(request):
     services.check_manage(request.user)
-    units = UnitPreference.objects.select_related("unit", "leader").order_by("unit__code")
+    if request.GET.get("unit", "").isdigit():
+        unit = get_object_or_404(Unit, pk=int(request.GET["unit"]))
+        return HttpResponseRedirect(reverse("notices:unit_settings", args=[unit.pk]))
+    settings = UnitPreference.objects.select_related("unit", "leader").order_by("unit__code")
     return render(
         request,
         "notices/robots.html",
-        {"robots": Robot.objects.select_related("unit"), "unit_settings": units},
+        {
+            "robots": Robot.objects.select_related("unit"),
+            "unit_settings": settings,
+            "units": Unit.objects.filter(is_active=True).order_by("code"),
+        },
     )
 
 

@@ -113,6 +113,8 @@ def test_a_robot_is_saved_only_when_its_test_message_arrives(client, people, rec
 def test_unit_leader_must_work_in_the_unit(client, people):
     unit, hq, handler, other = people
     login(client, hq)
+    picked = client.get(reverse("notices:robots"), {"unit": unit.pk})
+    assert picked.url == reverse("notices:unit_settings", args=[unit.pk])
     page = client.post(reverse("notices:unit_settings", args=[unit.pk]), {"leader": hq.pk, "digest": "on"})
     assert page.status_code == 200 and not UnitPreference.objects.exists()
     client.post(reverse("notices:unit_settings", args=[unit.pk]), {"leader": handler.pk, "digest": "on"})
