@@ -31,14 +31,28 @@ def _sms_memory(settings):
     sms.outbox.clear()
 
 
+def _wait_while_locked(execute, sql, params, many, context):
+    """Retry a statement the shared-cache test database refused with "table is locked", as a
+    deployment's SQLite file database waits ``busy_timeout`` for the other writer."""
+    from django.db import OperationalError
+
+    for _ in range(100_000):
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+    raise AssertionError("the database stayed locked")
+
+
 def run_concurrently(fn, workers: int = 2) -> list:
     """Call ``fn`` in ``workers`` threads released at once (each thread its own connection);
-    returns their results, raising the first unexpected error.
+    returns their results, raising the first error.
 
     The test database is SQLite in shared-cache memory, which answers "table is locked" at once
-    where a deployment's file database (WAL, busy_timeout) waits for the other writer; a thread
-    that gets that answer calls ``fn`` again, as a worker's next tick would."""
-    from django.db import OperationalError, connection
+    where a deployment's file database (WAL, busy_timeout) waits for the other writer; each
+    thread's statements wait the same way here (``_wait_while_locked``)."""
+    from django.db import connection
 
     barrier = threading.Barrier(workers)
     results: list = []
@@ -46,15 +60,9 @@ def run_concurrently(fn, workers: int = 2) -> list:
 
     def worker():
         try:
-            barrier.wait()
-            for _ in range(200):
-                try:
-                    results.append(fn())
-                    return
-                except OperationalError as exc:
-                    if "locked" not in str(exc):
-                        raise
-            raise AssertionError("the database stayed locked")
+            with connection.execute_wrapper(_wait_while_locked):
+                barrier.wait()
+                results.append(fn())
         except Exception as exc:  # reported to the test
             errors.append(exc)
         finally:
