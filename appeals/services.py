@@ -23,6 +23,7 @@ from org.models import Region, Role
 from org.scope import require_role
 
 from .models import Appeal, Open311Client, new_tracking_code, unsure_category
+from .notices import notify_rating
 from .privacy import may_see_contact, normalize_phone
 
 MAX_PHOTOS = 6
@@ -276,6 +277,7 @@ def rate_appeal(actor: Actor, appeal: Appeal, rating: str, comment: str = "", *,
             fields.append("review")
         appeal.save(update_fields=fields)
         record(actor, "appeal.rate", appeal, f"诉求 {appeal.code} 评价：{appeal.get_rating_display()}")
+        notify_rating(appeal)
     return appeal
 
 

@@ -45,6 +45,7 @@ from workdays.models import DeadlineRule
 from . import geo, photos
 from .duplicates import duplicate_suggestions, find_duplicates, suggestions_for
 from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .notices import notify_case
 from .numbering import last_case_numbers, next_number
 from .permissions import (
     COMMAND_ROLES,
@@ -161,7 +162,7 @@ def _event(
     at: dt.datetime | None = None,
     **data,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         part=part,
         action=action,
@@ -174,6 +175,8 @@ def _event(
         ip=actor.ip,
         data=data,
     )
+    notify_case(event)  # the outbox, in the step's transaction (cases.notices)
+    return event
 
 
 def handle_deadline(case: Case, start: dt.datetime) -> Deadline:

@@ -15,6 +15,7 @@ from cases.api import router as cases_router
 from indicators.api import router as indicators_router
 from inspections.api import router as inspections_router
 from materials.api import router as materials_router
+from notices.api import router as notices_router
 from org.api import router as org_router
 from org.errors import ActionRefused
 from org.models import ApiToken
@@ -73,3 +74,4 @@ api.add_router("/indicators/", indicators_router)
 api.add_router("/materials/", materials_router)
 api.add_router("/inspections/", inspections_router)
 api.add_router("/volunteers/", volunteers_router)
+api.add_router("/notices/", notices_router)

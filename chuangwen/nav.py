@@ -114,6 +114,15 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("工作日历", "workdays:calendar", HQ),
         ),
     ),
+    NavGroup(
+        "通知",
+        (
+            NavItem("我的通知", "notices:inbox"),
+            NavItem("通知设置", "notices:preferences"),
+            NavItem("投递记录", "notices:log", HQ),
+            NavItem("群机器人", "notices:robots", HQ),
+        ),
+    ),
 )
 
 # Each role's first tasks on the home page, in this order.
@@ -134,6 +143,7 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("组织架构", "org:regions"),
         NavItem("导入导出", "org:import"),
         NavItem("工作日历", "workdays:calendar"),
+        NavItem("通知投递记录", "notices:log"),
     ),
     Role.DISPATCHER: (
         NavItem("受理派遣", "cases:dispatch_queue"),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "materials",
     "inspections",
     "volunteers",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chuangwen.nav.navigation",
+                "notices.context.unread",
             ],
         },
     },
@@ -233,3 +235,24 @@ INDICATORS_WARNINGS = {
     "yellow_workdays": int(os.environ.get("INDICATORS_YELLOW_WORKDAYS", "5")),
     "red_workdays": int(os.environ.get("INDICATORS_RED_WORKDAYS", "1")),
 }
+
+# Notices (notices app, docs/notices.md): the periodic jobs, how often the worker ticks, retries
+# and escalation, the address links in messages start with, and the SMS backend. Webhooks are only
+# posted to the vendors' hosts; e-mail goes through Django's EMAIL_BACKEND.
+NOTICES_SCHEDULE = "chuangwen.schedule.JOBS"
+NOTICES_TICK_SECONDS = int(os.environ.get("NOTICES_TICK_SECONDS", "30"))
+NOTICES_MAX_ATTEMPTS = int(os.environ.get("NOTICES_MAX_ATTEMPTS", "5"))
+NOTICES_RETRY_SECONDS = int(os.environ.get("NOTICES_RETRY_SECONDS", "60"))
+NOTICES_HTTP_TIMEOUT = float(os.environ.get("NOTICES_HTTP_TIMEOUT", "5"))
+NOTICES_ESCALATE_WORKDAYS = int(os.environ.get("NOTICES_ESCALATE_WORKDAYS", "2"))
+NOTICES_BATCH_THRESHOLD = int(os.environ.get("NOTICES_BATCH_THRESHOLD", "3"))
+NOTICES_SITE_URL = os.environ.get("NOTICES_SITE_URL", "")
+NOTICES_SMS_BACKEND = os.environ.get("NOTICES_SMS_BACKEND", "notices.sms.ConsoleBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chuangwen@localhost")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("workdays/", include("workdays.urls")),
     # Volunteer services: the public order page (no login) and the volunteers' and staff pages.
     path("volunteers/", include("volunteers.urls")),
+    path("notices/", include("notices.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

@@ -28,6 +28,7 @@ from org.sheets import CREATED, ImportResult, RowError
 
 from . import xlsx
 from .models import Evidence, IndexItem, IndexSystem, Milestone, ProgressReport, Task, TaskEvent
+from .notices import notify_reopened
 
 logger = logging.getLogger(__name__)
 HQ_ROLES = (Role.HQ_ADMIN,)
@@ -484,4 +485,5 @@ def reopen_task(actor: Actor, task: Task, reason: str) -> Task:
     task.reopen_count += 1
     task.save(update_fields=["state", "closed_at", "closed_by", "reopen_count"])
     _event(actor, task, TaskEvent.Kind.REOPENED, reason, count=task.reopen_count)
+    notify_reopened(task, reason)
     return task

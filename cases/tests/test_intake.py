@@ -193,10 +193,11 @@ def test_detail_page_query_budget_and_photos_in_the_timeline(world):
         )
     dispatcher = client_for(w.dispatcher)
     url = reverse("cases:detail", args=[case.pk])
-    # session, user, scope, the case, parts, their extension requests, events, photos
+    # session, user, scope, the case, parts, their extension requests, events, photos, and the
+    # menu's unread notice count
     with CaptureQueriesContext(connection) as ctx:
         dispatcher.get(url)
-    assert len(ctx.captured_queries) == 8
+    assert len(ctx.captured_queries) == 9
     page = dispatcher.get(url).content.decode()
     assert "批准延期" in page  # the pending request is decided from the prefetched rows
     assert page.count("cases/thumbs/0.jpg") == 2  # in the gallery and on its timeline step

@@ -1,0 +1,38 @@
+"""Every periodic job of the project, in one place (``NOTICES_SCHEDULE`` points here).
+
+The worker (``manage.py db_worker``, see docs/notices.md) runs each job once per period however
+many workers run; ``manage.py run_job NAME`` runs one now. Other apps add their jobs here.
+"""
+
+import datetime as dt
+import io
+
+from django.core.management import call_command
+
+from cases.notices import daily_digest, sweep_deadlines
+from indicators.notices import task_warnings
+from notices.schedule import Job, cleanup
+
+
+def freeze_figures(now: dt.datetime) -> str:
+    """Store last month's and this month's case figures (``manage.py freeze_figures``)."""
+    out = io.StringIO()
+    call_command("freeze_figures", stdout=out)
+    return "；".join(out.getvalue().splitlines())
+
+
+def prune_task_results(now: dt.datetime) -> str:
+    """Drop the worker's finished task rows older than a week (django-tasks-db's command)."""
+    out = io.StringIO()
+    call_command("prune_db_task_results", min_age_days=7, stdout=out)
+    return "；".join(out.getvalue().splitlines()) or "已清理"
+
+
+JOBS = (
+    Job("case_deadlines", "案件到期、超期与升级提醒", sweep_deadlines, every=dt.timedelta(minutes=15)),
+    Job("case_digest", "每日 8:00 单位待办汇总", daily_digest, at=dt.time(8, 0), workdays_only=True),
+    Job("task_warnings", "任务红黄预警", task_warnings, at=dt.time(8, 30), workdays_only=True),
+    Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
+    Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),
+    Job("prune_tasks", "清理一周前的后台任务记录", prune_task_results, at=dt.time(3, 10)),
+)
