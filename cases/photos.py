@@ -2,8 +2,8 @@
 
 An upload is accepted when Pillow decodes it as JPEG, PNG or WebP and it is no larger than
 ``UPLOAD_MAX_IMAGE_BYTES``; the file name and the declared content type are not trusted. The
-original (with its EXIF and GPS metadata, the evidence) is stored under ``private/`` and is never
-served by URL. Pages show a copy re-encoded from the pixels alone (no metadata, rotated upright)
+original (with its EXIF and GPS metadata, the evidence) is stored under ``private/``, under a
+random name of its own, and is never served by URL. Pages show a copy re-encoded from the pixels alone (no metadata, rotated upright)
 and a thumbnail. Everything goes through Django's default storage, so an object store works too.
 
 Files are not part of the database transaction: a step that stores photos runs in
@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import hashlib
 import io
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,8 +135,10 @@ def store(
         upright = ImageOps.exif_transpose(opened)
         display, thumb = _encode(upright, DISPLAY_SIZE), _encode(upright, THUMBNAIL_SIZE)
         width, height = upright.size
-    stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
-    original = _save(f"private/cases/{stem}.{FORMATS[photo.format]}", data)
+    month = f"{timezone.localdate():%Y/%m}"
+    stem = f"{month}/{uuid.uuid4().hex}"
+    # The original gets its own random name: knowing a public copy's name tells nothing about it.
+    original = _save(f"private/cases/{month}/{secrets.token_urlsafe(24)}.{FORMATS[photo.format]}", data)
     image = _save(f"cases/photos/{stem}.jpg", display)
     thumbnail = _save(f"cases/thumbs/{stem}.jpg", thumb)
     return CasePhoto.objects.create(

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import Http404
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from . import views
 from .api import api
@@ -22,13 +20,5 @@ urlpatterns = [
 ]
 
 
-def media(request, path):
-    """The demo server serves public media itself (in production the web server or object store
-    does). Originals under private/, with their EXIF and GPS metadata, are never served by URL,
-    only through views that check permission."""
-    if not settings.DEBUG:
-        raise Http404
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-
-urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!private/)(?P<path>.+)$", media))
+# Every path under MEDIA_URL goes to the one media view, which normalises it before deciding.
+urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media))
