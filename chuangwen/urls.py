@@ -22,3 +22,9 @@ urlpatterns = [
 
 # Every path under MEDIA_URL goes to the one media view, which normalises it before deciding.
 urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media))
+
+# Errors in Chinese, in each interface's own form (chuangwen/errors.py).
+handler400 = "chuangwen.errors.bad_request"
+handler403 = "chuangwen.errors.permission_denied"
+handler404 = "chuangwen.errors.page_not_found"
+handler500 = "chuangwen.errors.server_error"
