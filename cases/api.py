@@ -272,7 +272,7 @@ class CaseFilters(Schema):
     region_id: int | None = None
     category_id: int | None = None
     overdue: bool | None = None
-    due_soon_hours: int | None = None
+    due_soon_hours: int | None = Field(None, ge=1, le=744)
     reported_from: dt.date | None = None
     reported_to: dt.date | None = None
     q: str | None = None
@@ -698,7 +698,7 @@ def _selection(request, q: MetricsQuery) -> metrics.Selection:
         start, end = _local_midnight(q.start), _local_midnight(q.end + dt.timedelta(days=1))
     else:
         today = timezone.localdate()
-        year, month = (int(x) for x in q.month.split("-")) if q.month else (today.year, today.month)
+        year, month = metrics.parse_month(q.month) if q.month else (today.year, today.month)
         start, end = metrics.month(year, month)
     return metrics.select(
         start,

@@ -170,7 +170,7 @@ class CaseFilterForm(forms.Form):
     start = forms.DateField(label="从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="到", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     # The cases behind one figure of the monthly summary or of the metrics page.
-    month = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False, widget=forms.HiddenInput)
+    month = forms.RegexField(regex=r"^20\d\d-(0[1-9]|1[0-2])$", required=False, widget=forms.HiddenInput)
     at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     summary = forms.ChoiceField(
         choices=[("", ""), *summary.FIGURES.items()], required=False, widget=forms.HiddenInput

@@ -40,10 +40,12 @@ timeline, so they are exact as of T.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -221,12 +223,45 @@ def select(
     cases: QuerySet[Case] | None = None,
     viewer: User | None = None,
 ) -> Selection:
-    """The selection of a figure; with ``viewer``, only the cases that person may see count."""
+    """The selection of a figure; with ``viewer``, only the cases that person may see count.
+
+    A moment without a time zone is read as Beijing (local) time; a period out of the years
+    figures may name, or ending before it starts, is a ValidationError."""
+    if at is not None:
+        check_year(at.year)
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, timezone.get_current_timezone())
+    check_year(start.year)
+    check_year(end.year)
+    if start >= end:
+        raise ValidationError("开始日期不能晚于结束日期")
     return Selection(start, end, at or timezone.now(), unit, region, category, cases, viewer)
+
+
+# Years a period may name: the campaign's records with room on both sides; beyond them a date is a
+# typing error (and year 9999's following month does not exist).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationError(f"年份须在 {FIRST_YEAR} 到 {LAST_YEAR} 之间")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``"2026-03"`` → ``(2026, 3)``; anything else is a ValidationError in Chinese."""
+    match = MONTH_RE.match((text or "").strip())
+    if not match:
+        raise ValidationError(f"月份“{text}”无效，应为 YYYY-MM，例如 2026-03")
+    year, number = int(match.group(1)), int(match.group(2))
+    check_year(year)
+    return year, number
 
 
 def month(year: int, month_number: int) -> tuple[dt.datetime, dt.datetime]:
     """The local calendar month as a period [first day 00:00, next month's first day 00:00)."""
+    check_year(year)
     tz = timezone.get_current_timezone()
     first = dt.datetime(year, month_number, 1, tzinfo=tz)
     following = dt.datetime(year + month_number // 12, month_number % 12 + 1, 1, tzinfo=tz)
