@@ -63,3 +63,10 @@ def _detail(exception, status: int) -> str:
     if text and any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return text
     return MESSAGES[status]
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: an expired or missing CSRF token, in the interface's own form."""
+    if (request.path_info or "").startswith((API_PREFIX, OPEN311_PREFIX)):
+        return error_response(request, 403, "请求缺少有效的 CSRF 令牌")
+    return error_response(request, 403, "页面已过期或请求来源无法验证，请刷新页面后重试。")
