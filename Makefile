@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint typecheck bench
+.PHONY: demo test install lint typecheck deploycheck bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy --config-file pyproject.toml $(wildcard */services.py) org/scope.py org/audit.py workdays/calendar.py
 
-test: lint typecheck
+# Django's deployment checks with production settings (a throwaway key; no database is touched).
+deploycheck: install
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=deploycheck-only-$$(date +%s)-not-a-real-key-0123456789abcdefghij \
+	DJANGO_ALLOWED_HOSTS=chuangwen.example.gov.cn $(PY) manage.py check --deploy --fail-level WARNING
+
+test: lint typecheck deploycheck
 	$(VENV)/bin/pytest
 
 bench: install

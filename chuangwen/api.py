@@ -1,5 +1,6 @@
 """The JSON API, versioned under /api/v1/, with its OpenAPI schema at /api/v1/openapi.json and
-docs at /api/v1/docs. Each app contributes a ``router`` from its ``api.py``.
+docs at /api/v1/docs (when ``settings.API_DOCS`` is on: the demo, not production by default).
+Each app contributes a ``router`` from its ``api.py``.
 
 Authentication: a browser session (with CSRF) or a device token ``Authorization: Bearer <key>``.
 Errors: every refusal is a 4xx JSON body ``{"detail": "<message in Chinese>"}``: 400 bad input
@@ -8,6 +9,9 @@ Errors: every refusal is a 4xx JSON body ``{"detail": "<message in Chinese>"}``:
 ``{"detail": "服务器内部错误，请稍后再试"}`` too (chuangwen/errors.py).
 """
 
+import functools
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -31,12 +35,26 @@ class TokenAuth(HttpBearer):
         return user
 
 
+def docs_setting(view):
+    """The docs and the schema answer only when ``settings.API_DOCS`` is on (off by default in
+    production); checked per request, so the setting needs no URL reload."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.API_DOCS:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
     title="创文 Chuangwen API",
     version="1",
     urls_namespace="api-v1",
     auth=[TokenAuth(), SessionAuth()],
     docs_url="/docs",
+    docs_decorator=docs_setting,
 )
 
 
