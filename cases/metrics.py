@@ -192,12 +192,16 @@ class Selection:
         return qs
 
     def case_unit(self, cohort: str) -> Q:
-        """The unit's share of a case cohort: its people's reports, or the cases it held a part in."""
+        """The unit's share of a case cohort: its people's reports, or the cases it held a part in
+        (dispatched to it at or before T)."""
         if self.unit is None:
             return Q()
         if cohort == "reported":
             return Q(reporter_unit=self.unit)
-        return Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
+        # Only parts it held by T: a part dispatched to the unit later is not its case yet.
+        return Q(
+            Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit, dispatched_at__lte=self.at))
+        )
 
     def part_base(self) -> QuerySet[CasePart]:
         qs = CasePart.objects.visible_to(self.viewer) if self.viewer is not None else CasePart.objects.all()

@@ -179,6 +179,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = int(os.environ.get("UPLOAD_MAX_IMAGE_BYTES", str(10 * 1024 * 1024)))
+# All the photos of one step together (cases.photos: at most 9 photos per step).
+UPLOAD_MAX_STEP_BYTES = int(os.environ.get("UPLOAD_MAX_STEP_BYTES", str(30 * 1024 * 1024)))
 
 # Background work through Django's tasks API (django-tasks backport), stored in the database.
 TASKS = {
