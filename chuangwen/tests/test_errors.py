@@ -100,3 +100,12 @@ def test_a_refusal_on_a_page_is_the_chinese_403(client, person):
     response = client.get("/cases/summary/")
     assert response.status_code == 403
     assert "无权访问" in response.content.decode()
+
+
+def test_api_page_bounds_are_a_422_not_a_database_overflow(client, person):
+    """Found by the schema fuzzing: ?limit=10**30 overflowed the database's integer (500)."""
+    client.force_login(person)
+    for params in ({"limit": 10**30}, {"offset": 10**30}):
+        response = client.get("/api/v1/org/units", params)
+        assert response.status_code == 422, response.content
+        assert has_chinese(response.json()["detail"])
