@@ -237,7 +237,7 @@ API_DOCS = env_bool("DJANGO_API_DOCS", DEBUG)
 
 NINJA_PAGINATION_PER_PAGE = 50
 # Bounds of ?limit= and ?offset= on the API's lists: beyond them a 422, not a database overflow.
-NINJA_PAGINATION_MAX_LIMIT = 500
+NINJA_PAGINATION_MAX_LIMIT = 10_000
 NINJA_PAGINATION_MAX_OFFSET = 1_000_000
 NINJA_PAGINATION_CLASS = "org.pagination.BoundedLimitOffsetPagination"
 

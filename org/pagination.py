@@ -14,6 +14,6 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         limit: int = Field(
             settings.NINJA_PAGINATION_PER_PAGE,
             ge=1,
-            le=int(getattr(settings, "NINJA_PAGINATION_MAX_LIMIT", 500)),
+            le=int(getattr(settings, "NINJA_PAGINATION_MAX_LIMIT", 10_000)),
         )
         offset: int = Field(0, ge=0, le=MAX_OFFSET)
