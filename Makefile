@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint typecheck migrationscheck bench
+.PHONY: demo test install lint typecheck migrationscheck deploycheck bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,13 @@ migrationscheck: install
 	mkdir -p var
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: lint typecheck migrationscheck
+
+# Django's deployment checks with production settings (a throwaway key; no database is touched).
+deploycheck: install
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=deploycheck-only-$$(date +%s)-not-a-real-key-0123456789abcdefghij \
+	DJANGO_ALLOWED_HOSTS=chuangwen.example.gov.cn $(PY) manage.py check --deploy --fail-level WARNING
+
+test: lint typecheck migrationscheck deploycheck
 	$(VENV)/bin/pytest
 
 bench: install

@@ -18,6 +18,8 @@ FORMATS = ("json", "xml")
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # The w3 note's forms: a date, or a date-time with a time zone (Z or ±hh:mm).
 W3_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}(?P<time>T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$")
+# Years a date may name (as in the case figures): year 1 or 9999 would overflow in time zone arithmetic.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 
 # The element name of one item in each list of the specification.
@@ -104,6 +106,10 @@ def parse_w3(value: str, field: str) -> dt.datetime:
     """A w3 date-time (with Z or an offset) or a plain date (midnight in the district's time zone)."""
     text = value.strip()
     match = W3_PATTERN.match(text)
+    if match is not None and not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        raise Open311Error(
+            400, f"{field} 超出范围：年份须在 {FIRST_YEAR} 到 {LAST_YEAR} 之间（{field} is out of range）"
+        )
     try:
         if match is None:
             raise ValueError(text)

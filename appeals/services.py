@@ -21,6 +21,7 @@ from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import Region, Role
 from org.scope import require_role
+from org.text import clean_text
 
 from .models import Appeal, Open311Client, new_tracking_code, unsure_category
 from .notices import notify_rating
@@ -117,12 +118,26 @@ def submit_appeal(
             errors["phone"] = exc.messages
     elif channel != Appeal.Channel.OPEN311:
         errors["phone"] = ["请留下联系电话，便于回访"]
-    description = (description or "").strip()
-    if not description:
+    texts: dict[str, str] = {}
+    for key, value, limit, what, multiline in (
+        ("description", description, MAX_DESCRIPTION, "问题描述", True),
+        ("address", address, 200, "地址", False),
+        ("name", name, 50, "姓名", False),
+        ("media_url", media_url, 500, "media_url", False),
+    ):
+        try:
+            texts[key] = clean_text(value, limit, what, multiline=multiline)
+        except ValidationError as exc:
+            errors[key] = exc.messages
+            texts[key] = ""
+    description, address, name, media_url = (
+        texts["description"],
+        texts["address"],
+        texts["name"],
+        texts["media_url"],
+    )
+    if not description and "description" not in errors:
         errors["description"] = ["请描述您反映的问题"]
-    elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = [f"问题描述不能超过 {MAX_DESCRIPTION} 字"]
-    address = (address or "").strip()[:200]
     has_point = lat not in (None, "") and lng not in (None, "")
     if not has_point and not address:
         errors["location"] = ["请在地图上选择位置、使用定位，或填写地址"]
@@ -157,10 +172,10 @@ def submit_appeal(
             channel=channel,
             received_at=case.reported_at,
             phone=phone,
-            name=(name or "").strip()[:50],
+            name=name,
             category_unsure=category is None,
             location_approximate=not has_point,
-            media_url=media_url[:500],
+            media_url=media_url,
             attributes=attributes or {},
             entered_by=actor.user if channel in Appeal.CLERK_CHANNELS else None,
             client=client if channel == Appeal.Channel.OPEN311 else None,
@@ -269,7 +284,7 @@ def rate_appeal(actor: Actor, appeal: Appeal, rating: str, comment: str = "", *,
         if appeal.effective_case.status != Case.Status.CLOSED:
             raise ActionRefused("诉求办结后才能评价")
         appeal.rating = rating
-        appeal.rating_comment = comment.strip()[:500]
+        appeal.rating_comment = clean_text(comment, 500, "评价意见")
         appeal.rated_at = timezone.now()
         fields = ["rating", "rating_comment", "rated_at"]
         if rating == Appeal.Rating.UNSATISFIED:
@@ -300,7 +315,11 @@ def review_unsatisfied(actor: Actor, appeal: Appeal, reopen: bool, note: str = "
             raise ActionRefused("该诉求没有待研判的不满意评价")
         now = timezone.now()
         old = appeal.case
-        appeal.reviewed_by, appeal.reviewed_at, appeal.review_note = actor.user, now, note.strip()[:500]
+        appeal.reviewed_by, appeal.reviewed_at, appeal.review_note = (
+            actor.user,
+            now,
+            clean_text(note, 500, "研判说明"),
+        )
         if not reopen:
             appeal.review = Appeal.Review.UPHELD
             appeal.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])

@@ -10,11 +10,13 @@ demo timeline and stops.
 
 import datetime as dt
 import hashlib
+import hmac
 import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -494,7 +496,7 @@ def _sample_photos() -> dict[str, tuple[str, str, str, int, str]]:
         thumb.save(thumb_buffer, "JPEG", quality=80)
         names = []  # original (private), display copy, thumbnail
         for name, content in (
-            (f"private/cases/demo/{kind}.jpg", data),
+            (f"private/cases/demo/{_private_token(kind)}.jpg", data),
             (f"cases/photos/demo/{kind}.jpg", data),
             (f"cases/thumbs/demo/{kind}.jpg", thumb_buffer.getvalue()),
         ):
@@ -503,6 +505,11 @@ def _sample_photos() -> dict[str, tuple[str, str, str, int, str]]:
             names.append(name)
         made[kind] = (names[0], names[1], names[2], len(data), hashlib.sha256(data).hexdigest())
     return made
+
+
+def _private_token(kind: str) -> str:
+    """The demo original's name: stable across loads, not derivable without the secret key."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"demo-photo:{kind}".encode(), "sha256").hexdigest()[:32]
 
 
 @transaction.atomic

@@ -44,13 +44,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from org.db import read_db
 from org.models import Region, Unit, User
-from workdays.periods import month_bounds
+from workdays.periods import check_year, month_bounds
 
 from .models import Case, CaseEvent, CasePart, Category, ExtensionRequest
 
@@ -191,12 +192,16 @@ class Selection:
         return qs
 
     def case_unit(self, cohort: str) -> Q:
-        """The unit's share of a case cohort: its people's reports, or the cases it held a part in."""
+        """The unit's share of a case cohort: its people's reports, or the cases it held a part in
+        (dispatched to it at or before T)."""
         if self.unit is None:
             return Q()
         if cohort == "reported":
             return Q(reporter_unit=self.unit)
-        return Q(Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit)))
+        # Only parts it held by T: a part dispatched to the unit later is not its case yet.
+        return Q(
+            Exists(CasePart.objects.filter(case=OuterRef("pk"), unit=self.unit, dispatched_at__lte=self.at))
+        )
 
     def part_base(self) -> QuerySet[CasePart]:
         qs = CasePart.objects.visible_to(self.viewer) if self.viewer is not None else CasePart.objects.all()
@@ -222,7 +227,18 @@ def select(
     cases: QuerySet[Case] | None = None,
     viewer: User | None = None,
 ) -> Selection:
-    """The selection of a figure; with ``viewer``, only the cases that person may see count."""
+    """The selection of a figure; with ``viewer``, only the cases that person may see count.
+
+    A moment without a time zone is read as Beijing (local) time; a period out of the years
+    figures may name, or ending before it starts, is a ValidationError."""
+    if at is not None:
+        check_year(at.year)
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, timezone.get_current_timezone())
+    check_year(start.year)
+    check_year(end.year)
+    if start >= end:
+        raise ValidationError("开始日期不能晚于结束日期")
     return Selection(start, end, at or timezone.now(), unit, region, category, cases, viewer)
 
 

@@ -2,8 +2,8 @@
 
 An upload is accepted when Pillow decodes it as JPEG, PNG or WebP and it is no larger than
 ``UPLOAD_MAX_IMAGE_BYTES``; the file name and the declared content type are not trusted. The
-original (with its EXIF and GPS metadata, the evidence) is stored under ``private/`` and is never
-served by URL. Pages show a copy re-encoded from the pixels alone (no metadata, rotated upright)
+original (with its EXIF and GPS metadata, the evidence) is stored under ``private/``, under a
+random name of its own, and is never served by URL. Pages show a copy re-encoded from the pixels alone (no metadata, rotated upright)
 and a thumbnail. Everything goes through Django's default storage, so an object store works too.
 
 Files are not part of the database transaction: a step that stores photos runs in
@@ -17,7 +17,9 @@ import contextlib
 import contextvars
 import hashlib
 import io
+import secrets
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -33,6 +35,10 @@ from .models import Case, CaseEvent, CasePhoto
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_PIXELS = 40_000_000
+TOO_MANY_PIXELS = f"图片像素过多（最多 {MAX_PIXELS // 10_000} 万像素）"
+# At most this many photos in one step (a report, a handling), and at most
+# ``UPLOAD_MAX_STEP_BYTES`` in all, whichever channel they come through.
+MAX_PHOTOS_PER_STEP = 9
 DISPLAY_SIZE = 1600
 THUMBNAIL_SIZE = 320
 
@@ -78,6 +84,10 @@ def max_bytes() -> int:
     return int(getattr(settings, "UPLOAD_MAX_IMAGE_BYTES", 10 * 1024 * 1024))
 
 
+def max_step_bytes() -> int:
+    return int(getattr(settings, "UPLOAD_MAX_STEP_BYTES", 30 * 1024 * 1024))
+
+
 @dataclass(frozen=True)
 class ValidPhoto:
     """An upload that passed validation: its bytes and Pillow format name."""
@@ -98,20 +108,34 @@ def validate(upload) -> ValidPhoto:
     if not data:
         raise ValidationError("照片是空文件")
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        # Pillow refuses a picture over twice its own pixel limit while reading the header (a
+        # decompression bomb); ours is lower and checked before any pixel is decoded.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+        with probe:
             image_format = probe.format or ""
             if image_format not in FORMATS:
                 raise ValidationError("照片只能是 JPEG、PNG 或 WebP 格式")
             if probe.width * probe.height > MAX_PIXELS:
-                raise ValidationError("照片像素过大")
+                raise ValidationError(TOO_MANY_PIXELS)
             probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ValidationError(TOO_MANY_PIXELS) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValidationError("文件不是有效的图片") from exc
     return ValidPhoto(data, image_format)
 
 
 def validate_all(uploads) -> list[ValidPhoto]:
-    """Validate every upload before anything is stored, so a bad one stores nothing."""
+    """Validate every upload before anything is stored, so a bad one stores nothing; a step takes
+    at most ``MAX_PHOTOS_PER_STEP`` photos and ``max_step_bytes()`` in all."""
+    uploads = list(uploads)
+    if len(uploads) > MAX_PHOTOS_PER_STEP:
+        raise ValidationError(f"每次最多上传 {MAX_PHOTOS_PER_STEP} 张照片")
+    total = sum(getattr(upload, "size", 0) or 0 for upload in uploads)
+    if total > max_step_bytes():
+        raise ValidationError(f"照片合计不能超过 {max_step_bytes() // (1024 * 1024)} MB")
     return [validate(upload) for upload in uploads]
 
 
@@ -163,9 +187,12 @@ def store_files(photo: ValidPhoto, folder: str) -> StoredFiles:
     Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     data = photo.data
     made = copies(photo)
-    stem = f"{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
+    month = f"{timezone.localdate():%Y/%m}"
+    stem = f"{month}/{uuid.uuid4().hex}"
+    # The original gets its own random name: knowing a public copy's name tells nothing about it.
+    original = save(f"private/{folder}/{month}/{secrets.token_urlsafe(24)}.{FORMATS[photo.format]}", data)
     return StoredFiles(
-        original=save(f"private/{folder}/{stem}.{FORMATS[photo.format]}", data),
+        original=original,
         image=save(f"{folder}/photos/{stem}.jpg", made.display),
         thumbnail=save(f"{folder}/thumbs/{stem}.jpg", made.thumbnail),
         sha256=hashlib.sha256(data).hexdigest(),

@@ -39,6 +39,7 @@ from django.utils import timezone
 from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role, Unit
+from org.text import clean_text
 from workdays.clock import Deadline, add_working_days, deadline_after, extend
 from workdays.models import DeadlineRule
 
@@ -110,6 +111,9 @@ SOURCE_BY_ROLE: dict[str, str] = {
 }
 # Field reports must carry a photo of the problem; citizens' appeals may come without one.
 PHOTO_REQUIRED_SOURCES = (Case.Source.COLLECTOR, Case.Source.INSPECTION)
+# The longest description and reason taken (text columns have no limit of their own).
+MAX_DESCRIPTION = 4000
+MAX_REASON = 2000
 
 
 # Rules other apps add to closing a case (see the module docstring); called in registration order.
@@ -135,8 +139,8 @@ def max_extension_days() -> int:
     return int(getattr(settings, "CASE_MAX_EXTENSION_DAYS", 10))
 
 
-def _required(text: str, what: str) -> str:
-    text = (text or "").strip()
+def _required(text: str, what: str, max_length: int = MAX_REASON) -> str:
+    text = clean_text(text, max_length, what)
     if not text:
         raise ValidationError(f"请填写{what}")
     return text
@@ -247,7 +251,8 @@ def report_case(
     if source not in Case.Source.values:
         raise ValidationError("来源无效")
     _check_category(category, staff=actor.user is not None and not for_citizen)
-    description = _required(description, "问题描述")
+    description = _required(description, "问题描述", MAX_DESCRIPTION)
+    address = clean_text(address, 200, "地址", multiline=False)
     lat_d = _coordinate(lat, -90, 90, "纬度")
     lng_d = _coordinate(lng, -180, 180, "经度")
     region, grid = geo.locate(lat_d, lng_d)
@@ -269,7 +274,7 @@ def report_case(
             source=source,
             category=category,
             description=description,
-            address=address.strip(),
+            address=address,
             lat=lat_d,
             lng=lng_d,
             region=region,
@@ -543,7 +548,11 @@ def decide_extension(
             raise ActionRefused("该责任单位已不在处置中，不能批准延期")
         now = timezone.now()
         request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.DENIED
-        request.decided_by, request.decided_at, request.decision_note = actor.user, now, note.strip()[:300]
+        request.decided_by, request.decided_at, request.decision_note = (
+            actor.user,
+            now,
+            clean_text(note, 300, "审批意见"),
+        )
         request.save()
         if approve:
             extended = extend(part.deadline, part.clock_rule, request.days)
@@ -603,7 +612,7 @@ def handle_part(
         now = timezone.now()
         own.status, own.handled_at = CasePart.Status.HANDLED, now
         own.started_at = own.started_at or now
-        own.note = note.strip()[:500]
+        own.note = clean_text(note, 500, "处置说明")
         own.save(update_fields=["status", "handled_at", "started_at", "note"])
         _withdraw_pending([own], now, "已处置完成，延期申请自动撤回")
         _after_part_change(case, now)

@@ -1,13 +1,22 @@
 """The JSON API, versioned under /api/v1/, with its OpenAPI schema at /api/v1/openapi.json and
-docs at /api/v1/docs. Each app contributes a ``router`` from its ``api.py``.
+docs at /api/v1/docs (when ``settings.API_DOCS`` is on: the demo, not production by default).
+Each app contributes a ``router`` from its ``api.py``.
 
 Authentication: a browser session (with CSRF) or a device token ``Authorization: Bearer <key>``.
-Errors: every refusal is a 4xx JSON body ``{"detail": "<message in Chinese>"}``.
+Errors: every refusal is a 4xx JSON body ``{"detail": "<message in Chinese>"}``: 400 bad input
+(or a body that is not JSON), 401 not signed in, 403 not allowed, 404 not found or out of scope,
+409 not in this state, 422 a parameter of the wrong type or out of its bounds; a 500 is
+``{"detail": "服务器内部错误，请稍后再试"}`` too (chuangwen/errors.py).
 """
 
+import functools
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer, SessionAuth
 
 from appeals.api import router as appeals_router
@@ -30,12 +39,26 @@ class TokenAuth(HttpBearer):
         return user
 
 
+def docs_setting(view):
+    """The docs and the schema answer only when ``settings.API_DOCS`` is on (off by default in
+    production); checked per request, so the setting needs no URL reload."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.API_DOCS:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
     title="创文 Chuangwen API",
     version="1",
     urls_namespace="api-v1",
     auth=[TokenAuth(), SessionAuth()],
     docs_url="/docs",
+    docs_decorator=docs_setting,
 )
 
 
@@ -65,6 +88,76 @@ def on_validation_error(request, exc):
 @api.exception_handler(ActionRefused)
 def on_action_refused(request, exc):
     return api.create_response(request, {"detail": _message(exc)}, status=409)
+
+
+@api.exception_handler(SchemaError)
+def on_schema_error(request, exc):
+    """Pydantic's list of English errors → one Chinese sentence naming the parameters."""
+    return api.create_response(request, {"detail": schema_message(exc.errors)}, status=422)
+
+
+HTTP_MESSAGES = {
+    400: "请求内容无法解析，应为有效的 JSON",
+    401: "未登录或令牌无效",
+    403: "无权执行此操作（如使用浏览器会话，请附带 CSRF 令牌）",
+    405: "不支持该请求方法",
+    429: "请求过于频繁，请稍后再试",
+}
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    """django-ninja's own refusals (authentication, CSRF, body parsing) in Chinese."""
+    status = 401 if isinstance(exc, AuthenticationError) else exc.status_code
+    return api.create_response(request, {"detail": HTTP_MESSAGES.get(status, "请求无效")}, status=status)
+
+
+# Pydantic error types → Chinese, with the bound from the error's context where there is one.
+SCHEMA_MESSAGES = {
+    "missing": "为必填项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为日期时间（ISO 8601）",
+    "datetime_from_date_parsing": "应为日期时间（ISO 8601）",
+    "datetime_type": "应为日期时间（ISO 8601）",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "json_invalid": "不是有效的 JSON",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "应小于 {lt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "string_too_long": "不能超过 {max_length} 字",
+    "string_too_short": "至少 {min_length} 字",
+    "too_long": "最多 {max_length} 项",
+    "too_short": "至少 {min_length} 项",
+}
+WHERE = {"query", "body", "path", "form", "file", "header", "cookie", "payload"}
+
+
+def schema_message(items: list[dict]) -> str:
+    parts = []
+    for item in items:
+        loc = [str(x) for x in item.get("loc", ()) if str(x) not in WHERE]
+        template = SCHEMA_MESSAGES.get(item.get("type", ""), "取值无效")
+        try:
+            text = template.format(**(item.get("ctx") or {}))
+        except (KeyError, IndexError):
+            text = "取值无效"
+        parts.append(f"{'.'.join(loc)} {text}" if loc else text)
+    return "参数无效：" + "；".join(dict.fromkeys(parts))
 
 
 api.add_router("/org/", org_router)

@@ -60,9 +60,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chuangwen.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "chuangwen.middleware.RefuseControlCharacters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,6 +184,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = int(os.environ.get("UPLOAD_MAX_IMAGE_BYTES", str(10 * 1024 * 1024)))
+# All the photos of one step together (cases.photos: at most 9 photos per step).
+UPLOAD_MAX_STEP_BYTES = int(os.environ.get("UPLOAD_MAX_STEP_BYTES", str(30 * 1024 * 1024)))
 
 # Background work through Django's tasks API (django-tasks backport), stored in the database.
 TASKS = {
@@ -204,10 +208,43 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "chuangwen.errors.csrf_failure"
 if os.environ.get("PROXY_COUNT"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only in production (docs/reliability.md): plain-HTTP requests are redirected and browsers
+# told to use HTTPS for a year, subdomains included. Behind a TLS-terminating proxy set PROXY_COUNT
+# (so X-Forwarded-Proto is trusted); the demo (DEBUG) has neither.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload the domain is a deliberate, hard-to-undo step for the district's
+    # domain owner (DJANGO_HSTS_PRELOAD=1), not a default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Content-Security-Policy (chuangwen.middleware.ContentSecurityPolicy): scripts and styles only
+# from this site; the map tiles' origin is added to img-src from MAP_TILE_URL.
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# The API's interactive docs (/api/v1/docs) and OpenAPI schema (/api/v1/openapi.json): public in
+# the demo, off in production unless DJANGO_API_DOCS=1.
+API_DOCS = env_bool("DJANGO_API_DOCS", DEBUG)
 
 NINJA_PAGINATION_PER_PAGE = 50
+# Bounds of ?limit= and ?offset= on the API's lists: beyond them a 422, not a database overflow.
+NINJA_PAGINATION_MAX_LIMIT = 10_000
+NINJA_PAGINATION_MAX_OFFSET = 1_000_000
+NINJA_PAGINATION_CLASS = "org.pagination.BoundedLimitOffsetPagination"
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import Http404
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from . import views
 from .api import api
@@ -28,13 +26,11 @@ urlpatterns = [
 ]
 
 
-def media(request, path):
-    """The demo server serves public media itself (in production the web server or object store
-    does). Originals under private/, with their EXIF and GPS metadata, are never served by URL,
-    only through views that check permission."""
-    if not settings.DEBUG:
-        raise Http404
-    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+# Every path under MEDIA_URL goes to the one media view, which normalises it before deciding.
+urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media))
 
-
-urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?!private/)(?P<path>.+)$", media))
+# Errors in Chinese, in each interface's own form (chuangwen/errors.py).
+handler400 = "chuangwen.errors.bad_request"
+handler403 = "chuangwen.errors.permission_denied"
+handler404 = "chuangwen.errors.page_not_found"
+handler500 = "chuangwen.errors.server_error"

@@ -1,7 +1,13 @@
 """The project's own pages: each person's home page (the apps' pages are in their own views)."""
 
+import posixpath
+from urllib.parse import unquote
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
+from django.views.static import serve
 
 from materials.services import unit_cards
 from org.models import Contract, Region, Role, Unit
@@ -57,3 +63,39 @@ def _scope_parts(scope) -> list[str]:
         (len(scope.segment_ids), "条街巷"),
     ]
     return [f"{n} {label}" for n, label in counts if n]
+
+
+def _public_media_path(path: str) -> str | None:
+    """The normalised relative path of a public media file, or None when the path is refused.
+
+    The path is percent-decoded until stable (``%252f`` too), then refused when it has any
+    ``..``, ``.`` or empty segment, a backslash or a NUL byte; what remains is normalised and
+    refused when it lies under ``private/`` (any letter case, for case-insensitive disks)."""
+    for _ in range(5):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    else:
+        return None
+    if not path or "\\" in path or "\x00" in path or path.startswith("/"):
+        return None
+    segments = path.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        return None
+    normalised = posixpath.normpath(path)
+    if normalised.startswith(("/", "..")) or normalised.lower().split("/")[0] == "private":
+        return None
+    return normalised
+
+
+def media(request, path):
+    """The demo server serves public media itself (in production the web server or object store
+    does). Originals under private/, with their EXIF and GPS metadata, are never served by URL,
+    only through views that check permission; every spelling of a path is normalised first."""
+    if not settings.DEBUG:
+        raise Http404
+    public = _public_media_path(path)
+    if public is None:
+        raise Http404
+    return serve(request, public, document_root=str(settings.MEDIA_ROOT))

@@ -76,7 +76,8 @@ class ImportErrorOut(Schema):
 
 class ImportFailedOut(Schema):
     detail: str
-    errors: list[ImportErrorOut]
+    # Empty when the request itself was refused before the workbook was read (e.g. a bad field).
+    errors: list[ImportErrorOut] = []
 
 
 class ImportPreviewOut(Schema):

@@ -25,6 +25,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit, User
 from org.scope import require_role, scope_for
 from org.sheets import CREATED, ImportResult, RowError
+from org.text import clean_text
 
 from . import xlsx
 from .models import Evidence, IndexItem, IndexSystem, Milestone, ProgressReport, Task, TaskEvent
@@ -316,7 +317,9 @@ def set_milestones(actor: Actor, task: Task, plan: Iterable[tuple[dt.date, int, 
             raise ValidationError({"target": f"{first:%Y年%m月}的目标进度应在 0 到 100 之间"})
         if first in rows:
             raise ValidationError({"month": f"{first:%Y年%m月}重复"})
-        rows[first] = Milestone(task=task, month=first, target=target, description=description[:200])
+        rows[first] = Milestone(
+            task=task, month=first, target=target, description=clean_text(description, 200, "节点内容")
+        )
     targets = [rows[m].target for m in sorted(rows)]
     if targets != sorted(targets):
         raise ValidationError({"target": "各月目标进度应逐月不减"})
@@ -403,7 +406,11 @@ def review_report(actor: Actor, report: ProgressReport, accepted: bool, note: st
     if not accepted and not note.strip():
         raise ValidationError({"note": "退回时请填写意见"})
     report.review = ProgressReport.Review.ACCEPTED if accepted else ProgressReport.Review.RETURNED
-    report.reviewed_by, report.reviewed_at, report.review_note = actor.user, timezone.now(), note.strip()
+    report.reviewed_by, report.reviewed_at, report.review_note = (
+        actor.user,
+        timezone.now(),
+        clean_text(note, 300, "审核意见"),
+    )
     report.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
     _event(actor, report.task, TaskEvent.Kind.REVIEWED, note, report=report.pk, result=report.review)
     return report
@@ -446,7 +453,7 @@ def approve_close_out(actor: Actor, task: Task, note: str = "") -> Task:
         review=ProgressReport.Review.ACCEPTED,
         reviewed_by=actor.user,
         reviewed_at=now,
-        review_note=note.strip(),
+        review_note=clean_text(note, 300, "审核意见"),
     )
     task.state, task.progress, task.closed_at, task.closed_by = Task.State.CLOSED, 100, now, actor.user
     task.save(update_fields=["state", "progress", "closed_at", "closed_by"])
@@ -466,7 +473,7 @@ def reject_close_out(actor: Actor, task: Task, note: str) -> Task:
         review=ProgressReport.Review.RETURNED,
         reviewed_by=actor.user,
         reviewed_at=timezone.now(),
-        review_note=note.strip(),
+        review_note=clean_text(note, 300, "审核意见"),
     )
     task.state = Task.State.IN_PROGRESS
     task.save(update_fields=["state"])

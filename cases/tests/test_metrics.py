@@ -247,3 +247,23 @@ def test_percent_matches_the_published_circular():
     # "911 closed of 972 due = 93.72% 结案率; 737 on time = 75.82%"
     assert Figure("close_rate", "结案率", 911, 972).percent == 93.72
     assert Figure("close_on_time_rate", "按期结案率", 737, 972).percent == 75.82
+
+
+def test_a_unit_counts_only_the_parts_dispatched_to_it_before_the_moment(march):
+    """A case accepted in March and dispatched to a unit only on 15 April is not that unit's case
+    as of 10 April (issue 13: 应结案数 counted it)."""
+    late_unit = UnitFactory()
+    case = CaseFactory(
+        category=category("0303"),
+        region=Case.objects.first().region,
+        status="dispatched",
+        reported_at=at(2026, 3, 20, 9),
+        accepted_at=at(2026, 3, 20, 10),
+        dispatch_deadline=eod(3, 20),
+        dispatched_at=at(2026, 4, 15, 9),
+    )
+    CasePartFactory(case=case, unit=late_unit, dispatched_at=at(2026, 4, 15, 9), deadline=eod(4, 25))
+    before = figures(metrics.select(*MARCH, at=at(2026, 4, 10), unit=late_unit))
+    assert all(value == (0, 0) for value in before.values()), before
+    after = figures(metrics.select(*MARCH, at=at(2026, 4, 16), unit=late_unit))
+    assert any(value != (0, 0) for value in after.values()), after

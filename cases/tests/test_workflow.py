@@ -620,3 +620,13 @@ def test_a_photos_block_nested_in_one_that_rolls_back_loses_its_files(world):
         assert len(_stored_files()) == 3
         raise RuntimeError("the caller's own step failed")
     assert _stored_files() == set() and Case.objects.count() == 0
+
+
+def test_the_original_name_cannot_be_derived_from_the_public_copy(world):
+    case = report(world, photos_uploaded=[jpeg(), jpeg()])
+    for photo in case.photos.all():
+        public_stem = photo.image.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        thumb_stem = photo.thumbnail.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        original = photo.original.name
+        assert original.startswith("private/cases/")
+        assert public_stem not in original and thumb_stem not in original

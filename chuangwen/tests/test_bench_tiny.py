@@ -12,7 +12,9 @@ from bench import scenarios
 from bench.generate import generate
 from cases.models import Case, CaseEvent, CasePart, CasePhoto
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the catalogue from the data migrations is back even after another
+# transactional test (e.g. the restore drill) flushed the database.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_the_generator_and_every_scenario_run_without_errors(live_server):

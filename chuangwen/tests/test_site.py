@@ -32,7 +32,7 @@ def test_openapi_schema_is_published(client):
 def test_api_refuses_anonymous_with_json(client):
     response = client.get("/api/v1/org/me")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Unauthorized"}
+    assert response.json() == {"detail": "未登录或令牌无效"}
 
 
 def test_production_settings_refuse_a_missing_secret(monkeypatch):

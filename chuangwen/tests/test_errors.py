@@ -1,0 +1,111 @@
+"""One error contract per interface, in Chinese (issue 13, item 6 of the probe): the API answers
+``{"detail": "<中文>"}``, Open311 its error list, pages Chinese templates (DEBUG off, as here)."""
+
+import json
+
+import pytest
+from django.test import Client, RequestFactory
+
+from chuangwen import errors
+from org.models import Role, Unit
+from org.tests.factories import UnitFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.fixture
+def person():
+    return member(UnitFactory(code="C1", kind=Unit.Kind.COMMUNITY_COMMITTEE), Role.COLLECTOR, username="zhou")
+
+
+def test_api_anonymous_and_bad_tokens_get_a_chinese_401(client):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer nope"}):
+        response = client.get("/api/v1/org/me", **headers)
+        assert response.status_code == 401
+        assert response.json() == {"detail": "未登录或令牌无效"}
+
+
+def test_api_invalid_parameters_are_one_chinese_message(client, person):
+    client.force_login(person)
+    response = client.get("/api/v1/cases/cases", {"due_soon_hours": "abc"})
+    assert response.status_code == 422
+    assert response.json() == {"detail": "参数无效：due_soon_hours 应为整数"}
+    response = client.get("/api/v1/cases/cases", {"due_soon_hours": 99999999999999})
+    assert response.json() == {"detail": "参数无效：due_soon_hours 不能大于 744"}
+    response = client.post("/api/v1/org/tokens", {"days": 30}, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json() == {"detail": "参数无效：name 为必填项"}
+
+
+def test_api_an_unparsable_body_is_a_chinese_400(client, person):
+    client.force_login(person)
+    response = client.post("/api/v1/org/tokens", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "请求内容无法解析，应为有效的 JSON"}
+
+
+def test_api_csrf_failure_is_a_chinese_403(person):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(person)
+    response = client.post("/api/v1/org/tokens", {"name": "x", "days": 30}, content_type="application/json")
+    assert response.status_code == 403
+    assert has_chinese(response.json()["detail"])
+
+
+def test_api_unknown_paths_and_errors_answer_json(client):
+    response = client.get("/api/v1/no/such/thing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "对象不存在或不在您的权限范围内"}
+    response = errors.server_error(RequestFactory().get("/api/v1/cases/cases"))
+    assert response.status_code == 500
+    assert json.loads(response.content) == {"detail": "服务器内部错误，请稍后再试"}
+
+
+def test_open311_errors_keep_the_georeport_format():
+    response = errors.server_error(RequestFactory().get("/open311/v2/requests.xml"))
+    assert response.status_code == 500
+    assert b"<errors><error><code>500</code>" in response.content
+    response = errors.bad_request(RequestFactory().post("/open311/v2/requests.json"))
+    assert json.loads(response.content) == [{"code": 400, "description": "请求无效"}]
+
+
+def test_pages_answer_chinese_templates(client, person):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404 and "页面不存在" in response.content.decode()
+    response = errors.server_error(RequestFactory().get("/cases/"))
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "服务器出错了" in body and 'lang="zh-Hans"' in body
+    response = errors.bad_request(RequestFactory().get("/cases/"))
+    assert response.status_code == 400 and "请求无效" in response.content.decode()
+    client.force_login(person)
+    response = client.get("/admin/")
+    assert response.status_code in (302, 403)
+
+
+def test_a_csrf_failure_on_a_page_is_a_chinese_403(person):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "zhou", "password": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "页面已过期" in body and "CSRF verification failed" not in body
+
+
+def test_a_refusal_on_a_page_is_the_chinese_403(client, person):
+    client.force_login(person)
+    response = client.get("/cases/summary/")
+    assert response.status_code == 403
+    assert "无权访问" in response.content.decode()
+
+
+def test_api_page_bounds_are_a_422_not_a_database_overflow(client, person):
+    """Found by the schema fuzzing: ?limit=10**30 overflowed the database's integer (500)."""
+    client.force_login(person)
+    for params in ({"limit": 10**30}, {"offset": 10**30}):
+        response = client.get("/api/v1/org/units", params)
+        assert response.status_code == 422, response.content
+        assert has_chinese(response.json()["detail"])
