@@ -74,7 +74,7 @@ def _progress(appeal: Appeal) -> Progress:
     return appeal._progress  # type: ignore[attr-defined]
 
 
-class ContactOut(Schema):
+class AppealContactOut(Schema):
     phone: str
     name: str
 
@@ -90,7 +90,7 @@ class AppealIn(Schema):
     address: str = ""
 
 
-class NoteIn(Schema):
+class AppealNoteIn(Schema):
     note: str
 
 
@@ -103,12 +103,12 @@ class RatingIn(Schema):
     comment: str = ""
 
 
-class ReviewIn(Schema):
+class AppealReviewIn(Schema):
     reopen: bool
     note: str = ""
 
 
-class RowOut(Schema):
+class AppealRowOut(Schema):
     key: str | None
     label: str
     received: int
@@ -126,8 +126,8 @@ class StatsOut(Schema):
     start: dt.date
     end: dt.date
     by: str | None
-    total: RowOut
-    rows: list[RowOut]
+    total: AppealRowOut
+    rows: list[AppealRowOut]
 
 
 def _visible(request):
@@ -205,7 +205,7 @@ def get_appeal(request, appeal_id: int):
     return _get(request, appeal_id)
 
 
-@router.get("/{appeal_id}/contact", response=ContactOut)
+@router.get("/{appeal_id}/contact", response=AppealContactOut)
 def get_contact(request, appeal_id: int):
     """The citizen's phone and name in full, for the call-back. Dispatchers only; logged."""
     return read_contact(Actor.from_request(request, via="api"), _get(request, appeal_id))
@@ -218,7 +218,7 @@ def classify(request, appeal_id: int, payload: ClassifyIn):
 
 
 @router.post("/{appeal_id}/follow-up", response=AppealOut)
-def follow_up(request, appeal_id: int, payload: NoteIn):
+def follow_up(request, appeal_id: int, payload: AppealNoteIn):
     return record_follow_up(Actor.from_request(request, via="api"), _get(request, appeal_id), payload.note)
 
 
@@ -232,7 +232,7 @@ def phone_rating(request, appeal_id: int, payload: RatingIn):
 
 
 @router.post("/{appeal_id}/review", response=AppealOut)
-def review(request, appeal_id: int, payload: ReviewIn):
+def review(request, appeal_id: int, payload: AppealReviewIn):
     return review_unsatisfied(
         Actor.from_request(request, via="api"), _get(request, appeal_id), payload.reopen, payload.note
     )

@@ -47,7 +47,7 @@ class CriterionOut(Schema):
     frequency: str
 
 
-class ItemOut(Schema):
+class IndexItemOut(Schema):
     id: int
     code: str
     name: str
@@ -60,30 +60,30 @@ class ProjectOut(Schema):
     code: str
     name: str
     points: float
-    items: list[ItemOut]
+    items: list[IndexItemOut]
 
 
 class SystemTreeOut(SystemOut):
     projects: list[ProjectOut]
 
 
-class ImportErrorOut(Schema):
+class IndexImportErrorOut(Schema):
     sheet: str
     row: int
     column: str
     message: str
 
 
-class ImportFailedOut(Schema):
+class IndexImportFailedOut(Schema):
     detail: str
     # Empty when the request itself was refused before the workbook was read (e.g. a bad field).
-    errors: list[ImportErrorOut] = []
+    errors: list[IndexImportErrorOut] = []
 
 
 class ImportPreviewOut(Schema):
     detail: str
     counts: dict[str, int]
-    warnings: list[ImportErrorOut]
+    warnings: list[IndexImportErrorOut]
 
 
 class ImportIn(Schema):
@@ -146,7 +146,7 @@ class ReportOut(Schema):
     evidence: list[EvidenceOut]
 
 
-class EventOut(Schema):
+class TaskEventOut(Schema):
     kind: str
     at: dt.datetime
     actor_id: int | None
@@ -159,7 +159,7 @@ class EventOut(Schema):
 class TaskDetailOut(TaskOut):
     milestones: list[MilestoneIO]
     reports: list[ReportOut]
-    events: list[EventOut]
+    events: list[TaskEventOut]
     allowed_actions: list[str] = Field(
         description="decompose, report, decide_close_out, reopen, review: the steps the caller may take"
     )
@@ -189,7 +189,7 @@ class BulkIn(AssignmentIn):
     item_ids: list[int]
 
 
-class NoteIn(Schema):
+class TaskNoteIn(Schema):
     note: str = ""
 
 
@@ -197,7 +197,7 @@ class ReopenIn(Schema):
     reason: str
 
 
-class ReviewIn(Schema):
+class ProgressReviewIn(Schema):
     accepted: bool
     note: str = ""
 
@@ -337,7 +337,7 @@ def _placed(errors) -> list[dict]:
     return [{"sheet": e.sheet, "row": e.row, "column": e.column, "message": e.message} for e in errors]
 
 
-@router.post("/systems", response={200: ImportPreviewOut, 201: SystemOut, 400: ImportFailedOut})
+@router.post("/systems", response={200: ImportPreviewOut, 201: SystemOut, 400: IndexImportFailedOut})
 def import_system(request, data: Form[ImportIn], file: File[UploadedFile]):
     """Import an XLSX file as a new system version; a file with any error imports nothing.
     ``dry_run``: check it and answer 200 with the counts and warnings, writing nothing."""
@@ -495,13 +495,13 @@ def request_close_out(request, task_id: int, text: Form[str], files: File[list[U
 
 
 @router.post("/tasks/{int:task_id}/approve", response=TaskOut)
-def approve_close_out(request, task_id: int, data: NoteIn):
+def approve_close_out(request, task_id: int, data: TaskNoteIn):
     services.approve_close_out(_actor(request), _visible(request, task_id), data.note)
     return _fresh(request, task_id)
 
 
 @router.post("/tasks/{int:task_id}/reject", response=TaskOut)
-def reject_close_out(request, task_id: int, data: NoteIn):
+def reject_close_out(request, task_id: int, data: TaskNoteIn):
     services.reject_close_out(_actor(request), _visible(request, task_id), data.note)
     return _fresh(request, task_id)
 
@@ -513,7 +513,7 @@ def reopen_task(request, task_id: int, data: ReopenIn):
 
 
 @router.post("/reports/{int:report_id}/review", response=ReportOut)
-def review_report(request, report_id: int, data: ReviewIn):
+def review_report(request, report_id: int, data: ProgressReviewIn):
     report = get_object_or_404(
         ProgressReport.objects.filter(task__in=queries.visible_tasks(request.user)), pk=report_id
     )

@@ -98,7 +98,7 @@ class RoundIn(Schema):
     note: str = ""
 
 
-class NoteIn(Schema):
+class InspectionNoteIn(Schema):
     note: str = ""
 
 
@@ -112,7 +112,7 @@ class TodayOut(Schema):
     lng: float | None = Field(alias="site.lng")
 
 
-class ItemOut(Schema):
+class CheckItemOut(Schema):
     id: int
     code: str
     text: str
@@ -137,7 +137,7 @@ class ChecklistOut(Schema):
     round_id: int
     site_id: int
     checklist: str | None
-    items: list[ItemOut]
+    items: list[CheckItemOut]
     pending_findings: list[PendingOut]
     checkin_radius_m: float
 
@@ -251,7 +251,7 @@ class CaseRefOut(Schema):
         return f"/api/v1/cases/cases/{obj.pk}"
 
 
-class RowOut(Schema):
+class InspectionRowOut(Schema):
     key: str
     label: str
     inspections: int
@@ -268,7 +268,7 @@ class ItemRateOut(Schema):
     rate: Decimal | None
 
 
-class FiguresOut(Schema):
+class InspectionFiguresOut(Schema):
     sites_inspected: int
     inspections: int
     average: Decimal | None
@@ -280,7 +280,7 @@ class FiguresOut(Schema):
     rectification_rate: Decimal | None
     on_time_rate: Decimal | None
     by: str
-    rows: list[RowOut]
+    rows: list[InspectionRowOut]
     items: list[ItemRateOut]
 
 
@@ -359,13 +359,13 @@ def get_round(request, round_id: int):
 
 
 @router.post("/rounds/{int:round_id}/close", response=RoundDetailOut)
-def close_round(request, round_id: int, data: NoteIn):
+def close_round(request, round_id: int, data: InspectionNoteIn):
     round_ = services.close_round(_actor(request), _round(request, round_id), data.note)
     return _round_detail(request, round_)
 
 
 @router.post("/rounds/{int:round_id}/publish", response=RoundDetailOut)
-def publish_round(request, round_id: int, data: NoteIn):
+def publish_round(request, round_id: int, data: InspectionNoteIn):
     """发布 an 暗访 round: it and its findings become visible to the inspected."""
     round_ = services.publish_round(_actor(request), _round(request, round_id), data.note)
     return _round_detail(request, round_)
@@ -525,10 +525,10 @@ class ChecklistListOut(Schema):
     system_id: int
     site_kind: str
     name: str
-    items: list[ItemOut]
+    items: list[CheckItemOut]
 
 
-class ImportErrorOut(Schema):
+class ChecklistImportErrorOut(Schema):
     sheet: str
     row: int
     column: str
@@ -539,9 +539,9 @@ class ImportOut(Schema):
     counts: dict[str, int]
 
 
-class ImportFailedOut(Schema):
+class ChecklistImportFailedOut(Schema):
     detail: str
-    errors: list[ImportErrorOut]
+    errors: list[ChecklistImportErrorOut]
 
 
 @router.get("/checklists", response=list[ChecklistListOut])
@@ -551,7 +551,7 @@ def list_checklists(request, system_id: int | None = None):
     return list(Checklist.objects.filter(system=system).prefetch_related("items")) if system else []
 
 
-@router.post("/checklists/{int:system_id}/import", response={200: ImportOut, 400: ImportFailedOut})
+@router.post("/checklists/{int:system_id}/import", response={200: ImportOut, 400: ChecklistImportFailedOut})
 def import_checklists(request, system_id: int, file: UploadedFile = CHECKLIST_FILE):
     """导入测评表 (HQ): the XLSX of the export; any error imports nothing and lists every error."""
     system = get_object_or_404(IndexSystem, pk=system_id)
@@ -570,7 +570,7 @@ def import_checklists(request, system_id: int, file: UploadedFile = CHECKLIST_FI
 # --- figures ------------------------------------------------------------------------------------
 
 
-@router.get("/figures", response=FiguresOut)
+@router.get("/figures", response=InspectionFiguresOut)
 def figures(request, by: str = "street"):
     """Sites inspected, average score, findings, 整改率, 按期整改率 (null: no data), the rollup
     ``by`` street|community|site_kind|unit|leader|week|month and each line's pass rate."""

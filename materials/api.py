@@ -122,7 +122,7 @@ class SubmissionOut(Schema):
     actions: list[str]
 
 
-class EventOut(Schema):
+class SubmissionEventOut(Schema):
     kind: str
     version: int
     at: dt.datetime
@@ -134,7 +134,7 @@ class EventOut(Schema):
 class SubmissionDetailOut(SubmissionOut):
     criterion_text: str
     files: list[FileOut]
-    events: list[EventOut]
+    events: list[SubmissionEventOut]
 
 
 class TextIn(Schema):
@@ -180,7 +180,7 @@ class RevokeIn(Schema):
     reason: str
 
 
-class RankOut(Schema):
+class MaterialRankOut(Schema):
     key: int
     name: str
     rank: int
@@ -483,7 +483,7 @@ def revoke_card(request, card_id: int, data: RevokeIn):
     return _card_out(services.revoke_card(_actor(request), card, data.reason))
 
 
-@router.get("/ranking", response=list[RankOut])
+@router.get("/ranking", response=list[MaterialRankOut])
 def ranking(request, month: str | None = None, level: str = "unit"):
     """Score rate per unit (or street, level=street), ranked 1, 2, 2, 4 on ties."""
     scope = services.check_figures(request.user)

@@ -112,11 +112,11 @@ class AssignIn(Schema):
     reason: str = ""
 
 
-class ReasonIn(Schema):
+class VolunteerReasonIn(Schema):
     reason: str
 
 
-class NoteIn(Schema):
+class VolunteerNoteIn(Schema):
     note: str
 
 
@@ -185,7 +185,7 @@ class ActivityOut(Schema):
         return obj.attendances.count()
 
 
-class MeOut(Schema):
+class VolunteerMeOut(Schema):
     number: str
     name: str = Field(alias="masked_name")
     points_balance: int
@@ -237,7 +237,7 @@ class VolunteerOut(Schema):
     is_active: bool
 
 
-class ContactOut(Schema):
+class VolunteerContactOut(Schema):
     phone: str
     name: str
 
@@ -355,7 +355,7 @@ def accept(request, order_id: int):
 
 
 @router.post("/orders/{order_id}/decline", response=OrderOut)
-def decline(request, order_id: int, payload: ReasonIn):
+def decline(request, order_id: int, payload: VolunteerReasonIn):
     return services.decline_order(_actor(request), _order(request, order_id), payload.reason)
 
 
@@ -369,11 +369,11 @@ def staff(request, order_id: int, payload: StaffIn):
 
 
 @router.post("/orders/{order_id}/complete", response=OrderOut)
-def complete(request, order_id: int, payload: NoteIn):
+def complete(request, order_id: int, payload: VolunteerNoteIn):
     return services.complete_order(_actor(request), _order(request, order_id), payload.note)
 
 
-@router.post("/orders/{order_id}/contact", response=ContactOut)
+@router.post("/orders/{order_id}/contact", response=VolunteerContactOut)
 def contact(request, order_id: int):
     """The citizen's phone and name (station staff, the accepting team's leader); logged."""
     return services.read_order_contact(_actor(request), _order(request, order_id))
@@ -445,7 +445,7 @@ def _me(request) -> Volunteer:
     return volunteer
 
 
-@router.get("/me", response=MeOut)
+@router.get("/me", response=VolunteerMeOut)
 def me(request):
     volunteer = _me(request)
     hours = volunteer.attendances.filter(confirmed_at__isnull=False).aggregate(h=Sum("hours"))["h"]
@@ -500,7 +500,7 @@ def pickup(request, redemption_id: int):
 
 
 @router.post("/redemptions/{redemption_id}/cancel", response=RedemptionOut)
-def cancel(request, redemption_id: int, payload: ReasonIn):
+def cancel(request, redemption_id: int, payload: VolunteerReasonIn):
     return services.cancel_redemption(_actor(request), _redemption(request, redemption_id), payload.reason)
 
 
@@ -523,7 +523,7 @@ def real_name(request, volunteer_id: int):
 # --- Figures ------------------------------------------------------------------------------------
 
 
-class RankOut(Schema):
+class VolunteerRankOut(Schema):
     key: int
     label: str
     hours: Decimal
@@ -532,15 +532,15 @@ class RankOut(Schema):
     activities: int
 
 
-class FiguresOut(Schema):
+class VolunteerFiguresOut(Schema):
     start: dt.date
     end: dt.date
     by: str
     totals: dict[str, Decimal | int]
-    rows: list[RankOut]
+    rows: list[VolunteerRankOut]
 
 
-@router.get("/figures", response=FiguresOut)
+@router.get("/figures", response=VolunteerFiguresOut)
 def figures_api(request, by: str = "team", period: str = "month", on: dt.date | None = None):
     """District totals and the month's (or ``period=year``) ranking by confirmed hours; ``by`` is
     volunteer, team, station or street. Staff and team leaders."""

@@ -56,7 +56,10 @@ def test_the_inspector_sees_todays_sites_and_inspects_one_on_the_phone(client, w
     again = client.post(url, form_data(insp, uid))
     assert again.status_code == 302 and Inspection.objects.count() == 1
     detail = client.get(again.url)
-    assert "11.00/15.00" in detail.text and "localStorage.removeItem" in detail.text
+    assert (
+        "11.00/15.00" in detail.text
+        and f'data-clear-draft="inspection-draft:{inspection.round_id}:{inspection.site_id}"' in detail.text
+    )
     assert (
         "二号市场" in client.get("/inspections/").text and "一号市场" not in client.get("/inspections/").text
     )
