@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http.multipartparser import MultiPartParserError
 
 from org.text import unsafe_characters
 
@@ -23,7 +24,11 @@ class RefuseControlCharacters:
     def __call__(self, request):
         sources = [request.GET]
         if request.method == "POST" and request.content_type in FORM_TYPES:
-            sources.append(request.POST)
+            try:
+                sources.append(request.POST)
+            except MultiPartParserError:
+                # A form body that cannot be read (e.g. multipart without a boundary).
+                return error_response(request, 400, "请求体无法解析，请检查内容类型与格式")
         for source in sources:
             for key, values in source.lists():
                 if unsafe_characters(key) or any(unsafe_characters(v) for v in values):

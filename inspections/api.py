@@ -19,6 +19,7 @@ from cases.models import Category
 from indicators.models import IndexSystem
 from org.audit import Actor
 from org.models import Site, User
+from org.pagination import RowId
 
 from . import scoring, services
 from .filtersets import FindingFilterSet, InspectionFilterSet, RoundFilterSet
@@ -92,8 +93,8 @@ class RoundIn(Schema):
     kind: str
     starts_on: dt.date
     ends_on: dt.date
-    inspector_ids: list[int]
-    site_ids: list[int] = []
+    inspector_ids: list[RowId]
+    site_ids: list[RowId] = []
     draw: DrawIn | None = None
     note: str = ""
 
@@ -541,7 +542,8 @@ class ImportOut(Schema):
 
 class ChecklistImportFailedOut(Schema):
     detail: str
-    errors: list[ChecklistImportErrorOut]
+    # Empty when the request itself was refused before the workbook was read (e.g. a bad field).
+    errors: list[ChecklistImportErrorOut] = []
 
 
 @router.get("/checklists", response=list[ChecklistListOut])

@@ -49,6 +49,9 @@ def test_api_an_unparsable_body_is_a_chinese_400(client, person):
     response = client.post("/api/v1/org/tokens", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"detail": "请求内容无法解析，应为有效的 JSON"}
+    # A multipart body without its boundary cannot be read at all: a 400, never a 500.
+    response = client.post("/api/v1/org/tokens", b"x", content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json()["detail"].startswith("请求体无法解析")
 
 
 def test_api_csrf_failure_is_a_chinese_403(person):
