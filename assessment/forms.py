@@ -2,7 +2,7 @@ from django import forms
 
 from org.models import Unit
 
-from .models import Component, PeriodKind, Scheme
+from .models import Accountability, Component, PeriodKind, Scheme
 from .services import RANKED_KINDS
 
 
@@ -40,3 +40,18 @@ class ComputeForm(forms.Form):
 class CircularForm(forms.Form):
     title = forms.CharField(label="标题", max_length=100)
     body = forms.CharField(label="正文", max_length=4000, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class AccountabilityForm(forms.Form):
+    unit = forms.TypedChoiceField(label="单位", coerce=int)
+    kind = forms.ChoiceField(label="类型", choices=Accountability.Kind.choices)
+    person = forms.CharField(label="对象（人员，可空）", max_length=50, required=False)
+    reason = forms.CharField(label="事由", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    statement = forms.CharField(
+        label="公开陈述和承诺", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    follow_up_on = forms.DateField(label="跟踪复查日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units]  # type: ignore[attr-defined]

@@ -174,3 +174,31 @@ class Circular(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class Accountability(models.Model):
+    """约谈/问责: what HQ decided against a unit (or a person in it) named in a circular, with the
+    unit's public statement and commitment 公开陈述和承诺 and the date it is followed up."""
+
+    class Kind(models.TextChoices):
+        TALK = "talk", "约谈"
+        ACCOUNTABILITY = "accountability", "问责"
+
+    circular = models.ForeignKey(
+        Circular, verbose_name="通报", on_delete=models.PROTECT, related_name="accountabilities"
+    )
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    person = models.CharField("对象（人员）", max_length=50, blank=True)
+    reason = models.CharField("事由", max_length=500)
+    statement = models.TextField("公开陈述和承诺", max_length=2000, blank=True)
+    follow_up_on = models.DateField("跟踪复查日期")
+    recorded_by = models.ForeignKey(User, verbose_name="记录人", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField("记录时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "约谈问责"
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.unit}"

@@ -23,7 +23,7 @@ from workdays.periods import aware
 
 from . import circular as circular_doc
 from . import inputs
-from .models import Circular, Component, Figure, PeriodKind, Run, RunEvent, Scheme, Score
+from .models import Accountability, Circular, Component, Figure, PeriodKind, Run, RunEvent, Scheme, Score
 
 CENT = Decimal("0.01")
 RANKED_KINDS = [k for k in Unit.Kind.values if k != Unit.Kind.HQ]
@@ -350,3 +350,59 @@ def check_download(user: User | None, circular: Circular) -> None:
     units = scope_for(user).unit_ids if user is not None else frozenset()
     if not circular.run.scores.filter(unit_id__in=units).exists():
         raise PermissionDenied("该通报未点名您的单位")
+
+
+# --- accountability 约谈/问责 ----------------------------------------------------------------------
+
+
+@dataclass
+class AccountabilitySpec:
+    unit_id: int
+    kind: str
+    reason: str
+    follow_up_on: dt.date
+    person: str = ""
+    statement: str = ""
+
+
+def check_accountability(user: User | None, circular: Circular, spec: AccountabilitySpec) -> dict[str, str]:
+    """HQ records it against a unit the circular names, with a reason and a follow-up date."""
+    check_manage(user)
+    if spec.kind not in Accountability.Kind.values:
+        raise ValidationError("请选择约谈或问责")
+    if not circular.run.scores.filter(unit_id=spec.unit_id).exists():
+        raise ValidationError("该单位不在本期通报之列")
+    cleaned = {
+        "reason": clean_text(spec.reason, 500, "事由"),
+        "person": clean_text(spec.person, 50, "对象", multiline=False),
+        "statement": clean_text(spec.statement, 2000, "公开陈述和承诺"),
+    }
+    if not cleaned["reason"]:
+        raise ValidationError("请填写事由")
+    if spec.follow_up_on < timezone.localtime(circular.issued_at).date():
+        raise ValidationError("跟踪复查日期不能早于通报印发日期")
+    return cleaned
+
+
+def record_accountability(actor: Actor, circular: Circular, spec: AccountabilitySpec) -> Accountability:
+    cleaned = check_accountability(actor.user, circular, spec)
+    assert actor.user is not None  # check_manage refuses anonymous
+    with transaction.atomic():
+        item = Accountability.objects.create(
+            circular=circular,
+            unit_id=spec.unit_id,
+            kind=spec.kind,
+            follow_up_on=spec.follow_up_on,
+            recorded_by=actor.user,
+            **cleaned,
+        )
+        _event(actor, circular.run, spec.kind, f"{item.unit} {cleaned['reason'][:100]}")
+    return item
+
+
+def visible_accountabilities(user: User) -> QuerySet[Accountability]:
+    """HQ sees every record; a unit its own (they are on the unit's record)."""
+    qs = Accountability.objects.select_related("circular", "unit")
+    if is_hq(user):
+        return qs
+    return qs.filter(unit_id__in=scope_for(user).unit_ids)

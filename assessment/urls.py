@@ -14,4 +14,5 @@ urlpatterns = [
     path("runs/<int:pk>/publish/", views.publish, name="publish"),
     path("runs/<int:pk>/circular/", views.issue, name="issue"),
     path("circulars/<int:pk>/download/", views.download, name="download"),
+    path("circulars/<int:pk>/accountability/", views.accountability, name="accountability"),
 ]

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from org.audit import Actor
 from org.errors import ActionRefused
+from org.scope import scope_for
 
 from . import services
 from .filtersets import RunFilter
-from .forms import CircularForm, ComputeForm, SchemeForm
+from .forms import AccountabilityForm, CircularForm, ComputeForm, SchemeForm
 from .models import Circular, Component, Scheme
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -43,7 +44,10 @@ def run_list(request):
 @login_required
 def mine(request):
     scores = services.own_scores(request.user).order_by("-run__period_start", "unit__code")[:200]
-    return render(request, "assessment/mine.html", {"scores": scores})
+    records = services.visible_accountabilities(request.user).filter(
+        unit_id__in=scope_for(request.user).unit_ids
+    )
+    return render(request, "assessment/mine.html", {"scores": scores, "records": records})
 
 
 @login_required
@@ -120,6 +124,8 @@ def run_detail(request, pk: int):
     run = get_object_or_404(services.visible_runs(request.user).select_related("scheme"), pk=pk)
     hq = services.is_hq(request.user)
     red, black = services.red_black(run)
+    circular = Circular.objects.filter(run=run).first()
+    ranked = services.ranking(run)
     kinds = [Component.Kind(k).label for k in run.weights]
     return render(
         request,
@@ -130,11 +136,15 @@ def run_detail(request, pk: int):
             "weights": [(Component.Kind(k).label, w) for k, w in run.weights.items()],
             "kinds": kinds,
             "rows": services.figure_table(run) if hq else None,
-            "ranking": services.ranking(run),
+            "ranking": ranked,
             "red": red,
             "black": black,
             "actions": services.allowed_actions(request.user, run),
-            "circular": Circular.objects.filter(run=run).first(),
+            "circular": circular,
+            "accountabilities": services.visible_accountabilities(request.user).filter(circular__run=run),
+            "accountability_form": AccountabilityForm(units=[s.unit for s in reversed(ranked)])
+            if hq and circular
+            else None,
             "circular_form": CircularForm(
                 initial={"title": f"关于{run.label}创文工作考评情况的通报", "body": "现将考评情况通报如下。"}
             ),
@@ -183,3 +193,32 @@ def download(request, pk: int):
     name = f"circular-{circular.year}-{circular.sequence}.docx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+@require_POST
+def accountability(request, pk: int):
+    circular = get_object_or_404(Circular.objects.select_related("run"), pk=pk)
+    services.check_manage(request.user)
+    form = AccountabilityForm(
+        request.POST, units=[s.unit for s in circular.run.scores.select_related("unit")]
+    )
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("assessment:run", circular.run_id)
+    data = form.cleaned_data
+    spec = services.AccountabilitySpec(
+        unit_id=data["unit"],
+        kind=data["kind"],
+        reason=data["reason"],
+        follow_up_on=data["follow_up_on"],
+        person=data["person"],
+        statement=data["statement"],
+    )
+    try:
+        services.record_accountability(Actor.from_request(request), circular, spec)
+    except (ValidationError, ActionRefused) as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, "已记录")
+    return redirect("assessment:run", circular.run_id)

@@ -203,3 +203,30 @@ def test_yearly_sequence(world):
         services.publish_run(Actor(hq), run)
         numbers.append(services.issue_circular(Actor(hq), run, "通报", "正文").sequence)
     assert numbers == [1, 2]
+
+
+def test_accountability_after_a_circular(world):
+    units, hq = world
+    run = services.compute_run(Actor(hq), scheme(hq), dt.date(2026, 11, 5), at=at(30, 23))
+    services.publish_run(Actor(hq), run)
+    circular = services.issue_circular(Actor(hq), run, "通报", "正文")
+    today = timezone.localdate()
+    spec = services.AccountabilitySpec(
+        units["D"].pk, "talk", "任务销号率末位", today + dt.timedelta(days=30), "张三", "一个月内完成整改"
+    )
+    item = services.record_accountability(Actor(hq), circular, spec)
+    assert (item.unit, item.get_kind_display(), item.statement) == (units["D"], "约谈", "一个月内完成整改")
+    clerk = member(units["D"], Role.HANDLER)
+    assert list(services.visible_accountabilities(clerk)) == [item]
+    assert not services.visible_accountabilities(member(units["A"], Role.HANDLER)).exists()
+    outsider = UnitFactory(code="X2")
+    for bad in (
+        services.AccountabilitySpec(outsider.pk, "talk", "事由", today),
+        services.AccountabilitySpec(units["D"].pk, "talk", "", today),
+        services.AccountabilitySpec(units["D"].pk, "talk", "事由", today - dt.timedelta(days=1)),
+    ):
+        with pytest.raises(ValidationError):
+            services.record_accountability(Actor(hq), circular, bad)
+    with pytest.raises(PermissionDenied):
+        services.record_accountability(Actor(clerk), circular, spec)
+    assert circular.accountabilities.count() == 1

@@ -110,3 +110,26 @@ def test_api_compute_publish_ranking(client, setup):
     assert client.get(url).json()["items"][0]["status"] == "published"
     client.force_login(member(c, Role.HANDLER))
     assert client.post(f"{url}/{run_id}/publish").status_code == 403
+
+
+def test_accountability_page(client, setup):
+    hq, a, b, c = setup
+    scheme = services.save_scheme(
+        Actor(hq), services.SchemeSpec("月考评", "month", [Unit.Kind.DEPARTMENT], {"tasks": 100})
+    )
+    run = services.compute_run(Actor(hq), scheme, dt.date(2026, 11, 1), at=at(30, 23))
+    services.publish_run(Actor(hq), run)
+    circular = services.issue_circular(Actor(hq), run, "通报", "正文")
+    client.force_login(hq)
+    data = {
+        "unit": c.pk,
+        "kind": "talk",
+        "reason": "销号率末位",
+        "statement": "限期整改",
+        "follow_up_on": "2099-01-31",
+    }
+    client.post(reverse("assessment:accountability", args=[circular.pk]), data)
+    assert "限期整改" in client.get(reverse("assessment:run", args=[run.pk])).content.decode()
+    client.force_login(member(c, Role.HANDLER))
+    page = client.get(reverse("assessment:mine")).content.decode()
+    assert "销号率末位" in page and circular.number in page
