@@ -19,7 +19,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit, User
 from org.scope import scope_for
 from org.text import clean_text
-from workdays.periods import aware
+from workdays.periods import aware, check_year
 
 from . import circular as circular_doc
 from . import inputs
@@ -174,6 +174,7 @@ def competition_ranks(totals: dict[int, Decimal | None]) -> dict[int, int | None
 
 def check_compute(user: User | None, scheme: Scheme, day: dt.date) -> Run | None:
     check_manage(user)
+    check_year(day.year)
     if not scheme.components.exists():
         raise ValidationError("方案没有组成部分")
     start, _end, _label = period_of(scheme.period_kind, day)

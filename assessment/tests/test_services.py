@@ -230,3 +230,23 @@ def test_accountability_after_a_circular(world):
     with pytest.raises(PermissionDenied):
         services.record_accountability(Actor(clerk), circular, spec)
     assert circular.accountabilities.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "day", "expected"),
+    [
+        ("week", dt.date(2026, 12, 3), (dt.date(2026, 11, 30), dt.date(2026, 12, 7), "2026年第49周")),
+        ("month", dt.date(2026, 12, 31), (dt.date(2026, 12, 1), dt.date(2027, 1, 1), "2026年12月")),
+        ("quarter", dt.date(2026, 11, 5), (dt.date(2026, 10, 1), dt.date(2027, 1, 1), "2026年第4季度")),
+        ("quarter", dt.date(2026, 2, 5), (dt.date(2026, 1, 1), dt.date(2026, 4, 1), "2026年第1季度")),
+    ],
+)
+def test_periods(kind, day, expected):
+    assert services.period_of(kind, day) == expected
+
+
+def test_a_day_out_of_range_is_refused(world):
+    _units, hq = world
+    with pytest.raises(ValidationError):
+        services.compute_run(Actor(hq), scheme(hq), dt.date(9999, 12, 5))
+    assert not Run.objects.exists()
