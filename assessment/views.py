@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from org.audit import Actor
@@ -14,7 +16,7 @@ from org.scope import scope_for
 from . import services
 from .filtersets import RunFilter
 from .forms import AccountabilityForm, CircularForm, ComputeForm, SchemeForm
-from .models import Circular, Component, Scheme
+from .models import Circular, Component, PeriodKind, Run, Scheme
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -149,7 +151,23 @@ def run_detail(request, pk: int):
                 initial={"title": f"关于{run.label}创文工作考评情况的通报", "body": "现将考评情况通报如下。"}
             ),
             "events": run.events.select_related("actor") if hq else [],
+            "case_query": _case_query(run),
         },
+    )
+
+
+def _case_query(run: Run) -> str:
+    """For a monthly run, the case list's query that opens the cases behind a unit's case
+    figures (its parts due in the month, as of T); weeks and quarters have no such list."""
+    if run.period_kind != PeriodKind.MONTH:
+        return ""
+    return urlencode(
+        {
+            "month": f"{run.period_start:%Y-%m}",
+            "at": timezone.localtime(run.at).isoformat(),
+            "metric": "handle_rate",
+            "side": "denominator",
+        }
     )
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -9,7 +10,7 @@ from docx import Document
 
 from assessment import services
 from assessment.models import Circular, Run, Scheme
-from assessment.tests.test_services import at, task
+from assessment.tests.test_services import at, handled_case, task
 from org.audit import Actor
 from org.models import Role, Unit
 from org.tests.factories import UnitFactory, member
@@ -53,6 +54,7 @@ def test_hq_pages_from_scheme_to_circular(client, setup):
     assert response.url == reverse("assessment:run", args=[run.pk])
     page = client.get(response.url).content.decode()
     assert "发布并冻结" in page and "第1名 A（100.00）" in page and "第3名 C（0.00）" in page
+
     client.post(reverse("assessment:publish", args=[run.pk]))
     client.post(
         reverse("assessment:issue", args=[run.pk]), {"title": "关于11月考评的通报", "body": "现通报如下。"}
@@ -133,3 +135,17 @@ def test_accountability_page(client, setup):
     client.force_login(member(c, Role.HANDLER))
     page = client.get(reverse("assessment:mine")).content.decode()
     assert "销号率末位" in page and circular.number in page
+
+
+def test_case_figure_opens_its_cases(client, setup):
+    hq, a, b, c = setup
+    case = handled_case(a, 11)
+    scheme = services.save_scheme(
+        Actor(hq), services.SchemeSpec("月考评", "month", [Unit.Kind.DEPARTMENT], {"cases": 100})
+    )
+    run = services.compute_run(Actor(hq), scheme, dt.date(2026, 11, 1), at=at(30, 23))
+    client.force_login(hq)
+    page = client.get(reverse("assessment:run", args=[run.pk])).content.decode()
+    link = re.search(r'href="(/cases/\?[^"]+)">\(1/1\)', page).group(1).replace("&amp;", "&")
+    assert f"unit={a.pk}" in link and "metric=handle_rate" in link
+    assert case.number in client.get(link).content.decode()
