@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer, SessionAuth
 
 from appeals.api import router as appeals_router
+from assessment.api import router as assessment_router
 from cases.api import router as cases_router
 from indicators.api import router as indicators_router
 from inspections.api import router as inspections_router
@@ -166,5 +167,6 @@ api.add_router("/appeals/", appeals_router)
 api.add_router("/indicators/", indicators_router)
 api.add_router("/materials/", materials_router)
 api.add_router("/inspections/", inspections_router)
+api.add_router("/assessment/", assessment_router)
 api.add_router("/volunteers/", volunteers_router)
 api.add_router("/notices/", notices_router)

@@ -97,6 +97,14 @@ MENU: tuple[NavGroup, ...] = (
         ),
     ),
     NavGroup(
+        "考评",
+        (
+            NavItem("考评批次", "assessment:runs", HQ),
+            NavItem("考评方案", "assessment:schemes", HQ),
+            NavItem("本单位考评结果", "assessment:mine", frozenset({Role.HANDLER, Role.REPORT_CLERK})),
+        ),
+    ),
+    NavGroup(
         "志愿服务",
         (
             NavItem("我的志愿服务", "volunteers:home", VOLUNTEER_ROLES),
@@ -130,6 +138,7 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
     Role.HQ_ADMIN: (
         NavItem("案件月度汇总", "cases:summary"),
         NavItem("案件考核指标", "cases:metrics"),
+        NavItem("考评批次", "assessment:runs"),
         NavItem("案件查询", "cases:list"),
         NavItem("诉求化解率", "appeals:stats"),
         NavItem("测评体系", "indicators:systems"),

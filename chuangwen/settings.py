@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "inspections",
     "volunteers",
     "notices",
+    "assessment",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,119 @@
+"""The Word document of a circular 通报 (python-docx), laid out after GB/T 9704: the issuing
+authority in red as the header 红头, a red rule, the document number, the title, the body, the
+ranking table and the red and black lists, page numbers "— 1 —" in the footer."""
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+
+if TYPE_CHECKING:
+    from .models import Run, Score
+
+AUTHORITY = "巴州创文办"
+RED = RGBColor(0xC0, 0x00, 0x00)
+
+
+def _font(run, name: str, size: float, bold: bool = False, color: RGBColor | None = None) -> None:
+    run.font.name = name
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    if color is not None:
+        run.font.color.rgb = color
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def _paragraph(doc, text: str, name: str = "仿宋_GB2312", size: float = 16, **kw):
+    align = kw.pop("align", None)
+    p = doc.add_paragraph()
+    if align is not None:
+        p.alignment = align
+    _font(p.add_run(text), name, size, **kw)
+    return p
+
+
+def _red_rule(paragraph) -> None:
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("val", "single"), ("sz", "18"), ("space", "1"), ("color", "C00000")):
+        bottom.set(qn(f"w:{key}"), value)
+    borders.append(bottom)
+    paragraph._p.get_or_add_pPr().append(borders)
+
+
+def _page_number(section) -> None:
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(p.add_run("— "), "宋体", 14)
+    run = p.add_run()
+    _font(run, "宋体", 14)
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            field = OxmlElement("w:fldChar")
+            field.set(qn("w:fldCharType"), kind)
+            run._r.append(field)
+        else:
+            instr = OxmlElement("w:instrText")
+            instr.text = text
+            run._r.append(instr)
+    _font(p.add_run(" —"), "宋体", 14)
+
+
+def _table(doc, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        _font(cell.paragraphs[0].add_run(text), "黑体", 12)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            _font(cell.paragraphs[0].add_run(text), "仿宋_GB2312", 12)
+
+
+def render(
+    number: str,
+    title: str,
+    body: str,
+    run: "Run",
+    scores: Sequence["Score"],
+    lists: tuple[Sequence["Score"], Sequence["Score"]],
+) -> bytes:
+    doc = Document()
+    _page_number(doc.sections[0])
+    _paragraph(doc, AUTHORITY, "方正小标宋简体", 36, color=RED, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _red_rule(_paragraph(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER))
+    _paragraph(doc, title, "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for line in body.splitlines():
+        if line.strip():
+            _paragraph(doc, line.strip())
+    at = timezone.localtime(run.at)
+    _paragraph(doc, f"一、{run.label}考评排名（数据截至 {at:%Y年%m月%d日 %H:%M}）", "黑体", 16)
+    _table(
+        doc,
+        ["名次", "单位", "总分", "说明"],
+        [
+            [
+                str(s.rank) if s.rank else "—",
+                s.unit.name,
+                f"{s.total}" if s.total is not None else "—",
+                s.note,
+            ]
+            for s in scores
+        ],
+    )
+    red, black = lists
+    _paragraph(doc, "二、红榜", "黑体", 16)
+    _paragraph(doc, "；".join(f"第{s.rank}名 {s.unit.name}（{s.total}分）" for s in red) or "无")
+    _paragraph(doc, "三、黑榜", "黑体", 16)
+    _paragraph(doc, "；".join(f"第{s.rank}名 {s.unit.name}（{s.total}分）" for s in black) or "无")
+    _paragraph(doc, AUTHORITY, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _paragraph(doc, f"{timezone.localdate():%Y年%m月%d日}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
