@@ -19,6 +19,7 @@ urlpatterns = [
     # Volunteer services: the public order page (no login) and the volunteers' and staff pages.
     path("volunteers/", include("volunteers.urls")),
     path("notices/", include("notices.urls")),
+    path("streets/", include("streets.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

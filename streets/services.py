@@ -458,7 +458,7 @@ def log_visit(
     lat_d, lng_d = _point(lat, lng) if lat not in (None, "") and lng not in (None, "") else (None, None)
     with transaction.atomic():
         visit = Visit.objects.create(
-            user=actor.user,
+            user=_user(actor),
             patrol=patrol,
             kind=kind,
             place=place,
