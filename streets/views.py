@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -84,9 +85,13 @@ def patrol(request, pk: int):
     """巡查: the phone page (track, check-ins, 六必报, 六必到, end) or, once ended, its summary."""
     item = get_object_or_404(services.visible_patrols(request.user), pk=pk)
     actions = services.allowed_actions(request.user, item)
-    segments = StreetSegment.objects.filter(duties__user=item.user, duties__day=item.day).distinct()
-    if not segments and "check_in" in actions:
-        segments = StreetSegment.objects.filter(chief=item.user)
+    # The day's segments, and those of the communities of the day's grids (a grid worker's round).
+    duties = Duty.objects.filter(user=item.user, day=item.day)
+    segments = StreetSegment.objects.filter(
+        Q(pk__in=duties.values("segment"))
+        | Q(region__in=duties.values("grid__community"))
+        | Q(chief=item.user)
+    ).order_by("code")
     return render(
         request,
         "streets/patrol.html",

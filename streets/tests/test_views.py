@@ -91,3 +91,11 @@ def test_roster_and_coverage_pages(client, world, st):
     client.force_login(world.chief)
     assert client.get(reverse("streets:roster")).status_code == 403
     assert client.get(reverse("streets:coverage")).status_code == 403
+
+
+def test_a_grid_worker_checks_in_at_the_segments_of_the_grids_community(client, world, st):
+    services.generate_week(actor(st.staff), world.committee, dt.date(2026, 3, 2))
+    client.force_login(world.collector)
+    r = client.post(reverse("streets:start"), HERE, follow=True)
+    page = r.content.decode()
+    assert "在「一街」签到" in page and "在「二街」签到" in page and "三街" not in page
