@@ -109,6 +109,7 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("巡查排班", "streets:roster", STREET_STAFF),
             NavItem("巡查覆盖率", "streets:coverage", STREET_FIGURES),
             NavItem("巡查记录", "streets:patrols", PATROLLERS | STREET_FIGURES),
+            NavItem("履职记录", "streets:log", PATROLLERS),
             NavItem("社区六必报", "streets:social", PATROLLERS | STREET_STAFF),
         ),
     ),

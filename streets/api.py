@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from cases.models import Category
 from org.audit import Actor
-from org.models import StreetSegment
+from org.models import StreetSegment, User
 
 from . import services
 from .filtersets import PatrolFilterSet, SocialReportFilterSet
@@ -273,6 +273,31 @@ def reveal_person(request, report_id: int):
     """The unmasked person (community staff and HQ; each read is recorded)."""
     item = get_object_or_404(services.social_reports_for(request.user), pk=report_id)
     return services.reveal_person(_actor(request), item)
+
+
+class LogOut(Schema):
+    user_id: int
+    month: str
+    duties: int
+    patrols: int
+    off_roster: int
+    checkins: int
+    missed: int
+    reports: dict[str, int]
+    visits: dict[str, int]
+
+
+@router.get("/log", response=LogOut)
+def monthly_log(request, user_id: int | None = None, month: str = ""):
+    """月度履职记录 of a patroller (``month`` YYYY-MM, default this month; default the caller)."""
+    person = get_object_or_404(User, pk=user_id) if user_id is not None else request.user
+    services.check_view_log(request.user, person)
+    try:
+        first = dt.date.fromisoformat(f"{month}-01") if month else timezone.localdate().replace(day=1)
+    except ValueError:
+        raise ValidationError("月份无效，格式为 YYYY-MM") from None
+    result = services.monthly_log(person, first.year, first.month)
+    return {**result.__dict__, "user_id": person.pk, "month": first.strftime("%Y-%m")}
 
 
 @router.get("/coverage", response=list[CoverageOut])

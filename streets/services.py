@@ -580,6 +580,60 @@ def coverage_units(user: User) -> QuerySet[Unit]:
     return units.filter(pk__in=ids)
 
 
+# --- the monthly log per chief 月度履职记录 ----------------------------------------------------------
+
+
+@dataclass
+class MonthlyLog:
+    user: User
+    first: dt.date
+    duties: int
+    patrols: int
+    off_roster: int
+    checkins: int
+    missed: int
+    reports: dict[str, int]
+    visits: dict[str, int]
+
+
+def check_view_log(viewer: User | None, user: User) -> None:
+    """Own log; district-wide roles; the staff or leaders of a unit the person is on the roster of."""
+    if viewer is None or not viewer.is_authenticated:
+        raise PermissionDenied("请先登录")
+    if viewer.pk == user.pk or scope_for(viewer).everything:
+        return
+    if not Duty.objects.filter(user=user, unit__in=coverage_units(viewer)).exists():
+        raise PermissionDenied("您无权查看该人员的履职记录")
+
+
+def monthly_log(user: User, year: int, month: int) -> MonthlyLog:
+    """A patroller's month: duties, patrols (off the roster), check-ins, segment duties missed
+    (no check-in by them on that segment that day), 六必报 and 六必到 by kind."""
+    try:
+        first = dt.date(year, month, 1)
+    except ValueError:
+        raise ValidationError("月份无效") from None
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    in_month = {"day__gte": first, "day__lt": nxt}
+    duties = Duty.objects.filter(user=user, **in_month)
+    patrols = Patrol.objects.filter(user=user, **in_month)
+    done = set(CheckIn.objects.filter(patrol__in=patrols).values_list("patrol__day", "segment_id"))
+    missed = sum(1 for d in duties.filter(segment__isnull=False) if (d.day, d.segment_id) not in done)
+    reports = Report.objects.filter(reporter=user, reported_at__date__gte=first, reported_at__date__lt=nxt)
+    visits = Visit.objects.filter(user=user, at__date__gte=first, at__date__lt=nxt)
+    return MonthlyLog(
+        user=user,
+        first=first,
+        duties=duties.count(),
+        patrols=patrols.count(),
+        off_roster=patrols.filter(off_roster=True).count(),
+        checkins=len(done),
+        missed=missed,
+        reports={k: reports.filter(kind=k).count() for k in Report.Kind.values},
+        visits={k: visits.filter(kind=k).count() for k in Visit.Kind.values},
+    )
+
+
 # --- what a person may do -----------------------------------------------------------------------
 
 PATROL_CHECKS = {

@@ -12,6 +12,7 @@ urlpatterns = [
     path("patrols/<int:pk>/<str:step>/", views.patrol_step, name="patrol_step"),
     path("visits/", views.visit, name="visit"),
     path("coverage/", views.coverage, name="coverage"),
+    path("log/", views.log, name="log"),
     path("roster/", views.roster, name="roster"),
     path("social/", views.social_list, name="social"),
     path("social/<int:pk>/person/", views.reveal, name="reveal"),

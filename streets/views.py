@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Category
 from org.audit import Actor
 from org.errors import ActionRefused
-from org.models import StreetSegment, Unit
+from org.models import StreetSegment, Unit, User
 
 from . import services
 from .filtersets import PatrolFilterSet, SocialReportFilterSet
@@ -187,6 +187,31 @@ def patrol_list(request):
     )
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "streets/patrols.html", {"filters": filters, "page": page})
+
+
+@login_required
+def log(request):
+    """月度履职记录: a patroller's month (own by default; staff choose a person on their roster)."""
+    person = request.user
+    if request.GET.get("user"):
+        person = get_object_or_404(User, pk=request.GET["user"]) if request.GET["user"].isdigit() else None
+        if person is None:
+            raise ValidationError("人员无效")
+    services.check_view_log(request.user, person)
+    try:
+        first = dt.date.fromisoformat((request.GET.get("month") or "") + "-01")
+    except ValueError:
+        first = timezone.localdate().replace(day=1)
+    result = services.monthly_log(person, first.year, first.month)
+    return render(
+        request,
+        "streets/log.html",
+        {
+            "log": result,
+            "reports": [(Report.Kind(k).label, n) for k, n in result.reports.items()],
+            "visits": [(Visit.Kind(k).label, n) for k, n in result.visits.items()],
+        },
+    )
 
 
 @login_required

@@ -281,3 +281,26 @@ def test_log_visit(world, st):
     with pytest.raises(PermissionDenied):
         services.log_visit(actor(world.dispatcher), kind="emergency", place="x")
     assert Visit.objects.count() == 1
+
+
+def test_monthly_log_hand_counted(world, st, clock):
+    services.generate_week(actor(st.staff), world.committee, MONDAY)  # 7 segment duties for the chief
+    monday = _patrol(world.chief)
+    services.check_in(actor(world.chief), monday, st.seg1, *IN_C1)
+    services.report(
+        actor(world.chief), monday, kind="newcomer", description="新户", lat=IN_C1[0], lng=IN_C1[1]
+    )
+    services.log_visit(actor(world.chief), kind="dispute", place="一街", patrol=monday)
+    services.end_patrol(actor(world.chief), monday, *IN_C1)
+    clock.set(at(2026, 3, 3, 9))
+    tuesday = _patrol(world.chief)  # on the roster, but checks in at 二街, not its duty 一街
+    services.check_in(actor(world.chief), tuesday, st.seg2, *IN_C1)
+    clock.set(at(2026, 4, 1, 9))
+    _patrol(world.collector2)  # April, someone else
+    log = services.monthly_log(world.chief, 2026, 3)
+    assert (log.duties, log.patrols, log.off_roster, log.checkins) == (7, 2, 0, 2)
+    assert log.missed == 6  # Tue–Sun of 一街 (Monday done; Tuesday's check-in was 二街)
+    assert log.reports["newcomer"] == 1 and sum(log.reports.values()) == 1
+    assert log.visits["dispute"] == 1 and sum(log.visits.values()) == 1
+    with pytest.raises(ValidationError):
+        services.monthly_log(world.chief, 2026, 13)

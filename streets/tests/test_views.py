@@ -99,3 +99,16 @@ def test_a_grid_worker_checks_in_at_the_segments_of_the_grids_community(client, 
     r = client.post(reverse("streets:start"), HERE, follow=True)
     page = r.content.decode()
     assert "在「一街」签到" in page and "在「二街」签到" in page and "三街" not in page
+
+
+def test_monthly_log_page_and_api(client, world, st):
+    services.generate_week(actor(st.staff), world.committee, dt.date(2026, 3, 2))
+    client.force_login(world.chief)
+    page = client.get(reverse("streets:log") + "?month=2026-03").content.decode()
+    assert "2026年3月" in page and "<b>7</b>排班" in page
+    client.force_login(st.staff)
+    r = client.get(f"/api/v1/streets/log?user_id={world.chief.pk}&month=2026-03").json()
+    assert (r["duties"], r["patrols"], r["missed"], r["month"]) == (7, 0, 7, "2026-03")
+    client.force_login(st.staff2)  # another community's staff: the chief is not on its roster
+    assert client.get(f"/api/v1/streets/log?user_id={world.chief.pk}").status_code == 403
+    assert client.get(reverse("streets:log") + f"?user={world.chief.pk}").status_code == 403
