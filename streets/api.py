@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from cases.models import Category
 from org.audit import Actor
-from org.models import StreetSegment, User
+from org.models import StreetSegment, Unit, User
 
 from . import services
 from .filtersets import PatrolFilterSet, SocialReportFilterSet
@@ -169,6 +169,30 @@ def today(request):
     return list(
         Duty.objects.filter(user=request.user, day=timezone.localdate()).select_related("segment", "grid")
     )
+
+
+class WeekIn(Schema):
+    unit_id: int
+    monday: dt.date
+
+
+class SwapIn(Schema):
+    user_id: int
+    reason: str
+
+
+@router.post("/rosters", response={201: AddedOut})
+def generate_week(request, data: WeekIn):
+    """排班: a week of duties for a territorial unit (running it twice adds nothing)."""
+    unit = get_object_or_404(Unit, pk=data.unit_id)
+    return Status(201, {"added": services.generate_week(_actor(request), unit, data.monday)})
+
+
+@router.post("/duties/{int:duty_id}/swap", response=DutyOut)
+def swap_duty(request, duty_id: int, data: SwapIn):
+    """调班: the duty to another patroller, with the reason (audited)."""
+    duty = get_object_or_404(Duty.objects.filter(unit__in=services.coverage_units(request.user)), pk=duty_id)
+    return services.swap_duty(_actor(request), duty, get_object_or_404(User, pk=data.user_id), data.reason)
 
 
 @router.get("/patrols", response=list[PatrolOut])

@@ -163,3 +163,32 @@ def test_coverage_api(client, world, st, clock):
     assert api(client, world.chief).get("/api/v1/streets/coverage").status_code == 403
     bad = api(client, world.hq).get("/api/v1/streets/coverage?day=yesterday")
     assert bad.status_code == 400
+
+
+def test_roster_and_swap_through_the_api(client, world, st):
+    c = api(client, st.staff)
+    r = c.post(
+        "/api/v1/streets/rosters",
+        {"unit_id": world.committee.pk, "monday": MONDAY},
+        content_type="application/json",
+    )
+    assert r.status_code == 201 and r.json() == {"added": 14}
+    tuesday = st.seg1.duties.get(day="2026-03-03")
+    r = c.post(
+        f"/api/v1/streets/duties/{tuesday.pk}/swap",
+        {"user_id": world.collector.pk, "reason": "出差"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["user_id"] == world.collector.pk
+    refused = api(client, world.chief).post(
+        "/api/v1/streets/rosters",
+        {"unit_id": world.committee.pk, "monday": MONDAY},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    other = api(client, st.staff2).post(
+        f"/api/v1/streets/duties/{tuesday.pk}/swap",
+        {"user_id": world.chief.pk, "reason": "x"},
+        content_type="application/json",
+    )
+    assert other.status_code == 404
