@@ -88,9 +88,11 @@ def test_roster_and_coverage_pages(client, world, st):
     client.force_login(world.hq)
     page = client.get(reverse("streets:coverage") + "?day=2026-03-02").content.decode()
     assert page.count('<span class="muted">无数据</span>') == 1  # 三社区 has no segments
-    client.force_login(world.chief)
-    assert client.get(reverse("streets:roster")).status_code == 403
-    assert client.get(reverse("streets:coverage")).status_code == 403
+    client.force_login(world.handler)  # a department's handler: nothing to roster or read
+    assert "没有巡查排班" in client.get(reverse("streets:roster")).content.decode()
+    assert "没有可查看的覆盖率" in client.get(reverse("streets:coverage")).content.decode()
+    assert client.post(reverse("streets:roster"), {"week": "2026-03-02"}).status_code == 200
+    assert not Duty.objects.filter(day=dt.date(2026, 3, 9)).exists()
 
 
 def test_a_grid_worker_checks_in_at_the_segments_of_the_grids_community(client, world, st):
