@@ -29,6 +29,7 @@ from notices.api import router as notices_router
 from org.api import router as org_router
 from org.errors import ActionRefused
 from org.models import ApiToken
+from streets.api import router as streets_router
 from volunteers.api import router as volunteers_router
 
 
@@ -170,3 +171,4 @@ api.add_router("/inspections/", inspections_router)
 api.add_router("/assessment/", assessment_router)
 api.add_router("/volunteers/", volunteers_router)
 api.add_router("/notices/", notices_router)
+api.add_router("/streets/", streets_router)

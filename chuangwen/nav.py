@@ -40,6 +40,12 @@ INSPECTION_LISTS = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER, Role.D
 # Volunteer services: volunteers, team leaders and practice-station staff hold the volunteer role;
 # what each may do there is volunteers.access's answer (manager, leader, member).
 VOLUNTEER_ROLES = frozenset({Role.HQ_ADMIN, Role.VOLUNTEER})
+# Street chiefs and grids: who patrols, who keeps a territorial unit's roster, who reads coverage.
+PATROLLERS = frozenset({Role.COLLECTOR, Role.STREET_CHIEF})
+STREET_STAFF = frozenset({Role.HQ_ADMIN, Role.HANDLER, Role.REPORT_CLERK})
+STREET_FIGURES = frozenset(
+    {Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.LEADER, Role.HANDLER, Role.REPORT_CLERK}
+)
 # Roles whose scope holds regions and units (field roles and volunteers see none: org.scope).
 ORG_READERS = frozenset(
     {Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK, Role.LEADER}
@@ -102,6 +108,17 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("考评批次", "assessment:runs", HQ),
             NavItem("考评方案", "assessment:schemes", HQ),
             NavItem("本单位考评结果", "assessment:mine", frozenset({Role.HANDLER, Role.REPORT_CLERK})),
+        ),
+    ),
+    NavGroup(
+        "街巷巡查",
+        (
+            NavItem("今日巡查", "streets:today", PATROLLERS),
+            NavItem("巡查排班", "streets:roster", STREET_STAFF),
+            NavItem("巡查覆盖率", "streets:coverage", STREET_FIGURES),
+            NavItem("巡查记录", "streets:patrols", PATROLLERS | STREET_FIGURES),
+            NavItem("履职记录", "streets:log", PATROLLERS),
+            NavItem("社区六必报", "streets:social", PATROLLERS | STREET_STAFF),
         ),
     ),
     NavGroup(
@@ -168,8 +185,16 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("案件查询", "cases:list"),
         NavItem("我的创建任务", "indicators:board"),
     ),
-    Role.COLLECTOR: (NavItem("上报问题", "cases:report"), NavItem("我上报的案件", "cases:list")),
-    Role.STREET_CHIEF: (NavItem("上报问题", "cases:report"), NavItem("我上报的案件", "cases:list")),
+    Role.COLLECTOR: (
+        NavItem("今日巡查", "streets:today"),
+        NavItem("上报问题", "cases:report"),
+        NavItem("我上报的案件", "cases:list"),
+    ),
+    Role.STREET_CHIEF: (
+        NavItem("今日巡查", "streets:today"),
+        NavItem("上报问题", "cases:report"),
+        NavItem("我上报的案件", "cases:list"),
+    ),
     Role.INSPECTOR: (
         NavItem("今日督查", "inspections:index"),
         NavItem("整改清单", "inspections:findings"),

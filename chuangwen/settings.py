@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "materials",
     "inspections",
     "volunteers",
+    "streets",
     "notices",
     "assessment",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("notices/", include("notices.urls")),
     path("assessment/", include("assessment.urls")),
+    path("streets/", include("streets.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

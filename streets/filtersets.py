@@ -1,0 +1,57 @@
+"""One filter per listable model (patrols, social reports), used by the pages and the API lists
+alike. The querysets they filter are already limited to what the person may see."""
+
+import django_filters
+from django import forms
+
+from .models import Patrol, Report
+
+
+class PatrolFilterSet(django_filters.FilterSet):
+    start = django_filters.DateFilter(
+        field_name="day",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
+    )
+    end = django_filters.DateFilter(
+        field_name="day",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
+    )
+    status = django_filters.ChoiceFilter(choices=Patrol.Status.choices, empty_label="全部状态")
+    off_roster = django_filters.BooleanFilter(
+        widget=forms.Select(choices=[("", "排班情况"), ("true", "未排班巡查"), ("false", "按排班巡查")])
+    )
+    flagged = django_filters.BooleanFilter(
+        method="filter_flagged",
+        widget=forms.Select(choices=[("", "轨迹情况"), ("true", "有异常轨迹点"), ("false", "轨迹正常")]),
+    )
+
+    class Meta:
+        model = Patrol
+        fields = ["start", "end", "status", "off_roster", "flagged"]
+
+    def filter_flagged(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(jumps__gt=0) if value else qs.filter(jumps=0)
+
+
+class SocialReportFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=[(k, Report.Kind(k).label) for k in Report.SOCIAL_KINDS], empty_label="全部类型"
+    )
+    start = django_filters.DateFilter(
+        field_name="reported_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
+    )
+    end = django_filters.DateFilter(
+        field_name="reported_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
+    )
+
+    class Meta:
+        model = Report
+        fields = ["kind", "start", "end"]
