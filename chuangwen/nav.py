@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from appeals.privacy import STAFF_ROLES
+from cases import counts as case_counts
+from indicators import counts as task_counts
+from inspections import counts as inspection_counts
+from materials import counts as material_counts
+from org.counts import Count
 from org.models import Role
 from org.scope import scope_for
+from volunteers import counts as volunteer_counts
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,20 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("我的包保", "org:contracts"),
     ),
 }
+
+
+# The counts at the top of the home page, each from the app that owns the list it opens.
+HOME_COUNTS = (
+    case_counts.home_counts,
+    task_counts.home_counts,
+    material_counts.home_counts,
+    inspection_counts.home_counts,
+    volunteer_counts.home_counts,
+)
+
+
+def home_counts(user) -> list[Count]:
+    return [count for provider in HOME_COUNTS for count in provider(user)]
 
 
 def role_tasks(role: str) -> list[dict[str, str]]:

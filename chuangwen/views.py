@@ -14,7 +14,7 @@ from org.models import Contract, Region, Role, Unit
 from org.scope import UNIT_WORK_ROLES, scope_for
 from workdays.clock import missing_year_warning
 
-from .nav import role_tasks
+from .nav import home_counts, role_tasks
 
 
 @login_required
@@ -32,6 +32,7 @@ def home(request):
         request,
         "home.html",
         {
+            "counts": home_counts(request.user),
             "sections": list(sections.values()),
             "scope": scope,
             "scope_parts": _scope_parts(scope),
