@@ -1,6 +1,8 @@
 """The home page's counts 首页待办数: for every demo login, each count equals the number of rows
 of the list its link opens, and the home page stays within its query budget."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.db import transaction
@@ -90,3 +92,24 @@ def test_the_home_page_stays_within_its_query_budget(demo_world, db, username, d
     client.get("/")  # the first visit may compute and store this month's figures
     with django_assert_max_num_queries(HOME_QUERY_BUDGET):
         assert client.get("/").status_code == 200
+
+
+def test_the_menu_folds_by_group_and_keeps_tokens_under_the_user_menu(demo_world, db):
+    body = login("dispatcher").get("/cases/queue/dispatch/").content.decode()
+    # One toggle per group; the group of the page one is on starts unfolded.
+    assert body.count('class="group-toggle"') >= 3
+    opened = re.findall(
+        r'class="group-toggle" checked><label for="menu-group-\d+" class="menu-group-label">(\w+)<', body
+    )
+    assert opened == ["案件"]
+    user_menu = body[body.index('<details class="user-menu">') : body.index("</details>")]
+    assert 'href="/org/tokens/"' in user_menu
+    assert body.count("API 令牌") == 1
+    assert '<a class="skip-link" href="#main">' in body and 'id="main"' in body
+    assert 'role="status" aria-live="polite"' in body
+
+
+def test_entries_a_role_cannot_use_are_not_in_its_menu(demo_world, db):
+    body = login("volunteer").get("/").content.decode()
+    assert "案件查询" not in body and "受理派遣" not in body
+    assert "我的志愿服务" in body
