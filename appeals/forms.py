@@ -136,8 +136,11 @@ class ClassifyForm(forms.Form):
 
 
 class StatsForm(forms.Form):
-    start = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO dates (yyyy-mm-dd) whatever the locale's format: a date input accepts nothing else.
+    start = forms.DateField(
+        label="开始日期", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    end = forms.DateField(label="结束日期", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     by = forms.ChoiceField(
         label="分组",
         required=False,

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from org.audit import via_label
 from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
 from workdays.clock import Deadline, add_working_hours, due_soon_until
@@ -487,6 +488,10 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def via_label(self) -> str:
+        return via_label(self.via)
 
 
 class CasePhoto(models.Model):

@@ -31,7 +31,7 @@ from org.models import Role, Unit
 from org.scope import require_role, scope_for
 from workdays.clock import due_soon_until
 
-from . import export, keyset, metrics, monthly_summary, services, stored_figures
+from . import export, keyset, metrics, monthly_summary, queues, services, stored_figures
 from .filtersets import CaseFilterSet
 from .forms import (
     DecideExtensionForm,
@@ -181,11 +181,7 @@ def dispatch_queue(request):
     tab = "dispatch" if request.GET.get("tab") == "dispatch" else "reported"
     related = ("category", "region", "grid", "reporter")
     if tab == "reported":
-        qs = (
-            Case.objects.filter(status=Case.Status.REPORTED)
-            .select_related(*related)
-            .order_by("reported_at", "pk")
-        )
+        qs = queues.reported().select_related(*related).order_by("reported_at", "pk")
         page = _page(request, qs)
         rows = list(page)
         # Duplicates found at intake are kept on the report event; two queries for the page.
@@ -193,20 +189,13 @@ def dispatch_queue(request):
         for case in rows:
             case.duplicate_cases = found[case.pk]
     else:
-        qs = (
-            Case.objects.filter(status__in=(Case.Status.ACCEPTED, Case.Status.RETURNED))
-            .select_related(*related)
-            .order_by("due_at", "pk")
-        )
+        qs = queues.to_dispatch().select_related(*related).order_by("due_at", "pk")
         page = _page(request, qs)
         rows = list(page)
         table = RoutingTable()  # every rule read once: two queries whatever the page size
         for case in rows:
             case.suggested_unit = table.suggest(case.category, case.region, case.grid)
-    counts = {
-        "reported": Case.objects.filter(status=Case.Status.REPORTED).count(),
-        "dispatch": Case.objects.filter(status__in=(Case.Status.ACCEPTED, Case.Status.RETURNED)).count(),
-    }
+    counts = {"reported": queues.reported().count(), "dispatch": queues.to_dispatch().count()}
     now = timezone.now()
     return render(
         request,
@@ -223,24 +212,21 @@ def dispatch_queue(request):
     )
 
 
-def _handler_unit_ids(request) -> list[int]:
-    scope = require_role(request.user, Role.HANDLER)
-    return [unit_id for unit_id, roles in scope.unit_roles.items() if Role.HANDLER in roles]
-
-
 @login_required
 def unit_queue(request):
-    """待办案件: the parts dispatched to the person's units, by deadline (overdue first)."""
-    unit_ids = _handler_unit_ids(request)
+    """待办案件: the parts dispatched to the person's units, by deadline (overdue first);
+    ``?state=overdue`` or ``due_soon`` narrows to those (the home page's counts open them)."""
+    unit_ids = queues.handler_unit_ids(require_role(request.user, Role.HANDLER))
     pending = ExtensionRequest.objects.filter(part=OuterRef("pk"), status=ExtensionRequest.Status.PENDING)
+    state = request.GET.get("state")
+    now = timezone.now()
     qs = (
-        CasePart.objects.filter(unit_id__in=unit_ids, status__in=services.OPEN_PART)
+        queues.unit_parts(unit_ids, state, now)
         .select_related("case__category", "case__region", "unit")
         .annotate(extension_pending=Exists(pending))
         .order_by("deadline", "pk")
     )
     page = _page(request, qs)
-    now = timezone.now()
     return render(
         request,
         "cases/unit_queue.html",
@@ -248,7 +234,8 @@ def unit_queue(request):
             "page": page,
             "now": now,
             "soon": due_soon_until(now),
-            "overdue_count": qs.filter(deadline__lt=now).count(),
+            "state": queues.UNIT_STATES.get(state or ""),
+            "overdue_count": queues.unit_parts(unit_ids, "overdue", now).count(),
         },
     )
 
@@ -258,7 +245,7 @@ def verify_queue(request):
     """核查: handled cases to close, or to send back for rework with a reason."""
     require_role(request.user, *COMMAND_ROLES)
     qs = (
-        Case.objects.filter(status=Case.Status.HANDLED)
+        queues.to_verify()
         .select_related("category", "region", "lead_unit")
         .prefetch_related(
             Prefetch(
@@ -277,7 +264,7 @@ def extensions(request):
     """延期审批: the units' pending extension requests."""
     require_role(request.user, *COMMAND_ROLES)
     qs = (
-        ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING)
+        queues.pending_extensions()
         .select_related("part__case__category", "part__unit", "requested_by")
         .order_by("requested_at", "pk")
     )

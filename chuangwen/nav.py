@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from appeals.privacy import STAFF_ROLES
+from cases import counts as case_counts
+from indicators import counts as task_counts
+from inspections import counts as inspection_counts
+from materials import counts as material_counts
+from org.counts import Count
 from org.models import Role
 from org.scope import scope_for
+from volunteers import counts as volunteer_counts
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ INDEX_OVERVIEW = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR})
 TASK_ROLES = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR, Role.HANDLER, Role.REPORT_CLERK})
 INSPECTION_ROLES = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER})
 INSPECTION_LISTS = frozenset({Role.HQ_ADMIN, Role.INSPECTOR, Role.LEADER, Role.DISPATCHER, Role.HANDLER})
+# Everyone with work on cases; volunteers have none (they report through the public pages).
+CASE_READERS = frozenset(set(Role.values) - {Role.VOLUNTEER})
 # Volunteer services: volunteers, team leaders and practice-station staff hold the volunteer role;
 # what each may do there is volunteers.access's answer (manager, leader, member).
 VOLUNTEER_ROLES = frozenset({Role.HQ_ADMIN, Role.VOLUNTEER})
@@ -60,7 +68,7 @@ MENU: tuple[NavGroup, ...] = (
             NavItem("待办案件", "cases:unit_queue", frozenset({Role.HANDLER})),
             NavItem("核查结案", "cases:verify_queue", COMMAND),
             NavItem("延期审批", "cases:extensions", COMMAND),
-            NavItem("案件查询", "cases:list"),
+            NavItem("案件查询", "cases:list", CASE_READERS),
             NavItem("月度汇总", "cases:summary", OVERSIGHT),
             NavItem("案件指标", "cases:metrics", OVERSIGHT),
         ),
@@ -226,12 +234,27 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
 }
 
 
+# The counts at the top of the home page, each from the app that owns the list it opens.
+HOME_COUNTS = (
+    case_counts.home_counts,
+    task_counts.home_counts,
+    material_counts.home_counts,
+    inspection_counts.home_counts,
+    volunteer_counts.home_counts,
+)
+
+
+def home_counts(user) -> list[Count]:
+    return [count for provider in HOME_COUNTS for count in provider(user)]
+
+
 def role_tasks(role: str) -> list[dict[str, str]]:
     return [{"label": i.label, "url": reverse(i.url_name)} for i in ROLE_TASKS.get(role, ())]
 
 
-def groups_for(user) -> list[dict]:
-    """The menu groups (with only the entries this person's roles use) for the signed-in person."""
+def groups_for(user, path: str = "") -> list[dict]:
+    """The menu groups (with only the entries this person's roles use) for the signed-in person;
+    the group holding the page at ``path`` is ``current`` (a phone shows it unfolded)."""
     if not user.is_authenticated:
         return []
     scope = scope_for(user)
@@ -243,7 +266,8 @@ def groups_for(user) -> list[dict]:
             if item.roles is None or user.is_superuser or scope.has_role(*item.roles)
         ]
         if items:
-            groups.append({"label": group.label, "items": items})
+            current = any(item["url"] == path for item in items)
+            groups.append({"label": group.label, "items": items, "current": current})
     return groups
 
 
@@ -255,4 +279,4 @@ def items_for(user) -> list[dict[str, str]]:
 def navigation(request):
     """Template context processor: the menu for the signed-in person."""
     user = getattr(request, "user", None)
-    return {"nav_groups": groups_for(user) if user is not None else []}
+    return {"nav_groups": groups_for(user, request.path) if user is not None else []}

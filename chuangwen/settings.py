@@ -43,9 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "axes",
+    "chuangwen.apps.AxesConfig",  # axes, its admin section named in Chinese
     "django_tasks",
-    "django_tasks_db",
+    "chuangwen.apps.TasksConfig",  # django_tasks_db, likewise
     "ninja",
     "org",
     "workdays",

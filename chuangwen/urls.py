@@ -10,6 +10,7 @@ admin.site.site_title = "创文管理后台"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include("org.urls")),
     path("cases/", include("cases.urls")),
     path("indicators/", include("indicators.urls")),

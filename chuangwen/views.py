@@ -1,12 +1,14 @@
 """The project's own pages: each person's home page (the apps' pages are in their own views)."""
 
 import posixpath
+from pathlib import Path
 from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 from django.views.static import serve
 
 from materials.services import unit_cards
@@ -14,7 +16,7 @@ from org.models import Contract, Region, Role, Unit
 from org.scope import UNIT_WORK_ROLES, scope_for
 from workdays.clock import missing_year_warning
 
-from .nav import role_tasks
+from .nav import home_counts, role_tasks
 
 
 @login_required
@@ -32,6 +34,7 @@ def home(request):
         request,
         "home.html",
         {
+            "counts": home_counts(request.user),
             "sections": list(sections.values()),
             "scope": scope,
             "scope_parts": _scope_parts(scope),
@@ -63,6 +66,15 @@ def _scope_parts(scope) -> list[str]:
         (len(scope.segment_ids), "条街巷"),
     ]
     return [f"{n} {label}" for n, label in counts if n]
+
+
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
+
+
+@cache_control(max_age=7 * 24 * 3600, public=True)
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page names (also ``static/favicon.ico``)."""
+    return FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
 
 
 def _public_media_path(path: str) -> str | None:

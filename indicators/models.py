@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from org.audit import via_label
 from org.models import Unit
 
 
@@ -323,3 +324,7 @@ class TaskEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+    @property
+    def via_label(self) -> str:
+        return via_label(self.via)

@@ -24,6 +24,24 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+# The channels 渠道 an action may come through (``Actor.via``), as timelines name them.
+VIA_LABELS = {
+    "web": "网页",
+    "api": "接口",
+    "open311": "Open311 接口",
+    "public": "群众端",
+    "admin": "管理后台",
+    "command": "系统任务",
+    "task": "定时任务",
+    "demo": "演示数据",
+}
+
+
+def via_label(via: str) -> str:
+    """The Chinese name of a channel code (an unknown code is shown as it is)."""
+    return VIA_LABELS.get(via, via)
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person (or the system) doing an action, and where the action came from."""

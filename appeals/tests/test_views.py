@@ -2,6 +2,7 @@
 the dispatcher's decision on an unsatisfied rating, classification and the resolution rate page."""
 
 import html
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -237,6 +238,22 @@ def test_the_resolution_rate_page(client, world):
         in client.get("/appeals/stats/", {"start": today, "end": "2020-01-01"}).content.decode()
     )
     assert client.get("/appeals/stats/").status_code == 200
+
+
+def test_the_stats_form_renders_iso_dates_and_can_be_resubmitted(client, world):
+    client.force_login(world.hq)
+    today = timezone.localdate()
+    page = client.get("/appeals/stats/").content.decode()
+    first = today.replace(day=1).isoformat()
+    assert f'type="date" name="start" value="{first}"' in page
+    assert f'type="date" name="end" value="{today.isoformat()}"' in page
+    assert "<label>开始日期 <input" in page and "<label>分组 <select" in page
+    # What the page shows is what the form accepts back.
+    start = re.search(r'name="start" value="([^"]+)"', page)
+    end = re.search(r'name="end" value="([^"]+)"', page)
+    assert start and end
+    again = client.get("/appeals/stats/", {"start": start[1], "end": end[1], "by": "unit"})
+    assert again.status_code == 200 and again.context["form"].is_valid()
 
 
 def test_the_menu_offers_appeals_to_staff(client, world):

@@ -58,3 +58,27 @@ def test_private_media_is_never_served_by_url(client, settings):
     (settings.MEDIA_ROOT / "public.txt").write_bytes(b"ok")
     assert client.get("/media/private/original.jpg").status_code == 404
     assert client.get("/media/public.txt").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    body = b"".join(response.streaming_content)
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert '<link rel="icon" href="/static/favicon.ico">' in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_names_every_section_in_chinese(client):
+    import re
+
+    from org.tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    names = [str(app["name"]) for app in response.context["app_list"]]
+    assert len(names) >= 10
+    assert [n for n in names if not re.search(r"[\u4e00-\u9fff]", n)] == []

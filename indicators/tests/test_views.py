@@ -225,3 +225,24 @@ def test_evidence_page_checks_scope(client, world, photo):
     evidence = report.evidence.get()
     assert login(client, world.handler).get(f"/indicators/evidence/{evidence.pk}/").status_code == 200
     assert login(client, world.other_handler).get(f"/indicators/evidence/{evidence.pk}/").status_code == 404
+
+
+def test_the_task_timeline_names_its_channels_in_chinese(client, world):
+    from indicators.models import TaskEvent
+
+    task = TaskFactory(item=world.item, criterion=world.criterion, lead_unit=world.dept)
+    TaskEvent.objects.create(task=task, kind=TaskEvent.Kind.CREATED, via="command")
+    TaskEvent.objects.create(
+        task=task, kind=TaskEvent.Kind.PROGRESS, actor=world.handler, via="web", ip="127.0.0.1"
+    )
+    TaskEvent.objects.create(task=task, kind=TaskEvent.Kind.PROGRESS, actor=world.handler, via="api")
+    body = login(client, world.hq).get(f"/indicators/tasks/{task.pk}/").content.decode()
+    timeline = body[body.index("<tbody", body.rindex("<table")) :]
+    assert "系统任务" in timeline and "网页 · 127.0.0.1" in timeline and "接口" in timeline
+    assert "command" not in timeline and ">web" not in timeline and ">api" not in timeline
+
+
+def test_the_board_filters_are_labelled(client, world):
+    body = login(client, world.hq).get("/indicators/").content.decode()
+    for name, label in [("system", "测评体系"), ("state", "任务状态"), ("level", "预警等级")]:
+        assert f'<select name="{name}" aria-label="{label}">' in body
