@@ -33,7 +33,7 @@ class RunOut(Schema):
     circular: str | None
 
 
-class FigureOut(Schema):
+class RunFigureOut(Schema):
     kind: str
     value: Decimal | None
     numerator: Decimal
@@ -50,7 +50,7 @@ class ScoreOut(Schema):
 
 
 class ScoreDetailOut(ScoreOut):
-    figures: list[FigureOut]
+    figures: list[RunFigureOut]
 
 
 class RunDetailOut(RunOut):

@@ -93,7 +93,7 @@ class AddedOut(Schema):
     added: int
 
 
-class ReportOut(Schema):
+class PatrolReportOut(Schema):
     id: int
     kind: str
     kind_name: str
@@ -229,7 +229,7 @@ def check_in(request, patrol_id: int, data: CheckInIn):
     return Status(201, patrol)
 
 
-@router.post("/patrols/{int:patrol_id}/reports", response={201: ReportOut})
+@router.post("/patrols/{int:patrol_id}/reports", response={201: PatrolReportOut})
 def report(
     request,
     patrol_id: int,
@@ -285,7 +285,7 @@ def log_visit(request, data: VisitIn):
     return Status(201, visit)
 
 
-@router.get("/social-reports", response=list[ReportOut])
+@router.get("/social-reports", response=list[PatrolReportOut])
 @paginate
 def social_reports(request, kind: str = "", start: str = "", end: str = ""):
     """The community list of social reports (personal data masked)."""

@@ -18,7 +18,19 @@ def _schemas(cls) -> set[type]:
 
 def test_every_api_schema_class_name_is_unique():
     api.get_openapi_schema()  # imports every router's schemas
-    apps = ("org", "cases", "appeals", "indicators", "materials", "inspections", "volunteers", "notices")
+    apps = (
+        "org",
+        "workdays",
+        "cases",
+        "appeals",
+        "indicators",
+        "materials",
+        "inspections",
+        "volunteers",
+        "notices",
+        "streets",
+        "assessment",
+    )
     ours = [c for c in _schemas(Schema) if c.__module__.split(".")[0] in apps]
     names = Counter(c.__name__ for c in ours)
     assert [name for name, n in names.items() if n > 1] == []
