@@ -109,7 +109,7 @@ def test_no_mobile_number_survives_in_a_notice(unit, clock):
     assert notice.body.count(MASK) == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_telling_the_same_event_at_once_write_one_notice():
     unit = UnitFactory(code="D-7")
     person = member(unit, Role.HANDLER)

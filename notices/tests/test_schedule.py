@@ -60,7 +60,7 @@ def test_each_job_runs_once_per_period_and_a_failure_is_recorded():
     assert JobRun.objects.get(job="digest").detail == "ran at 08:05"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_at_once_run_each_job_once():
     run_concurrently(lambda: schedule.run_due(at(2026, 3, 2, 8, 5)))
     assert len(calls) == 2  # sweep and digest, once each
@@ -68,8 +68,13 @@ def test_two_workers_at_once_run_each_job_once():
 
 
 @pytest.mark.django_db
-def test_the_tick_chain_runs_in_the_real_worker_and_a_second_chain_stops(clock, settings):
+def test_the_tick_chain_runs_in_the_real_worker_and_a_second_chain_stops(clock, settings, monkeypatch):
     settings.NOTICES_TICK_SECONDS = 30
+    # The worker runs inside this test's transaction: it must not close the test's connection
+    # between tasks, as it does in its own process (on PostgreSQL that ends the test transaction).
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda **kwargs: None
+    )
     clock.set(at(2026, 3, 2, 8, 5))
     period = tasks.current_period(clock.state.now)
     tasks.start()

@@ -139,7 +139,7 @@ def test_a_delivery_left_sending_by_a_dead_worker_fails_instead_of_going_twice(u
     assert Delivery.objects.get().status == "failed" and receiver.messages == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_sending_at_once_post_each_message_once(receiver, clock):
     unit = UnitFactory(code="D-9")
     Robot.objects.create(unit=unit, channel="wecom", name="企微", webhook=receiver.wecom_url())

@@ -160,7 +160,7 @@ def _run(world, ops):
     assert last is None or last.balance_after == volunteer.points_balance
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_redemptions_never_overdraw_balance_or_stock(world):
     """On PostgreSQL the threads redeem at once on their own connections (row locks queue them);
     SQLite has one writer at a time, so there they redeem in turn."""
