@@ -401,7 +401,7 @@ def check_sign(user: User | None, attendance: Attendance, step: str) -> None:
 
 def _lock_attendance(attendance: Attendance) -> Attendance:
     return (
-        Attendance.objects.select_for_update()
+        Attendance.objects.select_for_update(of=("self",))
         .select_related("volunteer", "order__service", "activity")
         .get(pk=attendance.pk)
     )

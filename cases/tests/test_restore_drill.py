@@ -7,6 +7,7 @@ import shutil
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from cases.models import Case, CaseEvent, CasePart, CasePhoto
 from cases.services import accept_case, dispatch_case, handle_part, report_case
@@ -55,7 +56,8 @@ def test_backup_then_restore_into_an_empty_database_finds_everything(world, tmp_
     assert len(before["cases"]) == 3 and len(before["files"]) == 21
 
     call_command("backup", str(tmp_path / "backup"))
-    assert (tmp_path / "backup" / "db.sqlite3").is_file()
+    dump = "db.sqlite3" if connection.vendor == "sqlite" else "db.dump"
+    assert (tmp_path / "backup" / dump).is_file()
     with pytest.raises(CommandError, match="not empty"):
         call_command("backup", str(tmp_path / "backup"))
 
