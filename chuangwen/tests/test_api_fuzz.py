@@ -4,6 +4,8 @@ No answer may be a 5xx, and every answer with a documented status must match its
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -15,6 +17,18 @@ from org.services import issue_token
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 ROLES = ("collector", "dispatcher", "handler", "hq")
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI app closes database connections when a request ends, as it should in a server; in
+    a test that would close the test's own transaction on PostgreSQL (the test client does this
+    same thing for its requests)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
