@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Circular, Run, Scheme
+from .models import Bonus, Circular, Run, Scheme
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -23,11 +23,21 @@ class SchemeAdmin(ReadOnly):
 
 @admin.register(Run)
 class RunAdmin(ReadOnly):
-    list_display = ["scheme", "label", "status", "at", "published_at"]
+    list_display = ["scheme", "label", "version", "status", "at", "published_at"]
     list_filter = ["period_kind", "status"]
 
 
 @admin.register(Circular)
 class CircularAdmin(ReadOnly):
-    list_display = ["number", "title", "issued_at"]
-    exclude = ["document"]
+    list_display = ["number", "title", "status", "issued_at"]
+    list_filter = ["status", "year"]
+    exclude = ["document", "pdf"]
+
+
+@admin.register(Bonus)
+class BonusAdmin(ReadOnly):
+    """加减分 are entered and approved on the assessment pages (two HQ users); shown here only."""
+
+    list_display = ["unit", "scheme", "label", "points", "status", "entered_by", "decided_by"]
+    list_filter = ["status", "scheme"]
+    search_fields = ["unit__name", "reason"]

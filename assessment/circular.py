@@ -1,7 +1,9 @@
-"""The Word document of a circular 通报 (python-docx), laid out after GB/T 9704: the issuing
-authority in red as the header 红头, a red rule, the document number, the title, the body, the
-ranking table and the red and black lists, page numbers "— 1 —" in the footer."""
+"""The documents of a circular 通报, laid out after GB/T 9704: the issuing authority in red as
+the header 红头, a red rule, the document number, the title, the body, the ranking table (with the
+movement against the previous period) and the red and black lists, page numbers "— 1 —" in the
+footer. ``render``: Word (python-docx); ``render_pdf``: PDF through the shared ``org.pdf``."""
 
+import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -12,6 +14,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
+
+from org import pdf
 
 if TYPE_CHECKING:
     from .models import Run, Score
@@ -76,6 +80,32 @@ def _table(doc, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
             _font(cell.paragraphs[0].add_run(text), "仿宋_GB2312", 12)
 
 
+HEADER = ["名次", "单位", "总分", "较上期", "说明"]
+
+
+def _rows(scores: Sequence["Score"]) -> list[list[str]]:
+    return [
+        [
+            str(s.rank) if s.rank else "—",
+            s.unit.name,
+            f"{s.total}" if s.total is not None else "—",
+            s.movement or "—",
+            s.note,
+        ]
+        for s in scores
+    ]
+
+
+def _heading(run: "Run") -> str:
+    at = timezone.localtime(run.at)
+    correction = f"（更正版，第{run.version}版）" if run.version > 1 else ""
+    return f"一、{run.label}考评排名{correction}（数据截至 {at:%Y年%m月%d日 %H:%M}）"
+
+
+def _listed(scores: Sequence["Score"]) -> str:
+    return "；".join(f"第{s.rank}名 {s.unit.name}（{s.total}分）" for s in scores) or "无"
+
+
 def render(
     number: str,
     title: str,
@@ -83,6 +113,7 @@ def render(
     run: "Run",
     scores: Sequence["Score"],
     lists: tuple[Sequence["Score"], Sequence["Score"]],
+    issued_on: dt.date,
 ) -> bytes:
     doc = Document()
     _page_number(doc.sections[0])
@@ -92,28 +123,47 @@ def render(
     for line in body.splitlines():
         if line.strip():
             _paragraph(doc, line.strip())
-    at = timezone.localtime(run.at)
-    _paragraph(doc, f"一、{run.label}考评排名（数据截至 {at:%Y年%m月%d日 %H:%M}）", "黑体", 16)
-    _table(
-        doc,
-        ["名次", "单位", "总分", "说明"],
-        [
-            [
-                str(s.rank) if s.rank else "—",
-                s.unit.name,
-                f"{s.total}" if s.total is not None else "—",
-                s.note,
-            ]
-            for s in scores
-        ],
-    )
+    _paragraph(doc, _heading(run), "黑体", 16)
+    _table(doc, HEADER, _rows(scores))
     red, black = lists
     _paragraph(doc, "二、红榜", "黑体", 16)
-    _paragraph(doc, "；".join(f"第{s.rank}名 {s.unit.name}（{s.total}分）" for s in red) or "无")
+    _paragraph(doc, _listed(red))
     _paragraph(doc, "三、黑榜", "黑体", 16)
-    _paragraph(doc, "；".join(f"第{s.rank}名 {s.unit.name}（{s.total}分）" for s in black) or "无")
+    _paragraph(doc, _listed(black))
     _paragraph(doc, AUTHORITY, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _paragraph(doc, f"{timezone.localdate():%Y年%m月%d日}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _paragraph(doc, f"{issued_on:%Y年%m月%d日}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def render_pdf(
+    number: str,
+    title: str,
+    body: str,
+    run: "Run",
+    scores: Sequence["Score"],
+    lists: tuple[Sequence["Score"], Sequence["Score"]],
+    issued_on: dt.date,
+) -> bytes:
+    """The same circular as PDF, in the same order as the Word document."""
+    font = pdf.cjk_font()
+    st = pdf.styles(font)
+    story = [*pdf.red_header(AUTHORITY, number, font), pdf.Paragraph(pdf.escape(title), st["title"])]
+    story += [
+        pdf.Paragraph(pdf.escape(line.strip()), st["body"]) for line in body.splitlines() if line.strip()
+    ]
+    story.append(pdf.Paragraph(pdf.escape(_heading(run)), st["heading"]))
+    widths = [14 * pdf.mm, 50 * pdf.mm, 18 * pdf.mm, 16 * pdf.mm, 58 * pdf.mm]
+    story.append(pdf.table(HEADER, _rows(scores), widths, font))
+    red, black = lists
+    story += [
+        pdf.Paragraph("二、红榜", st["heading"]),
+        pdf.Paragraph(pdf.escape(_listed(red)), st["body"]),
+        pdf.Paragraph("三、黑榜", st["heading"]),
+        pdf.Paragraph(pdf.escape(_listed(black)), st["body"]),
+        pdf.Spacer(1, 12),
+        pdf.Paragraph(AUTHORITY, st["right"]),
+        pdf.Paragraph(f"{issued_on:%Y年%m月%d日}", st["right"]),
+    ]
+    return pdf.build(story, title=f"{number} {title}", author=AUTHORITY)

@@ -1,6 +1,6 @@
 import django_filters
 
-from .models import PeriodKind, Run
+from .models import Bonus, PeriodKind, Run
 
 
 class RunFilter(django_filters.FilterSet):
@@ -15,3 +15,15 @@ class RunFilter(django_filters.FilterSet):
     class Meta:
         model = Run
         fields = ["period_kind", "status", "scheme"]
+
+
+class BonusFilter(django_filters.FilterSet):
+    """The one filter of bonus and deduction entries 加减分: the page and the API list."""
+
+    status = django_filters.ChoiceFilter(label="状态", choices=Bonus.Status.choices, empty_label="全部状态")
+    scheme = django_filters.NumberFilter(label="方案", field_name="scheme_id")
+    unit = django_filters.NumberFilter(label="单位", field_name="unit_id")
+
+    class Meta:
+        model = Bonus
+        fields = ["status", "scheme", "unit"]

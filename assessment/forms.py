@@ -55,3 +55,28 @@ class AccountabilityForm(forms.Form):
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [(u.pk, u.name) for u in units]  # type: ignore[attr-defined]
+
+
+class CorrectForm(forms.Form):
+    reason = forms.CharField(label="更正原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    at = forms.DateTimeField(
+        label="数据截至 T（留空为现在）",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class BonusForm(forms.Form):
+    scheme = forms.ModelChoiceField(
+        label="考评方案", queryset=Scheme.objects.filter(components__kind=Component.Kind.BONUS)
+    )
+    day = forms.DateField(label="期内任一日", widget=forms.DateInput(attrs={"type": "date"}))
+    unit = forms.ModelChoiceField(
+        label="单位", queryset=Unit.objects.filter(kind__in=RANKED_KINDS, is_active=True).order_by("code")
+    )
+    points = forms.DecimalField(label="分值（正为加分，负为减分）", max_digits=5, decimal_places=2)
+    reason = forms.CharField(label="事由", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    evidence_text = forms.CharField(
+        label="佐证说明", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence_file = forms.FileField(label="佐证文件（照片、PDF、Word、Excel）", required=False)

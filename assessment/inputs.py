@@ -11,6 +11,9 @@ re-counted here): one value 0–100 per unit and component, or None when the uni
   Σ points. Materials are monthly, so a weekly scheme cannot weigh them (refused on save).
 - tasks 任务按期销号率: the unit's lead tasks whose deadline falls in the period: closed 销号 by
   T and on or before the deadline ÷ all of them.
+- bonus 加减分: 50 + Σ points of the scheme's entries for the unit and period that a second HQ
+  user approved by T, held within 0–100. Every unit has this figure (no entry: 50, neutral), so
+  the no-data rule never applies to it; one point moves the total by weight ÷ 100.
 """
 
 import datetime as dt
@@ -28,7 +31,7 @@ from materials import figures as material_figures
 from org.models import Unit
 from workdays.periods import local_midnight
 
-from .models import Component
+from .models import Bonus, Component, Scheme
 
 CENT = Decimal("0.01")
 CASE_TERMS = (  # (metric, weight, counts as 1 − rate)
@@ -151,6 +154,43 @@ def task_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.date
         )
         for unit_id, ids in due.items()
     }
+
+
+BONUS_BASE = Decimal(50)
+
+
+def bonus_values(
+    scheme: Scheme, units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime
+) -> dict[int, Value]:
+    entries: dict[int, list[Bonus]] = {u.pk: [] for u in units}
+    approved = Bonus.objects.filter(
+        scheme=scheme,
+        period_start=start,
+        unit_id__in=list(entries),
+        status=Bonus.Status.APPROVED,
+        decided_at__lte=at,
+    ).order_by("pk")
+    for bonus in approved:
+        entries[bonus.unit_id].append(bonus)
+    out = {}
+    for unit_id, mine in entries.items():
+        points = sum((b.points for b in mine), Decimal(0))
+        out[unit_id] = Value(
+            _q(min(max(BONUS_BASE + points, Decimal(0)), Decimal(100))),
+            points,
+            Decimal(len(mine)),
+            {"bonuses": [b.pk for b in mine]},
+        )
+    return out
+
+
+def reader(
+    kind: str, scheme: Scheme
+) -> Callable[[Sequence[Unit], dt.date, dt.date, dt.datetime], dict[int, Value]]:
+    """The function reading one component's values for the scheme's units."""
+    if kind == Component.Kind.BONUS:
+        return lambda units, start, end, at: bonus_values(scheme, units, start, end, at)
+    return READERS[kind]
 
 
 READERS: dict[str, Callable[[Sequence[Unit], dt.date, dt.date, dt.datetime], dict[int, Value]]] = {

@@ -46,6 +46,7 @@ class Component(models.Model):
         INSPECTIONS = "inspections", "实地督查得分"
         MATERIALS = "materials", "报送材料得分率"
         TASKS = "tasks", "任务按期销号率"
+        BONUS = "bonus", "加减分"
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="components")
     kind = models.CharField("组成部分", max_length=20, choices=Kind.choices)
@@ -79,20 +80,38 @@ class Run(models.Model):
     list_size = models.PositiveSmallIntegerField("红黑榜人数", default=3)
     computed_at = models.DateTimeField("计算时间")
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name="更正前版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    reason = models.CharField("更正原因", max_length=500, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "考评批次"
-        ordering = ["-period_start", "-pk"]
+        ordering = ["-period_start", "-version", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["scheme", "period_start"], name="run_once_per_scheme_period")
+            models.UniqueConstraint(
+                fields=["scheme", "period_start", "version"], name="run_version_once_per_scheme_period"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.scheme} · {self.label}"
+        return f"{self.scheme} · {self.label}" + (
+            f"（更正版 第{self.version}版）" if self.version > 1 else ""
+        )
 
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_correction(self) -> bool:
+        return self.version > 1
 
 
 class Figure(models.Model):
@@ -125,6 +144,11 @@ class Score(models.Model):
     rank = models.PositiveIntegerField("名次", null=True)
     note = models.CharField("说明", max_length=200, blank=True)
 
+    # Filled by ``services.ranking`` from the previous period's latest published run (not stored:
+    # both runs' ranks are frozen, so the comparison is too).
+    previous_rank: int | None = None
+    movement: str = ""
+
     class Meta:
         verbose_name = verbose_name_plural = "考评得分"
         ordering = ["rank", "unit__code"]
@@ -153,27 +177,49 @@ class RunEvent(models.Model):
 
 
 class Circular(models.Model):
-    """通报: the Word document issued from a published run; numbered and immutable once issued."""
+    """通报: drafted from a published run and edited by HQ, then issued: numbered from the year's
+    sequence, its Word document rendered and kept; immutable once issued."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        ISSUED = "issued", "已印发"
 
     run = models.OneToOneField(
         Run, verbose_name="考评批次", on_delete=models.PROTECT, related_name="circular"
     )
-    year = models.PositiveSmallIntegerField("年度")
-    sequence = models.PositiveIntegerField("序号")
-    number = models.CharField("文号", max_length=40, unique=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ISSUED)
+    year = models.PositiveSmallIntegerField("年度", null=True)
+    sequence = models.PositiveIntegerField("序号", null=True)
+    number = models.CharField("文号", max_length=40, blank=True)  # given at issue
     title = models.CharField("标题", max_length=100)
     body = models.TextField("正文", max_length=4000)
-    document = models.BinaryField("Word 文档")
-    issued_by = models.ForeignKey(User, verbose_name="签发人", on_delete=models.PROTECT, related_name="+")
-    issued_at = models.DateTimeField("签发时间", default=timezone.now)
+    document = models.BinaryField("Word 文档", null=True)
+    pdf = models.BinaryField("PDF 文档", null=True)
+    drafted_by = models.ForeignKey(
+        User, verbose_name="起草人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    drafted_at = models.DateTimeField("起草时间", null=True)
+    issued_by = models.ForeignKey(
+        User, verbose_name="签发人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField("签发时间", null=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "通报"
-        ordering = ["-year", "-sequence"]
-        constraints = [models.UniqueConstraint(fields=["year", "sequence"], name="circular_number_once")]
+        ordering = ["-year", "-sequence", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="circular_number_once"),
+            models.UniqueConstraint(
+                fields=["number"], condition=~models.Q(number=""), name="circular_number_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.number
+        return self.number or f"{self.title}（草稿）"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == self.Status.ISSUED
 
 
 class Accountability(models.Model):
@@ -202,3 +248,41 @@ class Accountability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.unit}"
+
+
+class Bonus(models.Model):
+    """加减分: points HQ adds to or takes from a unit in one period of a scheme, with a reason and
+    evidence; it counts in a run only once a second HQ user approved it (before the run's T)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已审核"
+        REJECTED = "rejected", "已驳回"
+
+    scheme = models.ForeignKey(
+        Scheme, verbose_name="考评方案", on_delete=models.PROTECT, related_name="bonuses"
+    )
+    period_start = models.DateField("期别起始日")
+    label = models.CharField("期别", max_length=40)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField("分值（正为加分，负为减分）", max_digits=5, decimal_places=2)
+    reason = models.CharField("事由", max_length=500)
+    evidence_text = models.TextField("佐证说明", max_length=2000, blank=True)
+    evidence_file = models.FileField("佐证文件", max_length=300, blank=True)
+    evidence_name = models.CharField("佐证文件名", max_length=200, blank=True)
+    evidence_type = models.CharField(max_length=100, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    entered_by = models.ForeignKey(User, verbose_name="录入人", on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField("录入时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decision_note = models.CharField("审核意见", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "加减分"
+        ordering = ["-period_start", "-entered_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.points:+}"

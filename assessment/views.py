@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -11,14 +11,16 @@ from django.views.decorators.http import require_POST
 
 from org.audit import Actor
 from org.errors import ActionRefused
+from org.models import Unit
 from org.scope import scope_for
 
 from . import services
-from .filtersets import RunFilter
-from .forms import AccountabilityForm, CircularForm, ComputeForm, SchemeForm
-from .models import Circular, Component, PeriodKind, Run, Scheme
+from .filtersets import BonusFilter, RunFilter
+from .forms import AccountabilityForm, BonusForm, CircularForm, ComputeForm, CorrectForm, SchemeForm
+from .models import Bonus, Circular, Component, PeriodKind, Run, Scheme
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+REFUSED = (ValidationError, ActionRefused, PermissionDenied)
 
 
 def _form_errors(form) -> str:
@@ -123,12 +125,17 @@ def compute(request, pk: int):
 
 @login_required
 def run_detail(request, pk: int):
-    run = get_object_or_404(services.visible_runs(request.user).select_related("scheme"), pk=pk)
+    run = get_object_or_404(services.visible_runs(request.user).select_related("scheme", "previous"), pk=pk)
     hq = services.is_hq(request.user)
     red, black = services.red_black(run)
     circular = Circular.objects.filter(run=run).first()
+    if circular is not None and not circular.is_issued and not hq:
+        circular = None
     ranked = services.ranking(run)
     kinds = [Component.Kind(k).label for k in run.weights]
+    all_versions = services.versions(run)
+    if not hq:
+        all_versions = [v for v in all_versions if v.is_published]
     return render(
         request,
         "assessment/run.html",
@@ -139,17 +146,24 @@ def run_detail(request, pk: int):
             "kinds": kinds,
             "rows": services.figure_table(run) if hq else None,
             "ranking": ranked,
+            "compared": services.previous_run(run) is not None,
             "red": red,
             "black": black,
             "actions": services.allowed_actions(request.user, run),
             "circular": circular,
+            "versions": all_versions,
+            "replaced_by": services.replaced_by(run),
             "accountabilities": services.visible_accountabilities(request.user).filter(circular__run=run),
             "accountability_form": AccountabilityForm(units=[s.unit for s in reversed(ranked)])
-            if hq and circular
+            if hq and circular and circular.is_issued
             else None,
             "circular_form": CircularForm(
-                initial={"title": f"关于{run.label}创文工作考评情况的通报", "body": "现将考评情况通报如下。"}
+                initial={
+                    "title": circular.title if circular else services.default_title(run),
+                    "body": circular.body if circular else services.default_body(run),
+                }
             ),
+            "correct_form": CorrectForm(),
             "events": run.events.select_related("actor") if hq else [],
             "case_query": _case_query(run),
         },
@@ -177,7 +191,7 @@ def publish(request, pk: int):
     run = get_object_or_404(services.visible_runs(request.user), pk=pk)
     try:
         services.publish_run(Actor.from_request(request), run)
-    except (ValidationError, ActionRefused, PermissionDenied) as exc:
+    except REFUSED as exc:
         _error(request, exc)
     else:
         messages.success(request, "已发布，本期数据已冻结")
@@ -186,31 +200,145 @@ def publish(request, pk: int):
 
 @login_required
 @require_POST
+def recompute(request, pk: int):
+    run = get_object_or_404(services.visible_runs(request.user), pk=pk)
+    try:
+        services.recompute_run(Actor.from_request(request), run)
+    except REFUSED as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, "已按现在的数据重新计算（草稿）")
+    return redirect("assessment:run", run.pk)
+
+
+@login_required
+@require_POST
+def correct(request, pk: int):
+    run = get_object_or_404(services.visible_runs(request.user), pk=pk)
+    form = CorrectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("assessment:run", run.pk)
+    try:
+        correction = services.correct_run(
+            Actor.from_request(request), run, form.cleaned_data["reason"], form.cleaned_data["at"]
+        )
+    except REFUSED as exc:
+        _error(request, exc)
+        return redirect("assessment:run", run.pk)
+    messages.success(request, f"已生成更正版（第{correction.version}版，草稿），核对后发布")
+    return redirect("assessment:run", correction.pk)
+
+
+@login_required
+@require_POST
 def issue(request, pk: int):
+    """The circular editor's form: 保存草稿 keeps the title and body, 编号并印发 issues."""
     run = get_object_or_404(services.visible_runs(request.user), pk=pk)
     form = CircularForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return redirect("assessment:run", run.pk)
+    title, body = form.cleaned_data["title"], form.cleaned_data["body"]
+    actor = Actor.from_request(request)
     try:
-        circular = services.issue_circular(
-            Actor.from_request(request), run, form.cleaned_data["title"], form.cleaned_data["body"]
-        )
-    except (ValidationError, ActionRefused, PermissionDenied) as exc:
+        if "save" in request.POST:
+            circular = Circular.objects.filter(run=run).first() or services.draft_circular(actor, run)
+            services.edit_circular(actor, circular, title, body)
+            messages.success(request, "通报草稿已保存")
+        else:
+            circular = services.issue_circular(actor, run, title, body)
+            messages.success(request, f"通报 {circular.number} 已印发")
+    except REFUSED as exc:
         _error(request, exc)
-    else:
-        messages.success(request, f"通报 {circular.number} 已印发")
     return redirect("assessment:run", run.pk)
 
 
 @login_required
-def download(request, pk: int):
-    circular = get_object_or_404(Circular.objects.select_related("run"), pk=pk)
+def circular_list(request):
+    circulars = services.visible_circulars(request.user).order_by("-issued_at", "-pk")[:200]
+    return render(
+        request, "assessment/circulars.html", {"circulars": circulars, "is_hq": services.is_hq(request.user)}
+    )
+
+
+@login_required
+def download(request, pk: int, fmt: str = "docx"):
+    circular = get_object_or_404(Circular.objects.select_related("run__scheme"), pk=pk)
     services.check_download(request.user, circular)
-    response = HttpResponse(bytes(circular.document), content_type=DOCX)
-    name = f"circular-{circular.year}-{circular.sequence}.docx"
+    if fmt == "pdf":
+        response = HttpResponse(services.circular_pdf(circular), content_type="application/pdf")
+    else:
+        response = HttpResponse(bytes(circular.document or b""), content_type=DOCX)
+    name = f"circular-{circular.year}-{circular.sequence}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def history(request, unit_pk: int):
+    unit = get_object_or_404(Unit, pk=unit_pk)
+    scores = services.unit_history(request.user, unit)
+    return render(request, "assessment/history.html", {"unit": unit, "scores": scores})
+
+
+@login_required
+def bonus_list(request):
+    services.check_manage(request.user)
+    actor = Actor.from_request(request)
+    if request.method == "POST":
+        form = BonusForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            spec = services.BonusSpec(
+                scheme_id=data["scheme"].pk,
+                day=data["day"],
+                unit_id=data["unit"].pk,
+                points=data["points"],
+                reason=data["reason"],
+                evidence_text=data["evidence_text"],
+            )
+            try:
+                services.enter_bonus(actor, spec, data.get("evidence_file"))
+            except REFUSED as exc:
+                form.add_error(None, exc if isinstance(exc, ValidationError) else str(exc))
+            else:
+                messages.success(request, "加减分已录入，待另一名管理员审核")
+                return redirect("assessment:bonuses")
+    else:
+        form = BonusForm()
+    bonuses = Bonus.objects.select_related("scheme", "unit", "entered_by", "decided_by")
+    filterset = BonusFilter(request.GET, queryset=bonuses)
+    rows = [(b, services.bonus_actions(request.user, b)) for b in filterset.qs[:200]]
+    return render(request, "assessment/bonuses.html", {"form": form, "filter": filterset, "rows": rows})
+
+
+@login_required
+@require_POST
+def bonus_decide(request, pk: int, decision: str):
+    bonus = get_object_or_404(Bonus, pk=pk)
+    try:
+        services.decide_bonus(
+            Actor.from_request(request), bonus, decision == "approve", request.POST.get("note", "")
+        )
+    except REFUSED as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, "已审核通过" if decision == "approve" else "已驳回")
+    return redirect("assessment:bonuses")
+
+
+@login_required
+def bonus_evidence(request, pk: int):
+    bonus = get_object_or_404(Bonus, pk=pk)
+    services.check_bonus_evidence(request.user, bonus)
+    response = FileResponse(bonus.evidence_file.open("rb"), content_type=bonus.evidence_type)
+    response["Content-Disposition"] = f'attachment; filename="bonus-{bonus.pk}{_suffix(bonus.evidence_name)}"'
+    return response
+
+
+def _suffix(name: str) -> str:
+    return "." + name.rsplit(".", 1)[-1] if "." in name else ""
 
 
 @login_required

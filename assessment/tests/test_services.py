@@ -182,7 +182,9 @@ def test_circular_word_document_number_and_ranking(world):
     assert text.startswith("巴州创文办\n" + circular.number)
     assert doc.paragraphs[0].runs[0].font.color.rgb == services.circular_doc.RED
     rows = [[c.text for c in row.cells] for row in doc.tables[0].rows]
-    assert rows[1:4] == [["1", "A", "100.00", ""], ["2", "C", "62.00", ""], ["3", "B", "50.00", rows[3][3]]]
+    assert rows[0] == ["名次", "单位", "总分", "较上期", "说明"]
+    assert rows[1:3] == [["1", "A", "100.00", "—", ""], ["2", "C", "62.00", "—", ""]]
+    assert rows[3][:3] == ["3", "B", "50.00"]
     assert rows[4][:3] == ["3", "F", "50.00"] and rows[5][:3] == ["5", "D", "0.00"]
     assert "第1名 A（100.00分）" in text
     with pytest.raises(ActionRefused):
