@@ -126,7 +126,7 @@ class BonusOut(Schema):
     decision_note: str
 
 
-class DecideIn(Schema):
+class BonusDecisionIn(Schema):
     note: str = ""
 
 
@@ -405,7 +405,7 @@ def enter_bonus(
     points: Form[Decimal],
     reason: Form[str],
     evidence_text: Form[str] = "",
-    evidence: File[UploadedFile] | None = None,
+    evidence: UploadedFile | None = File(None),  # type: ignore[assignment]
 ):
     """Enter points (multipart form): reason and evidence (``evidence_text`` or an ``evidence``
     file) required; pending until a second HQ user approves."""
@@ -416,7 +416,7 @@ def enter_bonus(
 
 
 @router.post("/bonuses/{bonus_id}/approve", response=BonusOut)
-def approve_bonus(request, bonus_id: int, payload: DecideIn | None = None):
+def approve_bonus(request, bonus_id: int, payload: BonusDecisionIn | None = None):
     """Approve: HQ, not the user who entered it (403); decided already is 409."""
     bonus = get_object_or_404(Bonus, pk=bonus_id)
     note = payload.note if payload else ""
@@ -424,7 +424,7 @@ def approve_bonus(request, bonus_id: int, payload: DecideIn | None = None):
 
 
 @router.post("/bonuses/{bonus_id}/reject", response=BonusOut)
-def reject_bonus(request, bonus_id: int, payload: DecideIn):
+def reject_bonus(request, bonus_id: int, payload: BonusDecisionIn):
     """Reject with a note: HQ, not the user who entered it (403); decided already is 409."""
     bonus = get_object_or_404(Bonus, pk=bonus_id)
     return _bonus_out(

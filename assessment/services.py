@@ -157,12 +157,12 @@ def total(
     """A unit's total from its component values (0–100) and the scheme's no-data rule:
     ``reweight``: Σ weight × value ÷ Σ weight of the components with data;
     ``exclude``: no total (not ranked) when any component has no data.
-    Without any data the unit is not ranked under either rule."""
+    Without any data (besides 加减分, which every unit has) the unit is not ranked under either rule."""
     missing = [k for k in weights if values.get(k) is None]
     names = "、".join(Component.Kind(k).label for k in missing)
     present = {k: w for k, w in weights.items() if values.get(k) is not None}
-    if not present:
-        return None, "本期无数据，不参与排名"
+    if not any(k != Component.Kind.BONUS for k in present):
+        return None, "本期无数据，不参与排名"  # 加减分 adjusts a score, it does not make one
     if missing and no_data == Scheme.NoData.EXCLUDE:
         return None, f"缺少{names}，不参与排名"
     weighted = sum((w * values[k] for k, w in present.items()), Decimal(0))  # type: ignore[operator]

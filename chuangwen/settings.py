@@ -295,3 +295,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chuangwen@localhost")
+
+# PDF documents (org.pdf): a TrueType/TrueType-collection file with Chinese glyphs to embed; empty:
+# Debian's fonts-wqy-microhei/zenhei when installed, else reportlab's non-embedded STSong-Light.
+PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "")
