@@ -32,6 +32,7 @@ urlpatterns = [
     path("activities/<int:pk>/enrol/", views.enrol, name="enrol"),
     path("points/", views.points, name="points"),
     path("certificate/", views.certificate, name="certificate"),
+    path("certificate/pdf/", views.certificate, {"fmt": "pdf"}, name="certificate_pdf"),
     path("points/redeem/", views.redeem, name="redeem"),
     path("redemptions/<int:pk>/cancel/", views.cancel_redemption, name="cancel_redemption"),
     path("pickups/", views.pickups, name="pickups"),
@@ -42,4 +43,10 @@ urlpatterns = [
     path("people/<int:pk>/real-name/", views.real_name, name="real_name"),
     path("people/<int:pk>/adjust/", views.adjust, name="adjust"),
     path("people/<int:pk>/certificate/", views.certificate, name="volunteer_certificate"),
+    path(
+        "people/<int:pk>/certificate/pdf/",
+        views.certificate,
+        {"fmt": "pdf"},
+        name="volunteer_certificate_pdf",
+    ),
 ]

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -702,13 +702,17 @@ def figures_page(request):
 
 
 @login_required
-def certificate(request, pk: int | None = None):
-    """志愿服务证明: one's own (or, for staff, a volunteer of their stations'), printable."""
+def certificate(request, pk: int | None = None, fmt: str = "html"):
+    """志愿服务证明: one's own (or, for staff, a volunteer of their stations'), printable or PDF."""
     volunteer = _volunteer(request, pk) if pk is not None else access.volunteer_of(request.user)
     if volunteer is None:
         raise PermissionDenied("只有注册志愿者可以开具服务证明")
     issued = certificates.issue(volunteer)
     verify_url = request.build_absolute_uri(reverse("volunteers:verify")) + "?code=" + issued.code
+    if fmt == "pdf":
+        response = HttpResponse(certificates.render_pdf(issued, verify_url), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="certificate-{issued.number}.pdf"'
+        return response
     return render(request, "volunteers/certificate.html", {"c": issued, "verify_url": verify_url})
 
 

@@ -61,8 +61,6 @@ def table(run: Run) -> dict[str, tuple[Decimal | None, int | None]]:
     return {s.unit.name: (s.total, s.rank) for s in run.scores.select_related("unit")}
 
 
-
-
 def make_world():
     units = {name: UnitFactory(name=name, code=f"T{name}") for name in "ABCDEF"}
     hq = member(UnitFactory(kind=Unit.Kind.HQ, code="HQ"), Role.HQ_ADMIN, username="hq")

@@ -12,10 +12,7 @@ from docx import Document
 
 from assessment import services
 from assessment.models import Circular, Figure, Run, Scheme, Score
-from cases.models import Case, CasePart
-from cases.tests.factories import CaseFactory
-from indicators.models import Task
-from indicators.tests.factories import TaskFactory
+from cases.models import CasePart
 from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Role, Unit

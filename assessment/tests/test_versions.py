@@ -32,7 +32,9 @@ def hq2():
 
 
 def bonus(hq, s, unit, points, **kw) -> Bonus:
-    spec = services.BonusSpec(s.pk, dt.date(2026, 11, 5), unit.pk, Decimal(points), kw.pop("reason", "事由"), "佐证说明")
+    spec = services.BonusSpec(
+        s.pk, dt.date(2026, 11, 5), unit.pk, Decimal(points), kw.pop("reason", "事由"), "佐证说明"
+    )
     return services.enter_bonus(Actor(hq), spec, **kw)
 
 
@@ -60,11 +62,17 @@ def test_bonus_entries_count_once_approved_by_a_second_hq_user(world, hq2):
         "E": (None, None),
     }
     fig = Figure.objects.get(run=run, unit=units["B"], kind="bonus")
-    assert (fig.value, fig.numerator, fig.source) == (Decimal("60.00"), Decimal("10.00"), {"bonuses": [b_plus.pk]})
+    assert (fig.value, fig.numerator, fig.source) == (
+        Decimal("60.00"),
+        Decimal("10.00"),
+        {"bonuses": [b_plus.pk]},
+    )
     assert Figure.objects.get(run=run, unit=units["D"], kind="bonus").source == {"bonuses": []}
     # Approved after T: not in a run as of T.
     services.decide_bonus(Actor(hq2), d_pending, True)
-    before = services.compute_run(Actor(hq), s, dt.date(2026, 11, 5), at=timezone.now() - dt.timedelta(hours=1))
+    before = services.compute_run(
+        Actor(hq), s, dt.date(2026, 11, 5), at=timezone.now() - dt.timedelta(hours=1)
+    )
     assert table(before)["D"] == (Decimal("12.50"), 5)
 
 
@@ -87,13 +95,17 @@ def test_bonus_checks(world, hq2):
         services.BonusSpec(s.pk, day, units["B"].pk, Decimal(3), "事由", ""),  # no evidence
         services.BonusSpec(s.pk, day, units["B"].pk, Decimal(0), "事由", "佐证"),
         services.BonusSpec(s.pk, day, units["B"].pk, Decimal(51), "事由", "佐证"),
-        services.BonusSpec(s.pk, day, UnitFactory(kind=Unit.Kind.HQ, code="HQ3").pk, Decimal(3), "事由", "佐证"),
+        services.BonusSpec(
+            s.pk, day, UnitFactory(kind=Unit.Kind.HQ, code="HQ3").pk, Decimal(3), "事由", "佐证"
+        ),
     ):
         with pytest.raises(ValidationError):
             services.enter_bonus(Actor(hq), bad)
     no_bonus = scheme(hq, weights={"tasks": 100})
     with pytest.raises(ValidationError, match="未设置加减分"):
-        services.enter_bonus(Actor(hq), services.BonusSpec(no_bonus.pk, day, units["B"].pk, Decimal(3), "事由", "x"))
+        services.enter_bonus(
+            Actor(hq), services.BonusSpec(no_bonus.pk, day, units["B"].pk, Decimal(3), "事由", "x")
+        )
     # A file is evidence enough; it is kept and only HQ opens it.
     upload = SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
     spec = services.BonusSpec(s.pk, day, units["C"].pk, Decimal("-2.5"), "督查发现问题未整改", "")
@@ -115,10 +127,16 @@ def test_correction_keeps_the_published_version_and_records_its_reason(world):
     with pytest.raises(ActionRefused):
         services.compute_run(Actor(hq), s, dt.date(2026, 11, 5))
     correction = services.correct_run(Actor(hq), first, "A 单位案件返工，按返工后数据更正", at=at(30, 23))
-    assert (correction.version, correction.previous, correction.reason) == (2, first, "A 单位案件返工，按返工后数据更正")
+    assert (correction.version, correction.previous, correction.reason) == (
+        2,
+        first,
+        "A 单位案件返工，按返工后数据更正",
+    )
     assert correction.status == Run.Status.DRAFT and correction.at == at(30, 23)
     # The published version did not move.
-    assert list(Figure.objects.filter(run=first).values_list("unit_id", "kind", "value", "source")) == published
+    assert (
+        list(Figure.objects.filter(run=first).values_list("unit_id", "kind", "value", "source")) == published
+    )
     assert table(Run.objects.get(pk=first.pk))["A"] == (Decimal("100.00"), 1)
     # The correction: A's case part due 11-15 is pending and overdue at T, so 处置率 0, 按期处置率 0,
     # (1 − 超期待处置率) 0; 返工率 and 延期率 stay 0 → case figure 20 + 10 = 30;
@@ -154,7 +172,14 @@ def test_movement_against_the_previous_period_keeps_tied_ranks(world):
             )
     oct_run = services.compute_run(Actor(hq), s, october, at=at(31, 23, month=10))
     # October: A 100, C 100 (1, 1), D 50 (3), B 0 (4); E and F no tasks.
-    assert {k: v[1] for k, v in table(oct_run).items()} == {"A": 1, "C": 1, "D": 3, "B": 4, "E": None, "F": None}
+    assert {k: v[1] for k, v in table(oct_run).items()} == {
+        "A": 1,
+        "C": 1,
+        "D": 3,
+        "B": 4,
+        "E": None,
+        "F": None,
+    }
     services.publish_run(Actor(hq), oct_run)
     nov = services.compute_run(Actor(hq), s, dt.date(2026, 11, 5), at=at(30, 23))
     # November: A 100 (1); B, C, F 50 (2, 2, 2); D 0 (5).
@@ -174,7 +199,10 @@ def test_movement_against_the_previous_period_keeps_tied_ranks(world):
     assert {x.movement for x in services.ranking(oct_run)} == {""}
     services.publish_run(Actor(hq), nov)
     history = services.unit_history(member(units["B"], Role.HANDLER), units["B"])
-    assert [(x.run.label, x.rank, x.movement) for x in history] == [("2026年11月", 2, "↑2"), ("2026年10月", 4, "")]
+    assert [(x.run.label, x.rank, x.movement) for x in history] == [
+        ("2026年11月", 2, "↑2"),
+        ("2026年10月", 4, ""),
+    ]
     with pytest.raises(PermissionDenied):
         services.unit_history(member(units["A"], Role.HANDLER), units["B"])
 
@@ -211,7 +239,9 @@ def test_circular_is_drafted_edited_then_issued_and_frozen(world):
 def test_circular_pdf_holds_number_title_figures_and_ranking(world):
     units, hq = world
     run, _draft = _issue(hq, scheme(hq))
-    circular = services.issue_circular(Actor(hq), run, "关于2026年11月创文考评情况的通报", "现将考评情况通报如下。")
+    circular = services.issue_circular(
+        Actor(hq), run, "关于2026年11月创文考评情况的通报", "现将考评情况通报如下。"
+    )
     data = services.circular_pdf(circular)
     assert data.startswith(b"%PDF-") and data == bytes(circular.pdf)
     reader = pypdf.PdfReader(io.BytesIO(data))
@@ -222,6 +252,12 @@ def test_circular_pdf_holds_number_title_figures_and_ranking(world):
     lines = [line.strip() for line in text.splitlines()]
     figures = ("100.00", "62.00", "50.00", "0.00")
     ranked = [(lines[i - 2], lines[i - 1], line) for i, line in enumerate(lines) if line in figures]
-    assert ranked == [("1", "A", "100.00"), ("2", "C", "62.00"), ("3", "B", "50.00"), ("3", "F", "50.00"), ("5", "D", "0.00")]
+    assert ranked == [
+        ("1", "A", "100.00"),
+        ("2", "C", "62.00"),
+        ("3", "B", "50.00"),
+        ("3", "F", "50.00"),
+        ("5", "D", "0.00"),
+    ]
     assert "第1名 A（100.00分）" in text.replace("\n", "")
     services.check_download(member(units["D"], Role.HANDLER), circular)

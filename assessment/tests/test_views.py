@@ -154,7 +154,9 @@ def test_case_figure_opens_its_cases(client, setup):
 def test_api_bonus_correction_circular_and_history(client, setup):
     hq, a, b, c = setup
     hq2 = member(UnitFactory(kind=Unit.Kind.HQ, code="HQ2"), Role.HQ_ADMIN, username="hq2")
-    spec = services.SchemeSpec("月考评", "month", [Unit.Kind.DEPARTMENT], {"tasks": 80, "bonus": 20}, list_size=1)
+    spec = services.SchemeSpec(
+        "月考评", "month", [Unit.Kind.DEPARTMENT], {"tasks": 80, "bonus": 20}, list_size=1
+    )
     scheme = services.save_scheme(Actor(hq), spec)
     api = "/api/v1/assessment"
     client.force_login(hq)
@@ -169,7 +171,10 @@ def test_api_bonus_correction_circular_and_history(client, setup):
     own = client.post(f"{api}/bonuses/{bonus_id}/approve", {}, content_type="application/json")
     assert own.status_code == 403 and "不能审核自己录入" in own.json()["detail"]
     client.force_login(hq2)
-    assert client.post(f"{api}/bonuses/{bonus_id}/approve", {}, content_type="application/json").status_code == 200
+    assert (
+        client.post(f"{api}/bonuses/{bonus_id}/approve", {}, content_type="application/json").status_code
+        == 200
+    )
     twice = client.post(f"{api}/bonuses/{bonus_id}/approve", {}, content_type="application/json")
     assert twice.status_code == 409 and "已审核" in twice.json()["detail"]
     assert client.get(f"{api}/bonuses?status=approved").json()["items"][0]["points"] == "10.00"
@@ -178,8 +183,14 @@ def test_api_bonus_correction_circular_and_history(client, setup):
     services.publish_run(Actor(hq), run)
     # A, B: 80·100 + 20·50 → 90; C: 80·0 + 20·60 → 12.
     ranking = client.get(f"{api}/runs/{run.pk}/ranking").json()["ranking"]
-    assert [(r["unit"], r["total"], r["rank"]) for r in ranking] == [("A", "90.00", 1), ("B", "90.00", 1), ("C", "12.00", 3)]
-    corrected = client.post(f"{api}/runs/{run.pk}/correct", {"reason": "补录佐证后复核"}, content_type="application/json")
+    assert [(r["unit"], r["total"], r["rank"]) for r in ranking] == [
+        ("A", "90.00", 1),
+        ("B", "90.00", 1),
+        ("C", "12.00", 3),
+    ]
+    corrected = client.post(
+        f"{api}/runs/{run.pk}/correct", {"reason": "补录佐证后复核"}, content_type="application/json"
+    )
     assert corrected.status_code == 201 and corrected.json()["version"] == 2
     assert corrected.json()["previous_id"] == run.pk and corrected.json()["reason"] == "补录佐证后复核"
     again = client.post(f"{api}/runs/{run.pk}/correct", {"reason": "再次"}, content_type="application/json")
@@ -189,19 +200,31 @@ def test_api_bonus_correction_circular_and_history(client, setup):
     draft = client.post(f"{api}/runs/{run.pk}/circular")
     assert draft.status_code == 201 and draft.json()["status"] == "draft" and draft.json()["pdf_url"] is None
     cid = draft.json()["id"]
-    edited = client.patch(f"{api}/circulars/{cid}", {"title": "改后的标题", "body": "改后的正文"}, content_type="application/json")
+    edited = client.patch(
+        f"{api}/circulars/{cid}",
+        {"title": "改后的标题", "body": "改后的正文"},
+        content_type="application/json",
+    )
     assert edited.json()["title"] == "改后的标题"
     issued = client.post(
-        f"{api}/runs/{run.pk}/circular/issue", {"title": "改后的标题", "body": "改后的正文"}, content_type="application/json"
+        f"{api}/runs/{run.pk}/circular/issue",
+        {"title": "改后的标题", "body": "改后的正文"},
+        content_type="application/json",
     )
     assert issued.status_code == 201 and re.fullmatch(r"巴州创文办〔\d{4}〕1号", issued.json()["number"])
-    frozen = client.patch(f"{api}/circulars/{cid}", {"title": "再改", "body": "x"}, content_type="application/json")
+    frozen = client.patch(
+        f"{api}/circulars/{cid}", {"title": "再改", "body": "x"}, content_type="application/json"
+    )
     assert frozen.status_code == 409 and "已印发" in frozen.json()["detail"]
 
     client.force_login(member(c, Role.HANDLER))
     assert [x["id"] for x in client.get(f"{api}/circulars").json()["items"]] == [cid]
     pdf = client.get(issued.json()["pdf_url"])
-    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    assert (
+        pdf.status_code == 200
+        and pdf["Content-Type"] == "application/pdf"
+        and pdf.content.startswith(b"%PDF-")
+    )
     assert client.get(issued.json()["docx_url"]).status_code == 200
     history = client.get(f"{api}/units/{c.pk}/history").json()
     assert [(h["label"], h["rank"], h["movement"]) for h in history] == [("2026年11月", 3, "")]
@@ -212,10 +235,19 @@ def test_api_bonus_correction_circular_and_history(client, setup):
 def test_pages_bonus_correction_circular_editor(client, setup):
     hq, a, b, c = setup
     hq2 = member(UnitFactory(kind=Unit.Kind.HQ, code="HQ2"), Role.HQ_ADMIN, username="hq2")
-    spec = services.SchemeSpec("月考评", "month", [Unit.Kind.DEPARTMENT], {"tasks": 80, "bonus": 20}, list_size=1)
+    spec = services.SchemeSpec(
+        "月考评", "month", [Unit.Kind.DEPARTMENT], {"tasks": 80, "bonus": 20}, list_size=1
+    )
     scheme = services.save_scheme(Actor(hq), spec)
     client.force_login(hq)
-    data = {"scheme": scheme.pk, "day": "2026-11-03", "unit": b.pk, "points": "-5", "reason": "问题反弹", "evidence_text": "督查记录"}
+    data = {
+        "scheme": scheme.pk,
+        "day": "2026-11-03",
+        "unit": b.pk,
+        "points": "-5",
+        "reason": "问题反弹",
+        "evidence_text": "督查记录",
+    }
     assert client.post(reverse("assessment:bonuses"), data).status_code == 302
     page = client.get(reverse("assessment:bonuses")).content.decode()
     assert "问题反弹" in page and "待另一名管理员审核" in page
@@ -225,7 +257,9 @@ def test_pages_bonus_correction_circular_editor(client, setup):
 
     run = services.compute_run(Actor(hq), scheme, dt.date(2026, 11, 3))
     services.publish_run(Actor(hq), run)
-    client.post(reverse("assessment:issue", args=[run.pk]), {"title": "草稿标题", "body": "草稿正文", "save": "1"})
+    client.post(
+        reverse("assessment:issue", args=[run.pk]), {"title": "草稿标题", "body": "草稿正文", "save": "1"}
+    )
     circular = Circular.objects.get()
     assert (circular.status, circular.title) == ("draft", "草稿标题")
     page = client.get(reverse("assessment:run", args=[run.pk])).content.decode()
