@@ -18,6 +18,7 @@ from .filtersets import BonusFilter, RunFilter
 from .models import Bonus, Circular, Run, Scheme
 
 router = Router(tags=["考评 assessment"])
+OPTIONAL_FILE = File(None)  # an optional multipart file part
 
 
 class RunOut(Schema):
@@ -405,7 +406,7 @@ def enter_bonus(
     points: Form[Decimal],
     reason: Form[str],
     evidence_text: Form[str] = "",
-    evidence: UploadedFile | None = File(None),  # type: ignore[assignment]
+    evidence: UploadedFile | None = OPTIONAL_FILE,
 ):
     """Enter points (multipart form): reason and evidence (``evidence_text`` or an ``evidence``
     file) required; pending until a second HQ user approves."""
