@@ -18,7 +18,7 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Scheme)
 class SchemeAdmin(ReadOnly):
-    list_display = ["name", "period_kind", "no_data", "list_size"]
+    list_display = ["name", "period_kind", "no_data", "list_size", "is_active"]
 
 
 @admin.register(Run)

@@ -16,6 +16,9 @@ class SchemeForm(forms.Form):
     )
     no_data = forms.ChoiceField(label="无数据规则", choices=Scheme.NoData.choices)
     list_size = forms.IntegerField(label="红黑榜人数", min_value=1, max_value=50, initial=3)
+    is_active = forms.BooleanField(
+        label="定期自动计算（每期结束后自动生成草稿）", required=False, initial=True
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -27,6 +27,7 @@ class Scheme(models.Model):
     unit_kinds = models.JSONField("参评单位类型", default=list)
     no_data = models.CharField("无数据规则", max_length=10, choices=NoData.choices, default=NoData.REWEIGHT)
     list_size = models.PositiveSmallIntegerField("红黑榜人数", default=3)
+    is_active = models.BooleanField("定期自动计算", default=True)
     created_by = models.ForeignKey(User, verbose_name="创建人", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 

@@ -84,6 +84,7 @@ class SchemeSpec:
     weights: dict[str, int]  # component kind → weight; 0 leaves it out
     no_data: str = Scheme.NoData.REWEIGHT
     list_size: int = 3
+    is_active: bool = True  # drafted by the background job after each period
 
 
 def check_scheme(user: User | None, spec: SchemeSpec) -> dict[str, int]:
@@ -119,6 +120,7 @@ def save_scheme(actor: Actor, spec: SchemeSpec, scheme: Scheme | None = None) ->
         scheme.unit_kinds = list(spec.unit_kinds)
         scheme.no_data = spec.no_data
         scheme.list_size = spec.list_size
+        scheme.is_active = spec.is_active
         scheme.save()
         scheme.components.all().delete()
         Component.objects.bulk_create(
@@ -206,6 +208,28 @@ def check_compute(user: User | None, scheme: Scheme, day: dt.date) -> Run | None
 def compute_run(actor: Actor, scheme: Scheme, day: dt.date, at: dt.datetime | None = None) -> Run:
     """Compute (or recompute, while a draft) the run of the period containing ``day`` as of T."""
     existing = check_compute(actor.user, scheme, day)
+    return _compute(actor, scheme, day, at, existing)
+
+
+def draft_finished_periods(actor: Actor, now: dt.datetime) -> list[Run]:
+    """The background step (a system actor, no HQ user): for every active scheme with components,
+    draft the run of the period that ended last before ``now``, as of ``now``. A period that has a
+    run already (draft, published or corrected) is skipped, so running it again changes nothing.
+    HQ checks and publishes the drafts."""
+    today = timezone.localtime(now).date()
+    made = []
+    for scheme in Scheme.objects.filter(is_active=True).prefetch_related("components").order_by("pk"):
+        if not scheme.components.all():
+            continue
+        current = period_of(scheme.period_kind, today)[0]
+        start = period_of(scheme.period_kind, current - dt.timedelta(days=1))[0]
+        if Run.objects.filter(scheme=scheme, period_start=start).exists():
+            continue
+        made.append(_compute(actor, scheme, start, now, None))
+    return made
+
+
+def _compute(actor: Actor, scheme: Scheme, day: dt.date, at: dt.datetime | None, existing: Run | None) -> Run:
     start, _end, _label = period_of(scheme.period_kind, day)
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=existing.pk).first() if existing else None

@@ -75,6 +75,7 @@ def scheme_edit(request, pk: int | None = None):
                 weights=form.weights(),
                 no_data=form.cleaned_data["no_data"],
                 list_size=form.cleaned_data["list_size"],
+                is_active=form.cleaned_data["is_active"],
             )
             try:
                 services.save_scheme(Actor.from_request(request), spec, scheme)
@@ -92,6 +93,7 @@ def scheme_edit(request, pk: int | None = None):
                 "unit_kinds": scheme.unit_kinds,
                 "no_data": scheme.no_data,
                 "list_size": scheme.list_size,
+                "is_active": scheme.is_active,
             }
             initial.update({f"w_{c.kind}": c.weight for c in scheme.components.all()})
         form = SchemeForm(initial=initial)

@@ -9,6 +9,7 @@ import io
 
 from django.core.management import call_command
 
+from assessment.schedule import draft_runs
 from cases.notices import daily_digest, sweep_deadlines
 from indicators.notices import task_warnings
 from notices.schedule import Job, cleanup
@@ -33,6 +34,7 @@ JOBS = (
     Job("case_digest", "每日 8:00 单位待办汇总", daily_digest, at=dt.time(8, 0), workdays_only=True),
     Job("task_warnings", "任务红黄预警", task_warnings, at=dt.time(8, 30), workdays_only=True),
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
+    Job("assessment_runs", "计算刚结束周期的考评草稿", draft_runs, at=dt.time(2, 0)),
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),
     Job("prune_tasks", "清理一周前的后台任务记录", prune_task_results, at=dt.time(3, 10)),
 )
