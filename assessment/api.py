@@ -315,7 +315,8 @@ def issue_circular(request, run_id: int, payload: CircularIn):
 
 
 def _document(request, circular_id: int, fmt: str) -> HttpResponse:
-    circular = get_object_or_404(Circular.objects.select_related("run__scheme"), pk=circular_id)
+    issued = Circular.objects.filter(status=Circular.Status.ISSUED).select_related("run__scheme")
+    circular = get_object_or_404(issued, pk=circular_id)
     services.check_download(request.user, circular)
     if fmt == "pdf":
         response = HttpResponse(services.circular_pdf(circular), content_type="application/pdf")

@@ -805,6 +805,5 @@ def bonus_actions(user: User, bonus: Bonus) -> list[str]:
 
 
 def check_bonus_evidence(user: User | None, bonus: Bonus) -> None:
+    """The evidence of an entry is HQ's to open."""
     check_manage(user)
-    if not bonus.evidence_file:
-        raise ActionRefused("该加减分没有佐证文件")

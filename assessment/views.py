@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -266,7 +266,8 @@ def circular_list(request):
 
 @login_required
 def download(request, pk: int, fmt: str = "docx"):
-    circular = get_object_or_404(Circular.objects.select_related("run__scheme"), pk=pk)
+    issued = Circular.objects.filter(status=Circular.Status.ISSUED).select_related("run__scheme")
+    circular = get_object_or_404(issued, pk=pk)
     services.check_download(request.user, circular)
     if fmt == "pdf":
         response = HttpResponse(services.circular_pdf(circular), content_type="application/pdf")
@@ -334,6 +335,8 @@ def bonus_decide(request, pk: int, decision: str):
 def bonus_evidence(request, pk: int):
     bonus = get_object_or_404(Bonus, pk=pk)
     services.check_bonus_evidence(request.user, bonus)
+    if not bonus.evidence_file:
+        raise Http404("该加减分没有佐证文件")
     response = FileResponse(bonus.evidence_file.open("rb"), content_type=bonus.evidence_type)
     response["Content-Disposition"] = f'attachment; filename="bonus-{bonus.pk}{_suffix(bonus.evidence_name)}"'
     return response

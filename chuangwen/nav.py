@@ -115,6 +115,10 @@ MENU: tuple[NavGroup, ...] = (
         (
             NavItem("考评批次", "assessment:runs", HQ),
             NavItem("考评方案", "assessment:schemes", HQ),
+            NavItem("加减分", "assessment:bonuses", HQ),
+            NavItem(
+                "通报", "assessment:circulars", frozenset({Role.HQ_ADMIN, Role.HANDLER, Role.REPORT_CLERK})
+            ),
             NavItem("本单位考评结果", "assessment:mine", frozenset({Role.HANDLER, Role.REPORT_CLERK})),
         ),
     ),

@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from docx import Document
 
@@ -283,3 +284,31 @@ def test_pages_bonus_correction_circular_editor(client, setup):
     assert circular.number in listing
     pdf = client.get(reverse("assessment:download_pdf", args=[circular.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_drafts_and_evidence_are_not_served_to_the_wrong_people(client, setup):
+    hq, a, b, c = setup
+    spec = services.SchemeSpec(
+        "月考评", "month", [Unit.Kind.DEPARTMENT], {"tasks": 80, "bonus": 20}, list_size=1
+    )
+    scheme = services.save_scheme(Actor(hq), spec)
+    run = services.compute_run(Actor(hq), scheme, dt.date(2026, 11, 3), at=at(30, 23))
+    services.publish_run(Actor(hq), run)
+    draft = services.draft_circular(Actor(hq), run)
+    entry = services.enter_bonus(
+        Actor(hq),
+        services.BonusSpec(scheme.pk, dt.date(2026, 11, 3), a.pk, 2, "事由"),
+        SimpleUploadedFile("e.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    text_only = services.enter_bonus(
+        Actor(hq), services.BonusSpec(scheme.pk, dt.date(2026, 11, 3), a.pk, 2, "事由", "文字佐证")
+    )
+    client.force_login(member(a, Role.HANDLER))
+    assert client.get(reverse("assessment:download_pdf", args=[draft.pk])).status_code == 404
+    assert client.get(f"/api/v1/assessment/circulars/{draft.pk}/pdf").status_code == 404
+    assert client.get(reverse("assessment:bonus_evidence", args=[entry.pk])).status_code == 403
+    client.force_login(hq)
+    assert client.get(reverse("assessment:download", args=[draft.pk])).status_code == 404
+    evidence = client.get(reverse("assessment:bonus_evidence", args=[entry.pk]))
+    assert evidence.status_code == 200 and b"".join(evidence.streaming_content).startswith(b"%PDF-")
+    assert client.get(reverse("assessment:bonus_evidence", args=[text_only.pk])).status_code == 404
