@@ -133,6 +133,8 @@ def _circular(hq: Actor, run: Run, today: dt.date) -> Circular:
 def _bonuses_and_correction(hq: Actor, reviewer: User, run: Run, today: dt.date) -> None:
     """加减分 for the streets' last month, approved by the second administrator, and the run's
     correction 更正版 that counts them, published with its own circular."""
+    if not run.scheme.components.filter(kind="bonus").exists():
+        return  # a database loaded with an older demo, whose scheme does not weigh 加减分
     if not Bonus.objects.filter(scheme=run.scheme, period_start=run.period_start).exists():
         ranked = list(run.scores.filter(rank__isnull=False).order_by("rank", "unit__code"))
         second = Actor.system(via="command", user=reviewer)
