@@ -125,22 +125,22 @@ def faults(master: int, pg: dict[str, str], drill: Drill, seconds: float, starte
 
 def check(drill: Drill, media: Path) -> dict:
     """What the database and the media folder hold against what the clients were told."""
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
     from cases.models import Case, CaseEvent, CasePhoto
 
     acknowledged = [s for s in drill.sent if 200 <= s.status < 300]
-    cases = {
-        c.pk: c
-        for c in Case.objects.filter(description__startswith=MARK).annotate(
-            reports=Count("events", filter=models_q_report(CaseEvent)),
+    rows = list(
+        Case.objects.filter(description__startswith=MARK).annotate(
+            reports=Count("events", filter=Q(events__action=CaseEvent.Action.REPORT), distinct=True),
             n_photos=Count("photos", distinct=True),
         )
-    }
+    )
+    cases = {c.pk: c for c in rows}
     lost = [
         s.marker for s in acknowledged if s.case_id not in cases or cases[s.case_id].description != s.marker
     ]
-    half = [c.number for c in cases.values() if c.reports != 1 or c.n_photos != 1]
+    half = [c.number for c in rows if c.reports != 1 or c.n_photos != 1]  # type: ignore[attr-defined]
     numbers = list(Case.objects.values_list("number", flat=True))
     duplicates = len(numbers) - len(set(numbers))
     named: set[str] = set()
@@ -155,7 +155,7 @@ def check(drill: Drill, media: Path) -> dict:
         for p in media.rglob("*")
         if p.is_file() and str(p.relative_to(media)).startswith(("cases/", "private/cases/"))
     }
-    all_named = set()
+    all_named: set[str] = set()
     for row in CasePhoto.objects.values_list("original", "image", "thumbnail"):
         all_named.update(row)
     orphans = sorted(on_disk - all_named)
@@ -183,12 +183,6 @@ def check(drill: Drill, media: Path) -> dict:
         "statuses": statuses,
         "faults": drill.events,
     }
-
-
-def models_q_report(event_model):
-    from django.db.models import Q
-
-    return Q(events__action=event_model.Action.REPORT)
 
 
 def main(argv=None) -> int:
