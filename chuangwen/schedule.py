@@ -13,6 +13,7 @@ from cases.notices import daily_digest, sweep_deadlines
 from cases.photos import sweep_orphans
 from indicators.notices import task_warnings
 from notices.schedule import Job, cleanup
+from org.imports import prune as prune_imports
 
 
 def freeze_figures(now: dt.datetime) -> str:
@@ -41,5 +42,6 @@ JOBS = (
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),
     Job("photo_sweep", "清理中断上报遗留的照片文件", sweep_photo_files, at=dt.time(3, 20)),
+    Job("import_files", "清理过期的导入预览文件", prune_imports, every=dt.timedelta(hours=1)),
     Job("prune_tasks", "清理一周前的后台任务记录", prune_task_results, at=dt.time(3, 10)),
 )
