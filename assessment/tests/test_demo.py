@@ -6,41 +6,26 @@ import datetime as dt
 import io
 
 import pypdf
-import pytest
 from django.utils import timezone
 
 from assessment import demo, services
 from assessment.models import Accountability, Bonus, Circular, Figure, Run, RunEvent
-from cases import demo as cases_demo
-from indicators import demo as indicators_demo
-from inspections import demo as inspections_demo
-from materials import demo as materials_demo
-from org import demo as org_demo
-from workdays import demo as workdays_demo
-
-pytestmark = pytest.mark.django_db
-
-NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
 
 
-def test_demo(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    monkeypatch.setattr(cases_demo, "CASE_COUNT", 1500)
-    for part in (org_demo, workdays_demo, indicators_demo, cases_demo, inspections_demo, materials_demo):
-        part.load()
-    demo.load()
-
+def test_demo(demo_world, db):
+    today = timezone.localdate()
+    last_month = services.period_of("month", services.period_of("month", today)[0] - dt.timedelta(days=1))
     published = Run.objects.filter(status="published")
     assert set(published.values_list("period_kind", flat=True)) == {"week", "month", "quarter"}
     assert published.filter(period_kind="month", version=1).count() == 12
     numbers = list(Circular.objects.order_by("sequence").values_list("number", flat=True))
-    assert numbers == [f"巴州创文办〔2026〕{n}号" for n in range(1, 15)]
+    assert numbers == [f"巴州创文办〔{today.year}〕{n}号" for n in range(1, 15)]
     assert not Circular.objects.filter(status="draft").exists()
 
     correction = Run.objects.get(version=2)
     original = correction.previous
     assert correction.is_published and correction.reason == demo.CORRECTION_REASON
-    assert original.label == "2026年11月" and original.scheme.name == demo.STREETS_MONTHLY
+    assert original.label == last_month[2] and original.scheme.name == demo.STREETS_MONTHLY
     assert services.replaced_by(original) == correction and correction.circular.sequence == 14
     # The approved entries were approved after the original's T: 0 there, counted in the correction.
     approved = Bonus.objects.filter(status="approved")
