@@ -606,10 +606,17 @@ def decide_extension(
 
 def field_verifier(case: Case) -> tuple[User | None, Grid | None]:
     """Who checks the case on site: a collector (else a street chief) among the workers of the
-    case's grid; without one, the collector or street chief who reported it; else nobody (the
-    dispatcher verifies at the desk)."""
+    case's grid — the one who reported it when they are one of them, as the standard has the
+    supervisor who found a problem check it; without one, the collector or street chief who
+    reported it; else nobody (the dispatcher verifies at the desk)."""
     people = User.objects.filter(is_active=True).order_by("pk")
     if case.grid_id is not None:
+        if case.reporter_id is not None:
+            own = people.filter(
+                pk=case.reporter_id, grids=case.grid_id, memberships__role__in=FIELD_CHECK_ROLES
+            ).first()
+            if own is not None:
+                return own, case.grid
         for role in FIELD_CHECK_ROLES:
             found = people.filter(grids=case.grid_id, memberships__role=role).first()
             if found is not None:

@@ -193,3 +193,12 @@ def test_verify_on_time_rate_follows_the_field_check(field, clock):
     assert set(behind.values_list("pk", flat=True)) == {a.pk, c.pk}
     assert grid_chief.pk  # another collector of the committee, not in the grid: not the verifier
     assert set(FieldCheck.objects.values_list("verifier", flat=True)) == {w.collector.pk}
+
+
+def test_a_grid_worker_who_reported_checks_their_own_report(field, clock):
+    w = field
+    w.grid.workers.add(w.chief)  # the chief works the grid too, after the collector
+    case = handled(w, reporter=w.chief)
+    assert FieldCheck.objects.get(case=case).verifier == w.chief
+    other = handled(w, reporter=w.inspector)  # not a grid worker: the grid's collector
+    assert FieldCheck.objects.get(case=other).verifier == w.collector
