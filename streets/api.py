@@ -398,7 +398,7 @@ def field_checks(request, status: str = ""):
 # --- joint actions 集中联合执法 ---------------------------------------------------------------------
 
 
-class SummonsOut(Schema):
+class JointSummonsOut(Schema):
     unit_id: int
     unit: str
     signed_in_at: dt.datetime | None
@@ -413,7 +413,7 @@ class SummonsOut(Schema):
         return obj.unit.name
 
 
-class FindingOut(Schema):
+class JointFindingOut(Schema):
     id: int
     outcome: str
     description: str
@@ -447,8 +447,8 @@ class JointActionOut(Schema):
     lng: float
     lead_unit_id: int
     note: str
-    summons: list[SummonsOut]
-    findings: list[FindingOut]
+    summons: list[JointSummonsOut]
+    findings: list[JointFindingOut]
     may_sign_in_for: list[int]
     may_record: bool
 
@@ -497,11 +497,11 @@ class JointActionIn(Schema):
     note: str = ""
 
 
-class SignInIn(PointIn):
+class JointSignInIn(PointIn):
     unit_id: int
 
 
-class AttendanceOut(Schema):
+class JointAttendanceOut(Schema):
     unit_id: int
     unit: str
     summoned: int
@@ -551,15 +551,15 @@ def get_action(request, action_id: int):
     return _action(request, action_id)
 
 
-@router.post("/joint-actions/{int:action_id}/signins", response={201: SummonsOut})
-def sign_in(request, action_id: int, data: SignInIn):
+@router.post("/joint-actions/{int:action_id}/signins", response={201: JointSummonsOut})
+def sign_in(request, action_id: int, data: JointSignInIn):
     """签到 for one of the caller's summoned units, with the phone's point (far: flagged)."""
     action = _action(request, action_id)
     unit = get_object_or_404(Unit, pk=data.unit_id)
     return Status(201, services.sign_in(_actor(request), action, unit, data.lat, data.lng))
 
 
-@router.post("/joint-actions/{int:action_id}/findings", response={201: FindingOut})
+@router.post("/joint-actions/{int:action_id}/findings", response={201: JointFindingOut})
 def record_finding(
     request,
     action_id: int,
@@ -594,7 +594,7 @@ def record_finding(
     return Status(201, finding)
 
 
-@router.get("/joint-attendance", response=list[AttendanceOut])
+@router.get("/joint-attendance", response=list[JointAttendanceOut])
 def joint_attendance(request, month: str = ""):
     """Attendance per summoned unit over a month (default this month): signed in, of which far,
     no-shows (actions over without a sign-in), pending, and the rate signed in ÷ decided."""
