@@ -380,8 +380,15 @@ def joint_actions(request):
     )
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     may_plan = services.planner_units(request.user).exists()
+    try:
+        services.check_view_attendance(request.user)
+        may_count = True
+    except PermissionDenied:
+        may_count = False
     return render(
-        request, "streets/joint_list.html", {"filters": filters, "page": page, "may_plan": may_plan}
+        request,
+        "streets/joint_list.html",
+        {"filters": filters, "page": page, "may_plan": may_plan, "may_count": may_count},
     )
 
 

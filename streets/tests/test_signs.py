@@ -68,3 +68,9 @@ def test_qr_code_and_print_page(client, world, st):
     assert "https://cw.example.cn/streets/sign/SEG1/" in page and "<svg" in page
     client.force_login(world.collector)
     assert client.get(reverse("streets:signs")).status_code == 403
+
+
+def test_roster_page_links_the_print_page(client, world, st):
+    client.force_login(st.staff)
+    page = client.get(reverse("streets:roster")).content.decode()
+    assert f"{reverse('streets:signs')}?unit={world.committee.pk}" in page
