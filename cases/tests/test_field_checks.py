@@ -202,3 +202,24 @@ def test_a_grid_worker_who_reported_checks_their_own_report(field, clock):
     assert FieldCheck.objects.get(case=case).verifier == w.chief
     other = handled(w, reporter=w.inspector)  # not a grid worker: the grid's collector
     assert FieldCheck.objects.get(case=other).verifier == w.collector
+
+
+def test_verify_queue_cards_cost_the_same_queries_for_few_and_many(world, clock, client):
+    from django.urls import reverse
+
+    from cases.tests.test_query_budgets import add_cases, queries
+
+    client.force_login(world.dispatcher)
+    url = reverse("cases:verify_queue")
+
+    def with_checks(cases):
+        for case in cases[::2]:
+            FieldCheck.objects.create(case=case, verifier=world.collector, assigned_at=case.handled_at)
+
+    with_checks(add_cases(world, 2))
+    few = queries(client, url)
+    with_checks(add_cases(world, 6))
+    page = client.get(url).content.decode()
+    assert queries(client, url) == few
+    assert page.count('class="field-check"') == 4  # the pending checks, shown on their cards
+    assert page.count("核查通过，结案</button>") == 4  # the desk-verified cases only
