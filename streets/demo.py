@@ -396,7 +396,6 @@ def _joint_actions(rng: random.Random, hq: User, today: dt.date) -> None:
         Unit.objects.filter(kind=Unit.Kind.STREET_OFFICE).select_related("region").order_by("code")[:2]
     )
     tz = timezone.get_current_timezone()
-    turn = 0
     plans: list[tuple[Unit, dt.date]] = []
     for week in range(WEEKS, 0, -1):
         monday = today - dt.timedelta(days=today.weekday(), weeks=week)
@@ -408,8 +407,7 @@ def _joint_actions(rng: random.Random, hq: User, today: dt.date) -> None:
             centre = services.region_centre(organiser.region)
             if centre is None:
                 continue
-            lead = forces[turn % len(forces)]  # 举旗子 rotates
-            turn += 1
+            lead = services.next_lead(organiser, forces) or forces[0]
             others = rng.sample([f for f in forces if f.pk != lead.pk], rng.randrange(2, 5))
             start = dt.datetime.combine(day, dt.time(9, 0), tz)
             action = JointAction.objects.create(
@@ -465,10 +463,10 @@ def _joint_actions(rng: random.Random, hq: User, today: dt.date) -> None:
                     photo=files.image,
                     photo_thumbnail=files.thumbnail,
                 )
-    _joint_today(rng, forces, turn)
+    _joint_today(rng, forces)
 
 
-def _joint_today(rng: random.Random, forces: list[Unit], turn: int) -> None:
+def _joint_today(rng: random.Random, forces: list[Unit]) -> None:
     """The ``streetchief`` login's action today in 回风社区: planned, two units signed in (one far
     from the place), a finding that became a case and one handled on the spot."""
     chief = User.objects.filter(username="streetchief").first()
@@ -480,7 +478,7 @@ def _joint_today(rng: random.Random, forces: list[Unit], turn: int) -> None:
     if centre is None:
         return
     lat, lng = centre
-    lead = forces[turn % len(forces)]
+    lead = services.next_lead(organiser, forces) or forces[0]
     units = [lead, *[f for f in forces if f.pk != lead.pk][:3]]
     by_chief = Actor.system(via="web", user=chief)
     action = services.plan_action(

@@ -741,6 +741,20 @@ def visible_actions(user: User) -> QuerySet[JointAction]:
     return qs.filter(pk__in=JointAction.objects.filter(condition).values("pk"))
 
 
+def next_lead(organiser: Unit, forces: Sequence[Unit] | None = None) -> Unit | None:
+    """举旗子 rotates: the force after the lead of the organiser's last action (in the order of
+    ``forces``, by default ``joint_forces()``), the first for its first action. The planning form
+    offers it; the planner may pick another."""
+    forces = list(joint_forces() if forces is None else forces)
+    if not forces:
+        return None
+    last = JointAction.objects.filter(organiser=organiser).order_by("-day", "-pk").first()
+    ids = [f.pk for f in forces]
+    if last is None or last.lead_unit_id not in ids:
+        return forces[0]
+    return forces[(ids.index(last.lead_unit_id) + 1) % len(forces)]
+
+
 def check_plan_action(user: User | None, organiser: Unit) -> None:
     if user is None or not user.is_authenticated:
         raise PermissionDenied("请先登录")

@@ -397,7 +397,14 @@ def joint_new(request):
     """吹哨: plan a joint action (the organiser's staff, its street chiefs, HQ)."""
     if not services.planner_units(request.user).exists():
         raise PermissionDenied("只有创文办或街道、社区工作人员、街巷长可以组织集中联合执法")
-    form = JointActionForm(request.POST or None, user=request.user)
+    organisers = services.planner_units(request.user)
+    first = organisers.filter(pk=request.GET.get("organiser") or 0).first() or organisers.first()
+    lead = services.next_lead(first) if first is not None else None
+    form = JointActionForm(
+        request.POST or None,
+        user=request.user,
+        initial={"organiser": first, "lead_unit": lead, "day": timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

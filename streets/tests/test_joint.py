@@ -281,3 +281,14 @@ def test_joint_action_through_the_api(client, world, st, clock):
     assert (rows[w.dept.pk]["attended"], rows[w.dept.pk]["far"]) == (1, 1)
     assert (rows[w.dept2.pk]["no_show"], rows[w.dept2.pk]["rate"]) == (1, 0.0)
     assert client.get("/api/v1/streets/joint-attendance?month=2026-13").status_code == 400
+
+
+def test_the_lead_rotates_through_the_forces(world, st, clock):
+    w = world
+    forces = list(services.joint_forces())
+    assert services.next_lead(w.committee) == forces[0]
+    plan(w, dt.date(2026, 3, 2), forces[:2], lead=forces[1])
+    assert services.next_lead(w.committee) == forces[2]
+    plan(w, dt.date(2026, 3, 3), [forces[-1]], lead=forces[-1])
+    assert services.next_lead(w.committee) == forces[0]
+    assert services.next_lead(w.committee2) == forces[0]  # each organiser has its own turn
