@@ -30,3 +30,36 @@ def _fresh_calendar_overrides():
         forget_overrides()
     yield
     forget_overrides()
+
+
+# The demo world (every app's ``demo.load()``, as ``make demo`` loads it) is built once per test
+# process and shared by every test that asks for ``demo_world``: those tests run last in their
+# process (below), inside one outer transaction that is rolled back when the session ends; each
+# test's own writes are rolled back to a savepoint as usual (they also ask for ``db``).
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on the demo world run after all others, so no other test sees its rows and each
+    process (pytest-xdist hands out tests in this order) builds it at most once."""
+    items.sort(key=lambda item: "demo_world" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The whole demo world, loaded once; yields the folder of its media files (photos, evidence):
+    a test that serves them sets ``settings.MEDIA_ROOT`` to it."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from org.management.commands.load_demo import load_world
+
+    media = tmp_path_factory.mktemp("demo-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            load_world()
+            yield media
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

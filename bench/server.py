@@ -26,6 +26,8 @@ def production_env(database_url: str) -> dict[str, str]:
         DJANGO_SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_COOKIES="0",
+        # No TLS on loopback: the reverse proxy that terminates it in production is absent here.
+        DJANGO_SECURE_SSL_REDIRECT="0",
     )
     return env
 

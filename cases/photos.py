@@ -15,23 +15,28 @@ step in its own transaction (appeals) uses ``photos.atomic()`` for that outer bl
 
 import contextlib
 import contextvars
+import datetime as dt
 import hashlib
 import io
+import logging
 import secrets
 import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .models import Case, CaseEvent, CasePhoto
+
+logger = logging.getLogger(__name__)
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_PIXELS = 40_000_000
@@ -222,3 +227,56 @@ def store(
         height=files.height,
         uploaded_by=user,
     )
+
+
+def _referenced(names: list[str]) -> set[str]:
+    """Those of ``names`` that a file field of any model stores (a photo row of any app)."""
+    found: set[str] = set()
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, models.FileField):
+                found.update(
+                    model._default_manager.filter(**{f"{field.name}__in": names}).values_list(
+                        field.name, flat=True
+                    )
+                )
+    return found
+
+
+def sweep_orphans(
+    *,
+    older_than: dt.timedelta = dt.timedelta(hours=1),
+    folders: tuple[str, ...] = ("cases", "inspections"),
+    months: int = 2,
+) -> list[str]:
+    """Delete the photo files that no row names, older than ``older_than``; return their names.
+
+    ``atomic()`` removes the files of a step that rolls back, but a process killed mid-step (a
+    worker's SIGKILL, a power cut) leaves the files it had stored with no row (the fault drill,
+    bench/faults.py, produces them). This sweep, run nightly by the worker (``chuangwen/schedule``),
+    removes them. It looks at the month folders of this month and the ``months - 1`` before (where
+    such leftovers appear) and spares younger files, which may belong to a step still running."""
+    today = timezone.localdate()
+    stamps = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        stamps.append(f"{year:04d}/{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    cutoff = timezone.now() - older_than
+    removed: list[str] = []
+    for folder in folders:
+        for stamp in stamps:
+            for base in (f"{folder}/photos/{stamp}", f"{folder}/thumbs/{stamp}", f"private/{folder}/{stamp}"):
+                if not default_storage.exists(base):
+                    continue
+                names = [f"{base}/{name}" for name in default_storage.listdir(base)[1]]
+                for start in range(0, len(names), 500):
+                    batch = names[start : start + 500]
+                    kept = _referenced(batch)
+                    for name in batch:
+                        if name not in kept and default_storage.get_modified_time(name) < cutoff:
+                            default_storage.delete(name)
+                            removed.append(name)
+    if removed:
+        logger.warning("removed %d photo files that no row names (a step killed mid-way)", len(removed))
+    return removed

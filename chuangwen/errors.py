@@ -9,6 +9,10 @@ and the request middleware use it, so a production server (DEBUG=0) never shows 
 default pages, nor HTML to an API or Open311 client.
 """
 
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
@@ -23,7 +27,12 @@ MESSAGES = {
     404: "对象不存在或不在您的权限范围内",
     405: "不支持该请求方法",
     500: "服务器内部错误，请稍后再试",
+    503: "数据库暂时不可用，请稍后重试（本次提交未保存）",
 }
+# Seconds a client is asked to wait before retrying while the database is unreachable.
+RETRY_AFTER = 5
+
+logger = logging.getLogger(__name__)
 
 
 def error_response(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:
@@ -35,7 +44,10 @@ def error_response(request: HttpRequest, status: int, message: str | None = None
     if path.startswith(OPEN311_PREFIX):
         fmt = "xml" if path.endswith(".xml") else "json"
         return render_error(Open311Error(status, message), fmt)
-    template = loader.get_template(f"{status}.html" if status in (400, 403, 404, 500) else "400.html")
+    known = (400, 403, 404, 500)
+    template = loader.get_template(
+        f"{status}.html" if status in known else "500.html" if status > 500 else "400.html"
+    )
     # Rendered with the request only below 500: a 500 page must not depend on the database.
     body = template.render({"message": message, "status": status}, request if status < 500 else None)
     return HttpResponse(body, status=status)
@@ -54,6 +66,19 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    """handler500, called while the exception is being handled. The database unreachable (a
+    restart, a fail-over, a dropped connection) is a 503 with Retry-After: the step's transaction
+    did not commit, so the client may safely send it again; anything else is a 500."""
+    return server_error_for(sys.exc_info()[1], request)
+
+
+def server_error_for(exc: BaseException | None, request: HttpRequest) -> HttpResponse:
+    """The answer to a request that failed with ``exc``: 503 for the database, else 500."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s %s: %s", request.method, request.path, exc)
+        response = error_response(request, 503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
     return error_response(request, 500)
 
 

@@ -10,8 +10,10 @@ import io
 from django.core.management import call_command
 
 from cases.notices import daily_digest, sweep_deadlines
+from cases.photos import sweep_orphans
 from indicators.notices import task_warnings
 from notices.schedule import Job, cleanup
+from org.imports import prune as prune_imports
 
 
 def freeze_figures(now: dt.datetime) -> str:
@@ -28,11 +30,18 @@ def prune_task_results(now: dt.datetime) -> str:
     return "；".join(out.getvalue().splitlines()) or "已清理"
 
 
+def sweep_photo_files(now: dt.datetime) -> str:
+    """Remove photo files that no row names, left by a process killed mid-step (cases/photos.py)."""
+    return f"删除无记录的照片文件 {len(sweep_orphans())} 个"
+
+
 JOBS = (
     Job("case_deadlines", "案件到期、超期与升级提醒", sweep_deadlines, every=dt.timedelta(minutes=15)),
     Job("case_digest", "每日 8:00 单位待办汇总", daily_digest, at=dt.time(8, 0), workdays_only=True),
     Job("task_warnings", "任务红黄预警", task_warnings, at=dt.time(8, 30), workdays_only=True),
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),
+    Job("photo_sweep", "清理中断上报遗留的照片文件", sweep_photo_files, at=dt.time(3, 20)),
+    Job("import_files", "清理过期的导入预览文件", prune_imports, every=dt.timedelta(hours=1)),
     Job("prune_tasks", "清理一周前的后台任务记录", prune_task_results, at=dt.time(3, 10)),
 )

@@ -8,6 +8,7 @@ from .models import (
     AuditLog,
     Contract,
     Grid,
+    ImportJob,
     Membership,
     Region,
     Site,
@@ -138,4 +139,14 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "file_name", "user", "dry_run", "state", "progress", "finished_at")
+    list_filter = ("kind", "state")
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
         return False

@@ -444,3 +444,55 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}#{self.object_id}"
+
+
+class ImportJob(models.Model):
+    """后台导入任务: an uploaded workbook that the worker checks (a dry run, shown as a preview to
+    confirm) or imports, with its progress and outcome (``org.imports``)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "处理中"
+        CHECKED = "checked", "待确认导入"
+        DONE = "done", "已导入"
+        FAILED = "failed", "有错误，未导入"
+        EXPIRED = "expired", "已过期"
+
+    kind = models.CharField("类型", max_length=32)
+    dry_run = models.BooleanField("仅预览", default=False)
+    file = models.CharField("文件", max_length=200, blank=True)  # the storage name, until the job ends
+    file_name = models.CharField("文件名", max_length=200, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name="上传人", on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    ip = models.GenericIPAddressField("来源 IP", null=True, blank=True)
+    via = models.CharField("渠道", max_length=16, default="web")
+    checked_by = models.OneToOneField(
+        "self",
+        verbose_name="预览任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="confirmed_by",
+    )
+    state = models.CharField("状态", max_length=16, choices=State.choices, default=State.QUEUED)
+    stage = models.CharField("阶段", max_length=64, blank=True)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    summary = models.CharField("结果", max_length=500, blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)
+    warnings = models.JSONField("提示", default=list, blank=True)
+    preview = models.JSONField("预览", default=list, blank=True)
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导入任务"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} {self.get_state_display()}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -8,6 +8,7 @@ org_patterns = [
     path("units/", views.units, name="units"),
     path("contracts/", views.contracts, name="contracts"),
     path("import/", views.import_export, name="import"),
+    path("import/jobs/<int:pk>/", views.import_job, name="import_job"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
 ]

@@ -3,17 +3,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import services, sheets, xlsx
+from . import imports, services, xlsx
 from .audit import Actor
 from .errors import ActionRefused
 from .forms import ImportForm, TokenForm
-from .models import Contract, Region, Role, Unit
+from .models import Contract, ImportJob, Region, Role, Unit
 from .scope import require_role, scope_for
 
 
@@ -72,8 +72,8 @@ def contracts(request):
 def import_export(request):
     """HQ imports and exports regions, units and people as one XLSX workbook.
 
-    An upload is first a preview (a dry run: what would be created, changed and left alone, and
-    the warnings); the file is kept under a signed token and imported when HQ confirms."""
+    An upload is checked in the background (a dry run: what would be created, changed and left
+    alone, and the warnings) and followed on its job's page, where HQ confirms the import."""
     require_role(request.user, Role.HQ_ADMIN)
     if request.GET.get("download"):
         name = f"组织架构-{timezone.localdate():%Y%m%d}.xlsx"
@@ -81,25 +81,45 @@ def import_export(request):
             xlsx.export_workbook(Actor.from_request(request)), as_attachment=True, filename=name
         )
     form = ImportForm(request.POST or None, request.FILES or None)
-    result, token = None, ""
-    if request.method == "POST" and request.POST.get("token"):
-        form = ImportForm()
-        stashed = sheets.unstash(request.POST["token"], request.user.pk)
-        if stashed is None:
-            messages.error(request, "预览已过期或已导入，请重新上传文件")
-            return HttpResponseRedirect(reverse("org:import"))
-        file, extra = stashed
-        file.name = extra.get("name", "")
-        result = xlsx.import_workbook(Actor.from_request(request), file)
-        if result.ok:
-            messages.success(request, f"导入成功：{result.summary()}")
-            return HttpResponseRedirect(reverse("org:import"))
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        result = xlsx.import_workbook(Actor.from_request(request), upload, dry_run=True)
-        if result.ok:
-            token = sheets.stash(upload, request.user.pk, name=upload.name)
-    return render(request, "org/import.html", {"form": form, "result": result, "token": token})
+    if request.method == "POST" and form.is_valid():
+        job = imports.start(Actor.from_request(request), "org", form.cleaned_data["file"])
+        return HttpResponseRedirect(reverse("org:import_job", args=[job.pk]))
+    jobs = request.user.import_jobs.filter(kind="org")[:5]
+    return render(request, "org/import.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def import_job(request, pk: int):
+    """后台导入任务: its stage and progress while the worker runs it (the page asks again every
+    second, ``?format=json``), then the preview to confirm, the errors, or what was imported."""
+    job = imports.visible_job(request.user, pk)
+    if request.method == "POST":
+        try:
+            job = imports.confirm(Actor.from_request(request), job)
+        except ActionRefused as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("org:import_job", args=[job.pk]))
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "state": job.state,
+                "state_label": job.get_state_display(),
+                "stage": job.stage,
+                "progress": job.progress,
+                "running": job.is_running,
+            }
+        )
+    importer = imports.importer_of(job.kind)
+    return render(
+        request,
+        "org/import_job.html",
+        {
+            "job": job,
+            "importer": importer,
+            "confirmed": getattr(job, "confirmed_by", None),
+            "may_confirm": job.state == ImportJob.State.CHECKED and job.file != "",
+        },
+    )
 
 
 @login_required

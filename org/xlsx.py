@@ -12,12 +12,14 @@ and left alone.
 import functools
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from openpyxl import Workbook
 
+from . import imports
 from .audit import Actor, record
 from .db import insert_many
 from .models import Membership, Region, Role, Unit, User
@@ -257,20 +259,27 @@ def _validate_people(sheet: Sheet, unit_codes: set[str]) -> None:
         seen.setdefault(key, row.number)
 
 
-def import_workbook(actor: Actor, file, *, dry_run: bool = False) -> ImportResult:
+def import_workbook(
+    actor: Actor, file, *, dry_run: bool = False, progress: Callable[[str, int], None] | None = None
+) -> ImportResult:
     """Import the workbook, all or nothing. HQ only (a command runs as the system).
 
     ``dry_run``: validate and apply inside a transaction that is rolled back, so ``changes`` says
-    what would be created, changed and left alone, and nothing is written (not even the audit)."""
+    what would be created, changed and left alone, and nothing is written (not even the audit).
+    ``progress(stage, percent)`` is told each stage (the background job's page shows it)."""
     if actor.user is not None:
         require_role(actor.user, Role.HQ_ADMIN)
+    progress = progress or (lambda stage, percent: None)
     result = ImportResult()
+    progress("读取文件", 5)
     sheets = read_workbook(file, (REGION_SPEC, UNIT_SPEC, PEOPLE_SPEC), result)
     if sheets is None:
         return result
     if not any(sheet.rows for sheet in sheets.values()):
         result.file_error("文件中没有任何数据行")
         return result
+    rows = sum(len(sheet.rows) for sheet in sheets.values())
+    progress(f"校验并{'预览' if dry_run else '写入'} {rows} 行", 50)
     with transaction.atomic():
         known_regions = _validate_regions(sheets[REGION_SHEET])
         unit_codes = _validate_units(sheets[UNIT_SHEET], known_regions)
@@ -452,3 +461,15 @@ def export_workbook(actor: Actor) -> io.BytesIO:
     out.seek(0)
     record(actor, "org.export", None, "导出组织架构（含人员手机号）")
     return out
+
+
+def import_job(actor: Actor, file, dry_run: bool, progress: Callable[[str, int], None]) -> imports.Outcome:
+    """The organisation workbook as a background import (``org.imports``): preview, then import."""
+    result = import_workbook(actor, file, dry_run=dry_run, progress=progress)
+    return imports.Outcome(
+        ok=result.ok,
+        summary=result.summary(),
+        errors=[asdict(e) for e in result.errors],
+        warnings=[asdict(w) for w in result.warnings],
+        preview=[list(row) for row in result.change_rows],
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from org import imports
 from org.audit import Actor
 from org.errors import ActionRefused
 
@@ -653,22 +654,16 @@ def adjust(request, pk: int):
 
 @login_required
 def import_volunteers(request):
-    """导入志愿者名册 (HQ): the whole file is checked first; any error imports nothing."""
+    """导入志愿者名册 (HQ): the file is checked and imported in the background (``org.imports``),
+    any error imports nothing; the job's page shows the progress and the outcome."""
     if not access.is_hq(request.user):
         raise PermissionDenied("只有创文办管理员可以导入志愿者名册")
     form = ImportForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
     if request.method == "POST" and form.is_valid():
-        try:
-            result = xlsx.import_volunteers(Actor.from_request(request), form.cleaned_data["file"])
-        except xlsx.ImportErrors as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"已导入：新增 {result.created} 人，更新 {result.updated} 人")
-            return redirect("volunteers:volunteer_list")
-    return render(
-        request, "volunteers/import.html", {"form": form, "errors": errors, "columns": xlsx.COLUMNS}
-    )
+        job = imports.start(Actor.from_request(request), "volunteers", form.cleaned_data["file"])
+        return redirect("org:import_job", pk=job.pk)
+    jobs = request.user.import_jobs.filter(kind="volunteers")[:5]
+    return render(request, "volunteers/import.html", {"form": form, "jobs": jobs, "columns": xlsx.COLUMNS})
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from org import imports
 from org.audit import Actor, record
 from org.models import Region
 
@@ -220,3 +221,13 @@ class _Writer:
                 cursor.executemany(self.link, links)
         self.created += len(inserts)
         self.updated += len(updates)
+
+
+def import_job(actor: Actor, file, dry_run: bool, progress) -> imports.Outcome:
+    """The register as a background import (``org.imports``): no preview, the import itself."""
+    progress("读取、校验并写入名册", 10)
+    try:
+        result = import_volunteers(actor, file)
+    except ImportErrors as exc:
+        return imports.Outcome(ok=False, errors=[{"message": message} for message in exc.errors])
+    return imports.Outcome(ok=True, summary=f"新增 {result.created} 人，更新 {result.updated} 人")

@@ -17,13 +17,11 @@ from urllib.parse import parse_qsl, urldefrag, urlsplit
 import openpyxl
 import pytest
 from django.conf import settings
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import Resolver404, resolve
 
 from cases.models import Case, CasePart
 from org.demo import DEMO_LOGINS
-from org.management.commands.load_demo import load_world
 from org.models import User
 
 MAX_PAGES = 150  # per role
@@ -35,20 +33,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Pages with a known bug that another engineer is fixing; each entry names the bug. The crawl still
 # visits every other page. Keys are (role or "*", URL route).
 KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
-
-@pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("crawl-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_world()
-            yield media
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 class Page(HTMLParser):

@@ -5,30 +5,14 @@ import re
 
 import pytest
 from django.conf import settings
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
 from org.demo import DEMO_LOGINS
-from org.management.commands.load_demo import load_world
 from org.models import User
 
 ROLES = [login[0] for login in DEMO_LOGINS]
 # The home page of the busiest person (HQ): session, memberships, scope, each app's counts.
 HOME_QUERY_BUDGET = 40
-
-
-@pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("home-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_world()
-            yield media
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def login(username: str) -> Client:

@@ -1,18 +1,11 @@
-import datetime as dt
 import threading
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from notices import sms
 from notices.tests.receiver import receiver  # noqa: F401  (fixture)
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
+from org.tests.world import at
 
 
 @pytest.fixture

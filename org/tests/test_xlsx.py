@@ -1,17 +1,22 @@
 """XLSX import and export: a bad file is refused whole, with its row and column named."""
 
+import dataclasses
+import datetime as dt
 import io
 import zipfile
 
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from org import xlsx
+from org import imports, xlsx
 from org.audit import Actor
-from org.models import AuditLog, Membership, Region, Role, Unit, User
+from org.models import AuditLog, ImportJob, Membership, Region, Role, Unit, User
+from org.tests import jobs
 from org.tests.factories import RegionFactory, UnitFactory, member, region_tree
 
 pytestmark = pytest.mark.django_db
@@ -304,11 +309,12 @@ def test_import_page_shows_row_errors_and_changes_nothing(client):
     client.force_login(actor.user)
     before = snapshot()
     bad = xlsx_file(people=[*PEOPLE, ["wang", "王五", "", "NOPE", "志愿者"]])
-    response = client.post("/org/import/", {"file": bad})
+    response = jobs.upload(client, "/org/import/", bad)
     assert response.status_code == 200
     body = response.content.decode()
     assert "未导入任何数据" in body
     assert "<td>4</td><td>D（单位编码）</td>" in body
+    assert response.context["job"].state == ImportJob.State.FAILED and not response.context["job"].file
     assert snapshot() == before
 
 
@@ -316,7 +322,7 @@ def test_import_page_refuses_a_non_xlsx_upload_without_a_server_error(client):
     client.force_login(hq_actor().user)
     fake = io.BytesIO(b"not a workbook")
     fake.name = "org.xlsx"
-    response = client.post("/org/import/", {"file": fake})
+    response = jobs.upload(client, "/org/import/", fake)
     assert response.status_code == 200
     assert xlsx.NOT_XLSX in response.content.decode()
     other = io.BytesIO(b"a,b\n")
@@ -329,22 +335,62 @@ def test_import_page_previews_then_imports_on_confirmation_and_download_exports(
     client.force_login(hq_actor().user)
     before = snapshot()
     response = client.post("/org/import/", {"file": xlsx_file()})
+    job_url = response["Location"]
+    # Queued: the page shows the progress bar and asks for the state while the worker runs it.
+    page = client.get(job_url).content.decode()
+    assert "<progress" in page and "org/import-job.js" in page
+    assert client.get(job_url + "?format=json").json()["running"] is True
+    jobs.run_jobs()
+    assert client.get(job_url + "?format=json").json() == {
+        "state": "checked",
+        "state_label": "待确认导入",
+        "stage": "待确认导入",
+        "progress": 100,
+        "running": False,
+    }
+    response = client.get(job_url)
     page = response.content.decode()
-    assert "导入预览" in page and "确认导入" in page
+    assert "导入预览" in page and "确认导入" in page and "<progress" not in page
     assert '<td>区域</td><td class="num">4</td><td class="num">0</td><td class="num">0</td>' in page
     assert snapshot() == before and not AuditLog.objects.filter(action="org.import").exists()
-    token = response.context["token"]
-    response = client.post("/org/import/", {"token": token}, follow=True)
+    response = jobs.confirm(client, response)
     assert "导入成功" in response.content.decode()
     assert Unit.objects.filter(code="U2").exists()
     assert AuditLog.objects.get(action="org.import").data["file"] == "org.xlsx"
-    response = client.post("/org/import/", {"token": token}, follow=True)  # a token imports once
-    assert "预览已过期或已导入" in response.content.decode()
+    assert AuditLog.objects.filter(action="import.confirm").count() == 1
+    response = client.post(job_url, follow=True)  # a preview imports once
+    assert "该预览已确认导入" in response.content.decode()
+    assert AuditLog.objects.filter(action="org.import").count() == 1
     response = client.get("/org/import/?download=1")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     codes = [row[0] for row in book[xlsx.UNIT_SHEET].iter_rows(min_row=2, values_only=True)]
     assert codes == ["HQ", "U1", "U2"]
+    # The files are gone once the import ran; the page lists the recent jobs.
+    assert not ImportJob.objects.exclude(file="").exists()
+    assert "org.xlsx（预览）" in client.get("/org/import/").content.decode()
+
+
+def test_a_preview_expires_and_its_file_goes(client):
+    client.force_login(hq_actor().user)
+    response = jobs.upload(client, "/org/import/", xlsx_file())
+    job = response.context["job"]
+    stored = job.file
+    assert default_storage.exists(stored)
+    later = job.finished_at + imports.CONFIRM_WITHIN + dt.timedelta(minutes=1)
+    assert imports.prune(later) == "过期预览 1 个"
+    assert not default_storage.exists(stored)
+    response = client.post(response.wsgi_request.path, follow=True)
+    assert "该任务不是待确认的预览" in response.content.decode()
+    assert not Unit.objects.filter(code="U2").exists()
+
+
+def test_a_job_runs_once_whatever_the_number_of_workers(client):
+    client.force_login(hq_actor().user)
+    client.post("/org/import/", {"file": xlsx_file()})
+    job = ImportJob.objects.get()
+    assert imports.run_import.call(job.pk) == "org 待确认导入"
+    assert imports.run_import.call(job.pk) == "该任务已由其他进程处理"
 
 
 def test_the_preview_shows_changes_and_warnings(client):
@@ -352,11 +398,11 @@ def test_the_preview_shows_changes_and_warnings(client):
     xlsx.import_workbook(hq_actor_again(), xlsx_file())
     units = [[*UNITS[0][:2], "一街道改", *UNITS[0][3:]], UNITS[1]]
     regions = [*REGIONS, ["S2", "回風街道", "街道", "D"]]
-    response = client.post("/org/import/", {"file": xlsx_file(regions=regions, units=units)})
-    assert response.context["result"].change_rows == [
-        ("区域", 1, 0, 4),
-        ("单位", 0, 1, 1),
-        ("人员", 0, 0, 2),
+    response = jobs.upload(client, "/org/import/", xlsx_file(regions=regions, units=units))
+    assert response.context["job"].preview == [
+        ["区域", 1, 0, 4],
+        ["单位", 0, 1, 1],
+        ["人员", 0, 0, 2],
     ]
     assert "含繁体字或生僻字「風」" in response.content.decode()
     assert not Region.objects.filter(code="S2").exists()
@@ -366,16 +412,22 @@ def hq_actor_again() -> Actor:
     return Actor(user=User.objects.get(username="hq"))
 
 
-def test_a_token_of_another_person_or_forged_imports_nothing(client):
+def test_another_person_can_neither_see_nor_confirm_a_job(client):
     hq = hq_actor().user
     other = member(Unit.objects.get(code="HQ"), Role.HQ_ADMIN, username="hq2")
+    handler = member(Unit.objects.get(code="HQ"), Role.HANDLER, username="clerk2")
     client.force_login(hq)
     before = snapshot()
-    token = client.post("/org/import/", {"file": xlsx_file()}).context["token"]
+    job_page = jobs.upload(client, "/org/import/", xlsx_file())
     client.force_login(other)
-    for forged in (token, token[:-2] + "xx"):
-        response = client.post("/org/import/", {"token": forged}, follow=True)
-        assert "预览已过期或已导入" in response.content.decode()
+    assert client.get(job_page.wsgi_request.path).status_code == 404
+    assert client.post(job_page.wsgi_request.path).status_code == 404
+    jobs.run_jobs()
+    job = job_page.context["job"]
+    with pytest.raises(PermissionDenied):
+        imports.confirm(Actor(user=other), job)
+    with pytest.raises(PermissionDenied):
+        imports.start(Actor(user=handler), "org", xlsx_file())
     assert snapshot() == before
 
 
@@ -470,5 +522,19 @@ def test_import_page_tells_an_xls_and_an_encrypted_file_apart(client):
     ):
         upload = ole_file(*streams)
         upload.name = name
-        page = client.post("/org/import/", {"file": upload}).content.decode()
+        page = jobs.upload(client, "/org/import/", upload).content.decode()
         assert message in page and "未导入任何数据" in page
+
+
+def test_an_importer_that_crashes_leaves_a_failed_job_and_no_file(client, monkeypatch):
+    client.force_login(hq_actor().user)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(imports.IMPORTERS, "org", dataclasses.replace(imports.IMPORTERS["org"], run=crash))
+    response = jobs.upload(client, "/org/import/", xlsx_file())
+    job = response.context["job"]
+    assert job.state == ImportJob.State.FAILED and job.file == ""
+    assert "导入时发生内部错误" in response.content.decode()
+    assert not default_storage.listdir("private/imports")[1]

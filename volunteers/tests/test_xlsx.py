@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from org.audit import Actor
 from org.models import AuditLog
+from org.tests import jobs
 from volunteers import xlsx
 from volunteers.models import TeamMember, Volunteer
 
@@ -91,10 +92,18 @@ def test_the_import_page_is_for_hq(client, world):
     assert client.post(reverse("volunteers:import"), {"file": upload}).status_code == 403
     client.force_login(world.hq)
     upload.seek(0)
+    # The file is imported in the background; the job's page shows the outcome.
     response = client.post(reverse("volunteers:import"), {"file": upload})
-    assert response.status_code == 302 and Volunteer.objects.filter(number="N1").exists()
+    assert response.status_code == 302 and not Volunteer.objects.filter(number="N1").exists()
+    jobs.run_jobs()
+    page = client.get(response["Location"]).content.decode()
+    assert "导入成功" in page and "新增 1 人，更新 0 人" in page
+    assert Volunteer.objects.filter(number="N1").exists()
+    assert "v.xlsx" in client.get(reverse("volunteers:import")).content.decode()  # the recent jobs
     bad = SimpleUploadedFile("v.xlsx", workbook([row(2, phone="1")]).getvalue())
-    assert "第2行 手机号" in client.post(reverse("volunteers:import"), {"file": bad}).content.decode()
+    page = jobs.upload(client, reverse("volunteers:import"), bad).content.decode()
+    assert "第2行 手机号" in page and "未导入任何数据" in page
+    assert not Volunteer.objects.filter(number="N2").exists()
 
 
 def test_an_error_in_a_later_batch_rolls_back_the_batches_already_written(world, monkeypatch):
