@@ -487,11 +487,18 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
             case.status = Case.Status.RETURNED
             case.lead_unit = None
             case.due_at = add_working_days(now, dispatch_days(), case.category.deadline_rule)
-        else:
-            _after_part_change(case, now)
+        recorded = {} if own.is_lead else _after_part_change(case, now)
         case.save()
         _event(
-            actor, case, CaseEvent.Action.RETURN, Role.HANDLER, own.unit_id, part=own, reason=reason, at=now
+            actor,
+            case,
+            CaseEvent.Action.RETURN,
+            Role.HANDLER,
+            own.unit_id,
+            part=own,
+            reason=reason,
+            at=now,
+            **recorded,
         )
     return case
 
@@ -640,21 +647,24 @@ def _assign_field_check(case: Case, now: dt.datetime) -> FieldCheck | None:
     )
 
 
-def _after_part_change(case: Case, now: dt.datetime) -> None:
+def _after_part_change(case: Case, now: dt.datetime) -> dict:
     """The case is handled when every active part is (a field check goes to its verifier when the
-    case is field-verified); otherwise its clock follows the parts."""
+    case is field-verified); otherwise its clock follows the parts. Returns what the step's event
+    records of it: the verifier a field check went to."""
     active = [p for p in case.parts.all() if p.is_active]
     if active and all(p.status == CasePart.Status.HANDLED for p in active):
         case.status = Case.Status.HANDLED
         case.handled_at = now
         case.verify_deadline = case.due_at = add_working_days(now, verify_days(), case.category.deadline_rule)
-        _assign_field_check(case, now)
+        check = _assign_field_check(case, now)
+        return {"field_check_to": check.verifier_id} if check is not None else {}
     else:
         if case.status == Case.Status.DISPATCHED and any(
             p.status != CasePart.Status.DISPATCHED for p in active
         ):
             case.status = Case.Status.HANDLING
         _refresh_deadlines(case)
+    return {}
 
 
 def handle_part(
@@ -674,10 +684,18 @@ def handle_part(
         own.note = clean_text(note, 500, "处置说明")
         own.save(update_fields=["status", "handled_at", "started_at", "note"])
         _withdraw_pending([own], now, "已处置完成，延期申请自动撤回")
-        _after_part_change(case, now)
+        recorded = _after_part_change(case, now)
         case.save()
         event = _event(
-            actor, case, CaseEvent.Action.HANDLE, Role.HANDLER, own.unit_id, part=own, reason=own.note, at=now
+            actor,
+            case,
+            CaseEvent.Action.HANDLE,
+            Role.HANDLER,
+            own.unit_id,
+            part=own,
+            reason=own.note,
+            at=now,
+            **recorded,
         )
         for photo in valid:
             photos.store(case, photo, CasePhoto.Kind.AFTER, event=event, user=actor.user)

@@ -60,6 +60,7 @@ def test_desk_category_makes_no_field_check(world, clock):
     case = handled(world)
     assert case.status == Case.Status.HANDLED
     assert not FieldCheck.objects.exists()
+    assert case.events.get(action=CaseEvent.Action.HANDLE).data == {}
     assert "field_check" not in allowed_actions(world.collector, case)
     verify_case(actor(world.dispatcher), case)
     assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
@@ -71,6 +72,8 @@ def test_field_check_goes_to_grid_collector_then_dispatcher_closes(field, clock)
     case = handled(w, reporter=w.chief)
     task = FieldCheck.objects.get(case=case)
     assert (task.verifier, task.grid, task.status, task.round) == (w.collector, w.grid, "pending", 0)
+    handled_event = case.events.get(action=CaseEvent.Action.HANDLE)
+    assert handled_event.data == {"field_check_to": w.collector.pk}
     assert allowed_actions(w.collector, case) == ["field_check"]
     assert "verify" not in allowed_actions(w.dispatcher, case)
     with pytest.raises(ActionRefused):
