@@ -59,6 +59,11 @@ class Category(models.Model):
         default=False,
         help_text="如“不确定”：群众诉求可选，采集员和工作人员上报、改类时不可选",
     )
+    field_verification = models.BooleanField(
+        "现场核查",
+        default=False,
+        help_text="处置完成后由所在网格的采集员（或上报的街巷长）到现场拍照核查，再由受理员结案或返工",
+    )
 
     objects = CategoryQuerySet.as_manager()
 
@@ -451,6 +456,7 @@ class CaseEvent(models.Model):
         REWORK = "rework", "返工"
         RECLASSIFY = "reclassify", "改类"
         RECOMPUTE_DEADLINE = "recompute_deadline", "时限重算"
+        FIELD_CHECK = "field_check", "现场核查"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")
     part = models.ForeignKey(
@@ -501,6 +507,7 @@ class CasePhoto(models.Model):
     class Kind(models.TextChoices):
         BEFORE = "before", "处置前"
         AFTER = "after", "处置后"
+        CHECK = "check", "现场核查"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="photos")
     event = models.ForeignKey(
@@ -564,6 +571,44 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part} +{self.days}天 {self.get_status_display()}"
+
+
+class FieldCheck(models.Model):
+    """现场核查: after a case of a field-verified category (or source) is handled, the grid's
+    collector (or the street chief who reported it) checks on site with a photo and GPS and passes
+    or fails it; the dispatcher then closes (pass) or sends it back for rework (fail). One per
+    round of handling (``round`` = the case's rework count when the task was made)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待核查"
+        PASSED = "passed", "核查通过"
+        FAILED = "failed", "核查未通过"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="field_checks")
+    round = models.PositiveSmallIntegerField("核查轮次", default=0)
+    verifier = models.ForeignKey(
+        User, verbose_name="核查人", on_delete=models.PROTECT, related_name="field_checks"
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name="网格", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
+    assigned_at = models.DateTimeField("下派时间")
+    checked_at = models.DateTimeField("核查时间", null=True, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    # How far the verifier stood from the case's point (recorded, not refused).
+    distance_m = models.FloatField("距案件位置（米）", null=True, blank=True)
+    note = models.CharField("核查说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场核查"
+        ordering = ["assigned_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["case", "round"], name="fieldcheck_once_per_round")]
+        indexes = [models.Index(fields=["verifier", "status", "assigned_at"], name="fieldcheck_verifier")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_status_display()}"
 
 
 class FigureSnapshot(models.Model):

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from ninja import Field, Schema
 
 from . import duplicates, services
-from .models import Case, CaseEvent, CasePart, CasePhoto, ExtensionRequest
+from .models import Case, CaseEvent, CasePart, CasePhoto, ExtensionRequest, FieldCheck
 from .routing import suggest_unit
 
 
@@ -121,6 +121,33 @@ class ExtensionOut(Schema):
     decision_note: str
 
 
+class FieldCheckOut(Schema):
+    """现场核查: the task of one round of handling and its outcome."""
+
+    id: int
+    round: int
+    verifier_id: int
+    verifier_name: str
+    status: str
+    assigned_at: dt.datetime
+    checked_at: dt.datetime | None
+    lat: Decimal | None
+    lng: Decimal | None
+    distance_m: float | None
+    note: str
+
+    @staticmethod
+    def resolve_verifier_name(obj: FieldCheck) -> str:
+        return str(obj.verifier)
+
+
+class FieldCheckIn(Schema):
+    passed: bool
+    lat: Decimal
+    lng: Decimal
+    note: str = ""
+
+
 class CaseDetailOut(CaseOut):
     """The detail: the case, its parts, timeline, photos, extension requests, the steps the caller
     may take, duplicates to merge into (reported cases) and the routing suggestion (to dispatch)."""
@@ -134,6 +161,7 @@ class CaseDetailOut(CaseOut):
     events: list[EventOut]
     photos: list[PhotoOut]
     extensions: list[ExtensionOut]
+    field_checks: list[FieldCheckOut]
     allowed_actions: list[str]
     duplicates: list[CaseOut]
     suggested_unit_id: int | None
@@ -151,6 +179,10 @@ class CaseDetailOut(CaseOut):
     @staticmethod
     def resolve_photos(obj: Case) -> list[CasePhoto]:
         return list(obj.photos.all())
+
+    @staticmethod
+    def resolve_field_checks(obj: Case) -> list[FieldCheck]:
+        return list(obj.field_checks.all())
 
     @staticmethod
     def resolve_extensions(obj: Case) -> list[ExtensionRequest]:

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -44,7 +44,7 @@ from .forms import (
     ReclassifyForm,
     ReportForm,
 )
-from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, FieldCheck
 from .routing import RoutingTable, suggest_unit
 
 COMMAND_ROLES = services.COMMAND_ROLES
@@ -248,15 +248,24 @@ def verify_queue(request):
         queues.to_verify()
         .select_related("category", "region", "lead_unit")
         .prefetch_related(
-            Prefetch(
-                "photos", queryset=CasePhoto.objects.filter(kind=CasePhoto.Kind.AFTER), to_attr="after_photos"
-            )
+            "photos",
+            Prefetch("field_checks", queryset=FieldCheck.objects.select_related("verifier")),
         )
         .order_by("due_at", "pk")
     )
     page = _page(request, qs)
+    for c in page:
+        # The card: before and after photos side by side, the field check of this round if any.
+        c.before_photos = [ph for ph in c.photos.all() if ph.kind == CasePhoto.Kind.BEFORE]
+        c.after_photos = [ph for ph in c.photos.all() if ph.kind != CasePhoto.Kind.BEFORE]
+        c.field_check = services.current_field_check(c)
+        c.actions = services.allowed_actions(request.user, c)
     now = timezone.now()
-    return render(request, "cases/verify_queue.html", {"page": page, "now": now, "soon": due_soon_until(now)})
+    return render(
+        request,
+        "cases/verify_queue.html",
+        {"page": page, "now": now, "soon": due_soon_until(now), "far_m": services.field_check_far_meters()},
+    )
 
 
 @login_required
@@ -292,6 +301,11 @@ def detail(request, pk: int):
     )
     case = _visible_case(request, pk, Prefetch("parts", queryset=parts_with_requests))
     parts = list(case.parts.all())  # prefetched: the action checks below read the same list
+    if case.handled_at is not None:  # field checks 现场核查 exist only once a case was handled
+        prefetch_related_objects(
+            [case], Prefetch("field_checks", queryset=FieldCheck.objects.select_related("verifier"))
+        )
+    field_checks = list(case.field_checks.all()) if case.handled_at is not None else []
     events = list(case.events.select_related("actor", "actor_unit", "part__unit"))
     photos = list(case.photos.all())  # one query for the gallery and the timeline's photos
     for e in events:
@@ -314,6 +328,8 @@ def detail(request, pk: int):
         "cases/detail.html",
         {
             "case": case,
+            "far_m": services.field_check_far_meters(),
+            "field_checks": field_checks,
             "parts": parts,
             "events": events,
             "photos": photos,

@@ -20,13 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cases import geo, photos
-from cases.models import Category
+from cases.models import Category, FieldCheck
 from cases.services import report_case
 from org.audit import Actor, record
 from org.errors import ActionRefused
@@ -34,7 +35,18 @@ from org.models import Grid, Membership, Region, Role, StreetSegment, Unit, User
 from org.scope import scope_for
 from org.text import clean_text
 
-from .models import CheckIn, Duty, Patrol, Report, TrackPoint, Visit
+from .models import (
+    CheckIn,
+    Duty,
+    JointAction,
+    JointFinding,
+    JointSummons,
+    Patrol,
+    Report,
+    ServiceTeam,
+    TrackPoint,
+    Visit,
+)
 
 PATROL_ROLES = (Role.COLLECTOR, Role.STREET_CHIEF)
 # Who keeps a territorial unit's roster and reads its community list (besides HQ).
@@ -667,3 +679,461 @@ def visible_patrols(user: User) -> QuerySet[Patrol]:
         return qs
     units = coverage_units(user)
     return qs.filter(Q(user=user) | Q(user__patrol_duties__unit__in=units)).distinct()
+
+
+# --- field verification 现场核查 (the step itself is ``cases.services.field_check_case``) ----------
+
+
+def field_checks_for(user: User) -> QuerySet[FieldCheck]:
+    """The field checks that went to ``user`` (the collector's or chief's 待核查 list and history)."""
+    if not user.is_authenticated:
+        return FieldCheck.objects.none()
+    return FieldCheck.objects.filter(verifier=user).select_related("case__category", "case__region", "grid")
+
+
+# --- joint enforcement days 集中联合执法 ------------------------------------------------------------
+
+# Who plans a joint action for a territorial unit (besides HQ): its staff and its street chiefs.
+PLANNER_ROLES = (*UNIT_STAFF_ROLES, Role.STREET_CHIEF)
+
+
+def joint_far_meters() -> float:
+    """A sign-in farther than this from the action's place is flagged (not refused)."""
+    return float(getattr(settings, "STREETS_JOINT_FAR_METERS", 500))
+
+
+def joint_forces() -> QuerySet[Unit]:
+    """The units that may be summoned: the "5+3" forces named by ``STREETS_JOINT_FORCES`` (unit
+    codes), or every active district department when the setting is empty."""
+    units = Unit.objects.filter(is_active=True)
+    codes = getattr(settings, "STREETS_JOINT_FORCES", ())
+    if codes:
+        return units.filter(code__in=codes).order_by("code")
+    return units.filter(kind=Unit.Kind.DEPARTMENT).order_by("code")
+
+
+def planner_units(user: User) -> QuerySet[Unit]:
+    """The territorial units for which ``user`` may plan joint actions."""
+    units = Unit.objects.filter(kind__in=Unit.TERRITORIAL_KINDS, is_active=True).select_related("region")
+    if not user.is_authenticated:
+        return units.none()
+    if _is_hq(user):
+        return units
+    return units.filter(memberships__user=user, memberships__role__in=PLANNER_ROLES).distinct()
+
+
+def _member_unit_ids(user: User) -> set[int]:
+    return set(Membership.objects.filter(user=user).values_list("unit_id", flat=True))
+
+
+def visible_actions(user: User) -> QuerySet[JointAction]:
+    """Joint actions ``user`` may read: all for district-wide roles; those organised by their
+    units or by a community under their street; those their units are summoned to."""
+    qs = JointAction.objects.select_related("organiser", "lead_unit")
+    if not user.is_authenticated:
+        return qs.none()
+    if scope_for(user).everything:
+        return qs
+    units = _member_unit_ids(user)
+    condition = Q(organiser__in=units) | Q(summons__unit__in=units)
+    for unit in _staff_units(user):
+        condition |= Q(organiser__region__path__startswith=unit.region.path)
+    return qs.filter(pk__in=JointAction.objects.filter(condition).values("pk"))
+
+
+def next_lead(organiser: Unit, forces: Sequence[Unit] | None = None) -> Unit | None:
+    """举旗子 rotates: the force after the lead of the organiser's last action (in the order of
+    ``forces``, by default ``joint_forces()``), the first for its first action. The planning form
+    offers it; the planner may pick another."""
+    forces = list(joint_forces() if forces is None else forces)
+    if not forces:
+        return None
+    last = JointAction.objects.filter(organiser=organiser).order_by("-day", "-pk").first()
+    ids = [f.pk for f in forces]
+    if last is None or last.lead_unit_id not in ids:
+        return forces[0]
+    return forces[(ids.index(last.lead_unit_id) + 1) % len(forces)]
+
+
+def check_plan_action(user: User | None, organiser: Unit) -> None:
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("请先登录")
+    if not organiser.is_territorial:
+        raise ValidationError("只有街道、乡镇、社区、村可以组织集中联合执法")
+    if not planner_units(user).filter(pk=organiser.pk).exists():
+        raise PermissionDenied("只有创文办或本单位工作人员、街巷长可以组织集中联合执法")
+
+
+def plan_action(
+    actor: Actor,
+    organiser: Unit,
+    *,
+    title: str,
+    day: dt.date,
+    start_time: dt.time,
+    place: str,
+    lat,
+    lng,
+    units: Sequence[Unit],
+    lead_unit: Unit,
+    note: str = "",
+) -> JointAction:
+    """吹哨: plan a joint action at a place inside the organiser's area, summon units of the "5+3"
+    forces, one of them leading 举旗子 (the lead rotates: the organiser picks it each time)."""
+    check_plan_action(actor.user, organiser)
+    title = clean_text(title, 100, "行动名称", multiline=False)
+    place = clean_text(place, 200, "集合地点", multiline=False)
+    note = clean_text(note, 500, "行动内容")
+    if not title or not place:
+        raise ValidationError("请填写行动名称和集合地点")
+    if day < timezone.localdate():
+        raise ValidationError("行动日期不能早于今天")
+    lat_d, lng_d = _point(lat, lng)
+    if not _in_region(organiser.region, lat_d, lng_d):
+        raise ValidationError(f"集合地点不在{organiser.name}辖区内")
+    chosen = list({u.pk: u for u in units}.values())
+    if not chosen:
+        raise ValidationError("请选择被召集的执法力量")
+    forces = set(joint_forces().values_list("pk", flat=True))
+    outside = [u.name for u in chosen if u.pk not in forces]
+    if outside:
+        raise ValidationError(f"不在“5+3”执法力量中：{'、'.join(outside)}")
+    if lead_unit.pk not in {u.pk for u in chosen}:
+        raise ValidationError("牵头单位须是被召集的单位之一")
+    with transaction.atomic():
+        action = JointAction.objects.create(
+            organiser=organiser,
+            title=title,
+            day=day,
+            start_time=start_time,
+            place=place,
+            lat=lat_d,
+            lng=lng_d,
+            lead_unit=lead_unit,
+            note=note,
+            created_by=actor.user,
+            created_at=timezone.now(),
+        )
+        JointSummons.objects.bulk_create(JointSummons(action=action, unit=u) for u in chosen)
+        record(
+            actor,
+            "streets.joint_planned",
+            action,
+            f"集中联合执法 {day} {title}",
+            units=[u.pk for u in chosen],
+            lead_unit=lead_unit.pk,
+        )
+    return action
+
+
+def check_sign_in(user: User | None, action: JointAction, unit: Unit) -> JointSummons:
+    """报到: a person of a summoned unit, on the action's day, once per unit."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("请先登录")
+    summons = JointSummons.objects.filter(action=action, unit=unit).first()
+    if summons is None:
+        raise ValidationError(f"{unit.name}未被召集参加本次行动")
+    if unit.pk not in _member_unit_ids(user):
+        raise PermissionDenied("只有被召集单位的人员可以签到")
+    if action.day != timezone.localdate():
+        raise ActionRefused("只能在行动当天签到")
+    if summons.signed_in_at is not None:
+        raise ActionRefused(f"{unit.name}已于 {timezone.localtime(summons.signed_in_at):%H:%M} 签到")
+    return summons
+
+
+def sign_in(actor: Actor, action: JointAction, unit: Unit, lat, lng) -> JointSummons:
+    """签到 with the phone's point and the time; far from the place it is flagged, not refused."""
+    check_sign_in(actor.user, action, unit)
+    lat_d, lng_d = _point(lat, lng)
+    with transaction.atomic():
+        summons = JointSummons.objects.select_for_update().get(action=action, unit=unit)
+        check_sign_in(actor.user, action, unit)
+        if summons.signed_in_at is not None:  # signed in meanwhile (the row was locked)
+            raise ActionRefused(f"{unit.name}已签到")
+        distance = round(geo.distance_m(action.lat, action.lng, lat_d, lng_d), 1)
+        summons.signed_in_at = timezone.now()
+        summons.signed_in_by = actor.user
+        summons.lat, summons.lng, summons.distance_m = lat_d, lng_d, distance
+        summons.far = distance > joint_far_meters()
+        summons.save()
+        record(
+            actor,
+            "streets.joint_signed_in",
+            action,
+            f"{unit.name} 签到{'（位置偏远）' if summons.far else ''}",
+            unit=unit.pk,
+            lat=str(lat_d),
+            lng=str(lng_d),
+            distance_m=distance,
+        )
+    return summons
+
+
+def acting_units(user: User, action: JointAction) -> list[Unit]:
+    """The summoned units of ``action`` that ``user`` belongs to."""
+    units = _member_unit_ids(user) if user.is_authenticated else set()
+    return [s.unit for s in action.summons.select_related("unit") if s.unit_id in units]
+
+
+def check_record_finding(user: User | None, action: JointAction) -> None:
+    """Findings are recorded on the action's day by the organiser's people or a summoned unit's."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("请先登录")
+    organisers = planner_units(user).filter(pk=action.organiser_id).exists()
+    if not (organisers or acting_units(user, action)):
+        raise PermissionDenied("只有组织单位或被召集单位的人员可以登记问题")
+    if action.day != timezone.localdate():
+        raise ActionRefused("只能在行动当天登记发现的问题")
+
+
+def record_finding(
+    actor: Actor,
+    action: JointAction,
+    *,
+    outcome: str,
+    description: str,
+    lat,
+    lng,
+    category: Category | None = None,
+    unit: Unit | None = None,
+    photos_uploaded: Sequence = (),
+) -> JointFinding:
+    """联合执法发现的问题: a case through the case intake (``report_case``: its photo, place and
+    reporter rules apply), or handled on the spot 现场处置 by a summoned unit with one photo."""
+    check_record_finding(actor.user, action)
+    if outcome not in JointFinding.Outcome.values:
+        raise ValidationError("处理方式无效")
+    description = clean_text(description, 4000, "问题描述")
+    if not description:
+        raise ValidationError("请填写问题描述")
+    lat_d, lng_d = _point(lat, lng)
+    summoned = set(action.summons.values_list("unit_id", flat=True))
+    valid: list = []
+    if outcome == JointFinding.Outcome.ON_SPOT:
+        if unit is None or unit.pk not in summoned:
+            raise ValidationError("请选择现场处置的被召集单位")
+        valid = photos.validate_all(photos_uploaded)
+        if len(valid) != 1:
+            raise ValidationError("现场处置请上传一张处置照片")
+    elif category is None:
+        raise ValidationError("转为案件请选择案件类别")
+    with photos.atomic():
+        case = None
+        files = None
+        if outcome == JointFinding.Outcome.CASE:
+            assert category is not None
+            case = report_case(
+                actor,
+                category=category,
+                description=f"【集中联合执法·{action.title}】{description}",
+                lat=lat_d,
+                lng=lng_d,
+                photos_uploaded=photos_uploaded,
+            )
+        else:
+            files = photos.store_files(valid[0], "streets")
+        finding = JointFinding.objects.create(
+            action=action,
+            outcome=outcome,
+            description=description,
+            lat=lat_d,
+            lng=lng_d,
+            recorded_by=_user(actor),
+            recorded_at=timezone.now(),
+            case=case,
+            unit=unit if outcome == JointFinding.Outcome.ON_SPOT else None,
+            photo_original=files.original if files else "",
+            photo=files.image if files else "",
+            photo_thumbnail=files.thumbnail if files else "",
+        )
+        record(
+            actor,
+            "streets.joint_finding",
+            action,
+            f"{finding.get_outcome_display()}：{description[:60]}",
+            finding=finding.pk,
+            case=case.pk if case else None,
+            unit=finding.unit_id,
+        )
+    return finding
+
+
+@dataclass
+class Attendance:
+    """One unit's attendance at joint actions: summoned, signed in (of which far from the place),
+    no-shows (actions already over without a sign-in) and those still to come."""
+
+    unit_id: int
+    unit: str
+    summoned: int
+    attended: int
+    far: int
+    no_show: int
+    pending: int
+
+    @property
+    def rate(self) -> float | None:
+        """Signed in ÷ (signed in + no-shows); None ("no data") when nothing is decided yet."""
+        decided = self.attended + self.no_show
+        return self.attended / decided if decided else None
+
+
+def attendance(start: dt.date, end: dt.date, *, at: dt.datetime | None = None, unit: Unit | None = None):
+    """报到率: per summoned unit, the joint actions of days ``start``..``end`` (both included), as of
+    ``at`` (default now): a sign-in by ``at`` counts as attended; an action whose day ended before
+    ``at`` without one is a no-show; the rest are pending. One aggregate query (the assessment can
+    read it for any period)."""
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    signed = Q(signed_in_at__isnull=False, signed_in_at__lte=at)
+    qs = JointSummons.objects.filter(action__day__gte=start, action__day__lte=end)
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    rows = (
+        qs.values("unit_id", "unit__name")
+        .annotate(
+            summoned=Count("pk"),
+            attended=Count("pk", filter=signed),
+            far=Count("pk", filter=signed & Q(far=True)),
+            no_show=Count("pk", filter=~signed & Q(action__day__lt=today)),
+        )
+        .order_by("unit__name", "unit_id")
+    )
+    return [
+        Attendance(
+            unit_id=r["unit_id"],
+            unit=r["unit__name"],
+            summoned=r["summoned"],
+            attended=r["attended"],
+            far=r["far"],
+            no_show=r["no_show"],
+            pending=r["summoned"] - r["attended"] - r["no_show"],
+        )
+        for r in rows
+    ]
+
+
+def check_view_attendance(user: User | None) -> None:
+    """The attendance figures: district-wide roles, leaders, and the staff of territorial units."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("请先登录")
+    scope = scope_for(user)
+    if not (scope.everything or scope.has_role(Role.LEADER) or _staff_units(user).exists()):
+        raise PermissionDenied("您无权查看联合执法报到统计")
+
+
+def action_allowed(user: User, action: JointAction) -> dict[str, list[Unit] | bool]:
+    """What ``user`` may do on the action page now: sign in for which of their units, record."""
+    units = []
+    for unit in acting_units(user, action):
+        try:
+            check_sign_in(user, action, unit)
+        except (PermissionDenied, ValidationError, ActionRefused):
+            continue
+        units.append(unit)
+    try:
+        check_record_finding(user, action)
+        may_record = True
+    except (PermissionDenied, ValidationError, ActionRefused):
+        may_record = False
+    return {"sign_in": units, "finding": may_record}
+
+
+# --- public street signs 街巷长联系牌 -------------------------------------------------------------
+
+
+def region_centre(region: Region) -> tuple[Decimal, Decimal] | None:
+    """The middle of a region's boundary box (lat, lng), or None without a boundary."""
+    ring = region.boundary
+    if not ring:
+        return None
+    try:
+        lngs = [float(p[0]) for p in ring]
+        lats = [float(p[1]) for p in ring]
+    except (TypeError, ValueError, IndexError):
+        return None
+    q = Decimal("0.000001")
+    return (
+        Decimal(str((min(lats) + max(lats)) / 2)).quantize(q),
+        Decimal(str((min(lngs) + max(lngs)) / 2)).quantize(q),
+    )
+
+
+@dataclass
+class TeamContact:
+    """One service team on a sign: the phone masked, the call through the district's number."""
+
+    kind: str
+    label: str
+    name: str
+    leader: str
+    masked_phone: str
+    tel: str  # a tel: link (the district's switchboard, then the team's extension), "" without one
+
+
+@dataclass
+class Sign:
+    """街巷长联系牌: what the public page of a segment shows."""
+
+    segment: StreetSegment
+    chief_name: str
+    chief_phone: str  # masked
+    teams: list[TeamContact]
+    centre: tuple[Decimal, Decimal] | None
+
+
+def call_link(extension: str = "") -> str:
+    """``tel:`` through the number the district configures (``STREETS_SIGN_CALL_NUMBER``), with the
+    extension dialled after a pause; "" when the district has set no number."""
+    number = "".join(
+        c for c in str(getattr(settings, "STREETS_SIGN_CALL_NUMBER", "")) if c.isdigit() or c == "+"
+    )
+    if not number:
+        return ""
+    digits = "".join(c for c in extension if c.isdigit())
+    return f"tel:{number},{digits}" if digits else f"tel:{number}"
+
+
+def segment_teams(segment: StreetSegment) -> dict[str, ServiceTeam]:
+    """For each kind, the team of the segment's region or of the nearest region above it."""
+    parts = segment.region.path.strip("/").split("/")
+    prefixes = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    teams: dict[str, ServiceTeam] = {}
+    rows = ServiceTeam.objects.filter(region__path__in=prefixes).select_related("region")
+    for team in sorted(rows, key=lambda t: len(t.region.path)):
+        teams[team.kind] = team  # deeper regions come later and win
+    return teams
+
+
+def sign_for(segment: StreetSegment) -> Sign:
+    """The public sign of a segment: its chief, the three service teams (市容, 环卫, 市政)."""
+    chief = segment.chief
+    teams = segment_teams(segment)
+    contacts = []
+    for kind in ServiceTeam.Kind:
+        team = teams.get(kind)
+        if team is None:
+            continue
+        contacts.append(
+            TeamContact(
+                kind=kind.value,
+                label=kind.label,
+                name=team.name,
+                leader=team.leader,
+                masked_phone=mask_phone(team.phone),
+                tel=call_link(team.extension),
+            )
+        )
+    return Sign(
+        segment=segment,
+        chief_name=str(chief) if chief is not None else "",
+        chief_phone=mask_phone(chief.phone) if chief is not None else "",
+        teams=contacts,
+        centre=region_centre(segment.region),
+    )
+
+
+def check_print_signs(user: User | None, unit: Unit) -> None:
+    """Printing a unit's signs: HQ and the unit's own staff (as for its roster)."""
+    check_manage_roster(user, unit)
