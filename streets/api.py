@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 
 from cases.models import Category, FieldCheck
 from org.audit import Actor
-from org.models import StreetSegment, Unit, User
+from org.models import Grid, StreetSegment, Unit, User
 from workdays.periods import parse_month
 
 from . import services
@@ -184,11 +184,41 @@ class SwapIn(Schema):
     reason: str
 
 
+class DutyIn(Schema):
+    unit_id: int
+    day: dt.date
+    user_id: int
+    segment_id: int | None = None
+    grid_id: int | None = None
+
+
+class CancelIn(Schema):
+    reason: str
+
+
 @router.post("/rosters", response={201: AddedOut})
 def generate_week(request, data: WeekIn):
     """排班: a week of duties for a territorial unit (running it twice adds nothing)."""
     unit = get_object_or_404(Unit, pk=data.unit_id)
     return Status(201, {"added": services.generate_week(_actor(request), unit, data.monday)})
+
+
+@router.post("/duties", response={201: DutyOut})
+def add_duty(request, data: DutyIn):
+    """加班次: one duty of a unit's roster by hand (a street segment or a grid of the unit)."""
+    unit = get_object_or_404(Unit, pk=data.unit_id)
+    segment = get_object_or_404(StreetSegment, pk=data.segment_id) if data.segment_id else None
+    grid = get_object_or_404(Grid, pk=data.grid_id) if data.grid_id else None
+    person = get_object_or_404(User, pk=data.user_id)
+    return Status(201, services.add_duty(_actor(request), unit, data.day, person, segment=segment, grid=grid))
+
+
+@router.post("/duties/{int:duty_id}/cancel", response={204: None})
+def cancel_duty(request, duty_id: int, data: CancelIn):
+    """取消班次, with the reason (the audit log keeps what it was)."""
+    duty = get_object_or_404(Duty.objects.filter(unit__in=services.coverage_units(request.user)), pk=duty_id)
+    services.cancel_duty(_actor(request), duty, data.reason)
+    return Status(204, None)
 
 
 @router.post("/duties/{int:duty_id}/swap", response=DutyOut)

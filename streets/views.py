@@ -262,18 +262,68 @@ def roster(request):
         monday = timezone.localdate()
     monday -= dt.timedelta(days=monday.weekday())
     if request.method == "POST":
-        try:
-            added = services.generate_week(Actor.from_request(request), unit, monday)
-            messages.success(request, f"已生成排班 {added} 条")
-        except REFUSED as exc:
-            messages.error(request, _text(exc))
+        _roster_step(request, unit, monday)
         return HttpResponseRedirect(f"{reverse('streets:roster')}?unit={unit.pk}&week={monday.isoformat()}")
     duties = Duty.objects.filter(
         unit=unit, day__gte=monday, day__lt=monday + dt.timedelta(days=7)
     ).select_related("user", "segment", "grid")
     return render(
-        request, "streets/roster.html", {"units": units, "unit": unit, "monday": monday, "duties": duties}
+        request,
+        "streets/roster.html",
+        {
+            "units": units,
+            "unit": unit,
+            "monday": monday,
+            "days": [monday + dt.timedelta(days=k) for k in range(7)],
+            "duties": duties,
+            "people": services.roster_people(unit),
+            "segments": services.unit_segments(unit),
+            "grids": services.unit_grids(unit),
+            "today": timezone.localdate(),
+        },
     )
+
+
+def _roster_step(request, unit: Unit, monday: dt.date) -> None:
+    """One step on the roster page: generate the week, add a duty, swap or cancel one."""
+    actor, post, step = Actor.from_request(request), request.POST, request.POST.get("step", "generate")
+    try:
+        if step == "generate":
+            added = services.generate_week(actor, unit, monday)
+            messages.success(request, f"已生成排班 {added} 条")
+        elif step == "add":
+            place = post.get("place", "")
+            kind, _, pk = place.partition(":")
+            services.add_duty(
+                actor,
+                unit,
+                _day(post.get("day")),
+                _pick(services.roster_people(unit), post.get("user"), "巡查人"),
+                segment=_pick(services.unit_segments(unit), pk, "街巷") if kind == "segment" else None,
+                grid=_pick(services.unit_grids(unit), pk, "网格") if kind == "grid" else None,
+            )
+            messages.success(request, "已添加班次")
+        elif step in ("swap", "cancel"):
+            duty = _pick(Duty.objects.filter(unit=unit), post.get("duty"), "班次")
+            if step == "swap":
+                person = _pick(services.roster_people(unit), post.get("user"), "调换对象")
+                services.swap_duty(actor, duty, person, post.get("reason", ""))
+                messages.success(request, "已调班")
+            else:
+                services.cancel_duty(actor, duty, post.get("reason", ""))
+                messages.success(request, "已取消班次")
+        else:
+            messages.error(request, "未知的操作")
+    except REFUSED as exc:
+        messages.error(request, _text(exc))
+
+
+def _pick(qs, pk: str | None, what: str):
+    """The row of ``qs`` a form field names, or a ValidationError naming the field."""
+    try:
+        return qs.get(pk=int(pk or ""))
+    except (ValueError, qs.model.DoesNotExist):
+        raise ValidationError(f"请选择{what}") from None
 
 
 def _may_roster(user, unit: Unit) -> bool:
