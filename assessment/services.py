@@ -22,7 +22,7 @@ from org.text import clean_text
 from workdays.periods import aware, check_year
 
 from . import circular as circular_doc
-from . import inputs
+from . import inputs, notices
 from .models import Accountability, Circular, Component, Figure, PeriodKind, Run, RunEvent, Scheme, Score
 
 CENT = Decimal("0.01")
@@ -341,6 +341,7 @@ def issue_circular(actor: Actor, run: Run, title: str, body: str) -> Circular:
             issued_at=now,
         )
         _event(actor, run, "circular", number)
+        notices.notify_circular(circular)
     return circular
 
 

@@ -43,7 +43,7 @@ from org.scope import scope_for
 from org.xlsx import ImportResult
 from workdays.clock import add_working_days
 
-from . import scoring, xlsx
+from . import notices, scoring, xlsx
 from .models import (
     CheckItem,
     Checklist,
@@ -413,6 +413,7 @@ def publish_round(actor: Actor, round_: Round, note: str = "") -> Round:
         role = check_publish(actor.user, round_)
         round_.published_at = timezone.now()
         round_.save(update_fields=["published_at"])
+        notices.notify_published(round_)
         _event(
             actor,
             InspectionEvent.Action.PUBLISH,
@@ -719,6 +720,7 @@ def _write(
         findings += 1
     for finding in pending:
         _recheck(actor, role, finding, inspection, verdicts[finding.pk], now)
+    notices.notify_findings(inspection)
     _event(
         actor,
         InspectionEvent.Action.SUBMIT,

@@ -40,7 +40,7 @@ from org.errors import ActionRefused
 from org.models import User
 from workdays.clock import add_working_days
 
-from . import access
+from . import access, notices
 from .models import (
     Activity,
     Attendance,
@@ -279,6 +279,7 @@ def assign_order(actor: Actor, order: Order, team: Team, reason: str = "") -> Or
         suggested = [t.pk for t in suggest_teams(order, limit=1)]
         _event(actor, "assign", _staff_role(actor.user), reason, order=order, team=team.pk,
                suggested=team.pk in suggested)  # fmt: skip
+        notices.notify_assigned(order)
     return order
 
 
@@ -509,6 +510,7 @@ def rate_order(actor: Actor, order: Order, stars: int, comment: str = "", *, cod
         order.rated_at = timezone.now()
         order.save(update_fields=["status", "rating", "rating_comment", "rated_at"])
         _event(actor, "rate", "citizen", comment, order=order, stars=stars)
+        notices.notify_rated(order)
     return order
 
 
