@@ -6,8 +6,9 @@ dispatch (or last rework) moment, with its stored rule and limit, plus its appro
 Every change is recorded as a ``recompute_deadline`` event on the case. Closed cases, handled and
 returned parts keep their recorded deadlines, and stored figures of past months are not touched.
 
-Run by ``manage.py recompute_deadlines`` (until the background worker exists, after each change
-of the calendar or the hours; running it twice changes nothing the second time).
+Run in the background after each change of the calendar or the hours (``cases.tasks``, on
+``workdays.signals.schedule_changed``), nightly as a periodic job (``recompute_nightly``), and by
+``manage.py recompute_deadlines``; running it twice changes nothing the second time.
 """
 
 import datetime as dt
@@ -104,3 +105,9 @@ def _recompute_case(actor: Actor, case_id: int, reason: str) -> int:
                 )
             case.save()
     return changed
+
+
+def recompute_nightly(now: dt.datetime) -> str:
+    """The nightly job: catches calendar changes made outside HQ's pages (the admin's days)."""
+    changed = recompute_open_deadlines(Actor.system(via="task"), reason="每日时限重算")
+    return f"{changed} 个责任单位的处置时限已重算"
