@@ -36,8 +36,9 @@ def check_recompute(user: User | None) -> None:
 
 
 def counted_again(part: CasePart, start: dt.datetime) -> Deadline:
-    """The part's deadline counted again from ``start`` with today's calendar and hours. A part
-    counted before the rules existed takes its category's rule and limit."""
+    """The part's deadline counted again from ``start`` with today's calendar and hours, plus its
+    approved extensions (the working days, then the hours). A part counted before the rules
+    existed takes its category's rule and limit."""
     category = part.case.category
     urgent_hours = category.time_limit_hours if part.case.urgent else None
     rule = part.deadline_rule or (DeadlineRule.CLOCK_HOURS if urgent_hours else category.deadline_rule)
@@ -46,10 +47,12 @@ def counted_again(part: CasePart, start: dt.datetime) -> Deadline:
         base = deadline_after(start, hours=limit, rule=rule)
     else:
         base = deadline_after(start, limit, rule=rule)
-    if not part.extension_days:
-        return base
-    extended = extend(base.at, rule, part.extension_days)
-    return Deadline(extended.at, rule, base.provisional or extended.provisional, limit)
+    at, provisional = base.at, base.provisional
+    for days, hours in ((part.extension_days, 0), (0, part.extension_hours)):
+        if days or hours:
+            extended = extend(at, rule, days, hours=hours)
+            at, provisional = extended.at, provisional or extended.provisional
+    return Deadline(at, rule, provisional, limit)
 
 
 def recompute_open_deadlines(actor: Actor, reason: str = "") -> int:

@@ -261,6 +261,7 @@ LOGGING = {
 CASE_DISPATCH_WORKING_DAYS = int(os.environ.get("CASE_DISPATCH_WORKING_DAYS", "1"))
 CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
+CASE_MAX_EXTENSION_HOURS = int(os.environ.get("CASE_MAX_EXTENSION_HOURS", "72"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
 # The current month's summary and metrics are served from a snapshot at most this old (seconds).
 CASES_FIGURES_MAX_AGE = int(os.environ.get("CASES_FIGURES_MAX_AGE", "60"))

@@ -62,7 +62,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     Kind.EXTENSION_DECIDED: Template(
         "延期申请{decision} {number}",
-        "{unit}对案件 {number} 申请延期 {days} 个工作日，审批结果：{decision}。当前时限 {deadline}。{note}",
+        "{unit}对案件 {number} 申请延期 {amount}，审批结果：{decision}。当前时限 {deadline}。{note}",
     ),
     Kind.CASE_REWORK: Template(
         "核查未通过，请返工 {number}",
