@@ -556,17 +556,7 @@ def responsible_for(site: Site, day: dt.date) -> tuple[Unit | None, User | None]
 def _store_photos(finding: Finding, valid: list, user: User | None) -> None:
     for photo in valid:
         files = photos.store_files(photo, "inspections")
-        FindingPhoto.objects.create(
-            finding=finding,
-            original=files.original,
-            image=files.image,
-            thumbnail=files.thumbnail,
-            sha256=files.sha256,
-            size=files.size,
-            width=files.width,
-            height=files.height,
-            uploaded_by=user,
-        )
+        FindingPhoto.objects.create(finding=finding, uploaded_by=user, **files.fields())
 
 
 def submit_inspection(

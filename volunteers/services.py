@@ -25,7 +25,7 @@ then the goods, so concurrent redemptions queue and neither balance nor stock go
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from cases import photos
 from cases.geo import distance_m
 from org.audit import Actor, record
 from org.errors import ActionRefused
@@ -47,6 +48,7 @@ from .models import (
     Event,
     Goods,
     Order,
+    OrderPhoto,
     PointsEntry,
     PointsRule,
     Redemption,
@@ -467,11 +469,14 @@ def check_complete(user: User | None, order: Order) -> None:
         raise ActionRefused("还有志愿者未签退")
 
 
-def complete_order(actor: Actor, order: Order, note: str) -> Order:
-    """服务完成: the leader records what was done; the citizen may now rate."""
+def complete_order(actor: Actor, order: Order, note: str, uploads: Sequence = ()) -> Order:
+    """服务完成: the leader records what was done, with photos of the service if any (validated
+    by content, at most ``photos.MAX_PHOTOS_PER_STEP`` and the step's bytes, all before any is
+    stored; the original kept privately, as case photos); the citizen may now rate."""
     check_complete(actor.user, order)
     note = clean_text(note, 500, "服务纪实", required=True)
-    with transaction.atomic():
+    valid = photos.validate_all(uploads)
+    with photos.atomic():
         order = _lock_order(order)
         check_complete(actor.user, order)
         order.status = Order.Status.SERVED
@@ -479,7 +484,10 @@ def complete_order(actor: Actor, order: Order, note: str) -> Order:
         order.service_note = note
         order.due_at = None
         order.save(update_fields=["status", "served_at", "service_note", "due_at"])
-        _event(actor, "complete", "leader", note, order=order)
+        for photo in valid:
+            files = photos.store_files(photo, "volunteers")
+            OrderPhoto.objects.create(order=order, uploaded_by=actor.user, **files.fields())
+        _event(actor, "complete", "leader", note, order=order, photos=len(valid))
     return order
 
 
