@@ -84,3 +84,12 @@ def test_the_leader_adds_photos_on_the_page_and_they_are_shown(client, world):
     for photo in photos:
         assert photo.thumbnail.url in page and photo.image.url in page
         assert photo.original.name not in page
+
+
+def test_the_api_lists_the_stripped_copies_only(client, world):
+    order = services.complete_order(actor(world.leader.user), _serving(world), "打扫了客厅", [jpeg("a.jpg")])
+    photo = order.photos.get()
+    client.force_login(world.station_staff)
+    listed = client.get("/api/v1/volunteers/orders").json()["items"][0]
+    detail = client.get(f"/api/v1/volunteers/orders/{order.pk}").json()
+    assert listed["photos"] == detail["photos"] == [photo.image.url]
