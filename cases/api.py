@@ -283,7 +283,7 @@ def start(request, case_id: int, payload: PartIn):
 def request_extension(request, case_id: int, payload: ExtensionIn):
     case = _case(request, case_id)
     extension = services.request_extension(
-        _actor(request), case, payload.days, payload.reason, _part(case, payload.part_id)
+        _actor(request), case, payload.days, payload.reason, _part(case, payload.part_id), hours=payload.hours
     )
     return Status(201, extension)
 

@@ -379,6 +379,7 @@ class CasePart(models.Model):
     handled_at = models.DateTimeField("处置完成时间", null=True, blank=True)
     returned_at = models.DateTimeField("退回时间", null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField("已批准延期（工作日）", default=0)
+    extension_hours = models.PositiveSmallIntegerField("已批准延期（小时）", default=0)
     # How the deadline was counted (``workdays.clock``): the rule, the limit counted from the
     # dispatch (or rework) moment, and whether it crossed a year without a known holiday schedule.
     # An empty rule: counted before the clock existed (the 17:30 cut-off rule).
@@ -551,7 +552,10 @@ class ExtensionRequest(models.Model):
     part = models.ForeignKey(
         CasePart, verbose_name="责任单位", on_delete=models.CASCADE, related_name="extension_requests"
     )
-    days = models.PositiveSmallIntegerField("延期工作日")
+    # Either working days or hours (clock hours for an urgent part, working hours under the
+    # working-hours clock): exactly one is asked for.
+    days = models.PositiveSmallIntegerField("延期工作日", default=0)
+    hours = models.PositiveSmallIntegerField("延期小时", default=0)
     reason = models.TextField("申请理由")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
@@ -568,9 +572,23 @@ class ExtensionRequest(models.Model):
         verbose_name = verbose_name_plural = "延期申请"
         ordering = ["-requested_at"]
         indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__gt=0, hours=0) | models.Q(days=0, hours__gt=0),
+                name="extension_days_or_hours",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.part} +{self.days}天 {self.get_status_display()}"
+        return f"{self.part} +{self.amount_text} {self.get_status_display()}"
+
+    @property
+    def amount_text(self) -> str:
+        """What was asked for: "2 个工作日", "3 小时" (an urgent part), "3 个工作时"."""
+        if self.days:
+            return f"{self.days} 个工作日"
+        unit = "小时" if self.part.clock_rule == DeadlineRule.CLOCK_HOURS else "个工作时"
+        return f"{self.hours} {unit}"
 
 
 class FieldCheck(models.Model):

@@ -72,6 +72,7 @@ class PartOut(Schema):
     started_at: dt.datetime | None
     handled_at: dt.datetime | None
     extension_days: int
+    extension_hours: int
 
 
 class EventOut(Schema):
@@ -114,6 +115,7 @@ class ExtensionOut(Schema):
     id: int
     part_id: int
     days: int
+    hours: int
     reason: str
     status: str
     requested_at: dt.datetime
@@ -254,7 +256,11 @@ class PartIn(Schema):
 
 
 class ExtensionIn(Schema):
-    days: int
+    """``days`` (working days) or ``hours`` (an urgent part: clock hours; the working-hours clock:
+    working hours), one of the two."""
+
+    days: int = 0
+    hours: int = 0
     reason: str = ""
     part_id: int | None = None
 

@@ -84,6 +84,7 @@ __all__ = [
     "accept_case",
     "allowed_actions",
     "check_field_check",
+    "check_extension_amount",
     "check_view_figures",
     "current_field_check",
     "decide_extension",
@@ -158,6 +159,10 @@ def needs_field_check(case: Case) -> bool:
     (``CASE_FIELD_VERIFICATION_SOURCES``); desk verification 受理员核查 otherwise."""
     sources = getattr(settings, "CASE_FIELD_VERIFICATION_SOURCES", ())
     return case.category.field_verification or case.source in sources
+
+
+def max_extension_hours() -> int:
+    return int(getattr(settings, "CASE_MAX_EXTENSION_HOURS", 72))
 
 
 def _required(text: str, what: str, max_length: int = MAX_REASON) -> str:
@@ -526,22 +531,45 @@ def start_handling(actor: Actor, case: Case, part: CasePart | None = None) -> Ca
     return case
 
 
-def request_extension(
-    actor: Actor, case: Case, days: int, reason: str, part: CasePart | None = None
-) -> ExtensionRequest:
-    """申请延期: the unit asks for more working days on its part (one request pending at a time)."""
-    check_unit_step(actor.user, case, part, OPEN_PART)
-    reason = _required(reason, "延期理由")
-    if not 1 <= int(days) <= max_extension_days():
+def check_extension_amount(part: CasePart, days: int | None, hours: int | None) -> tuple[int, int]:
+    """What an extension may ask for on ``part``: working days, or hours — clock hours on an urgent
+    part (counted in clock hours), working hours on a part under the working-hours clock. A part
+    counted in legal days takes days only, an urgent part hours only. Returns (days, hours)."""
+    try:
+        days, hours = int(days or 0), int(hours or 0)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("延期天数和小时数须为整数") from exc
+    if bool(days) == bool(hours):
+        raise ValidationError("请填写延期工作日或延期小时，二者选一")
+    rule = part.clock_rule
+    if days and rule == DeadlineRule.CLOCK_HOURS:
+        raise ValidationError("紧急案件的处置时限按自然小时计算，请按小时申请延期")
+    if hours and rule == DeadlineRule.LEGAL_DAYS:
+        raise ValidationError("该案件的处置时限按法定日计算，只能按工作日申请延期")
+    if days and not 1 <= days <= max_extension_days():
         raise ValidationError(f"延期天数须在 1 到 {max_extension_days()} 个工作日之间")
+    if hours and not 1 <= hours <= max_extension_hours():
+        raise ValidationError(f"延期小时数须在 1 到 {max_extension_hours()} 小时之间")
+    return days, hours
+
+
+def request_extension(
+    actor: Actor, case: Case, days: int | None, reason: str, part: CasePart | None = None, *, hours: int = 0
+) -> ExtensionRequest:
+    """申请延期: the unit asks for more time on its part (one request pending at a time): working
+    days, or hours on a part whose clock counts hours (``check_extension_amount``)."""
+    own = check_unit_step(actor.user, case, part, OPEN_PART)
+    reason = _required(reason, "延期理由")
+    days, hours = check_extension_amount(own, days, hours)
     with transaction.atomic():
         case = _lock(case)
         own = check_unit_step(actor.user, case, part, OPEN_PART)
+        check_extension_amount(own, days, hours)
         if own.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
             raise ActionRefused("已有待审批的延期申请")
         now = timezone.now()
         request = ExtensionRequest.objects.create(
-            part=own, days=int(days), reason=reason, requested_by=actor.user, requested_at=now
+            part=own, days=days, hours=hours, reason=reason, requested_by=actor.user, requested_at=now
         )
         _event(
             actor,
@@ -552,7 +580,8 @@ def request_extension(
             part=own,
             reason=reason,
             at=now,
-            days=int(days),
+            days=days,
+            hours=hours,
             request=request.pk,
         )
     return request
@@ -561,7 +590,7 @@ def request_extension(
 def decide_extension(
     actor: Actor, case: Case, request: ExtensionRequest, approve: bool, note: str = ""
 ) -> ExtensionRequest:
-    """延期审批: approval moves that part's deadline by the working days asked for."""
+    """延期审批: approval moves that part's deadline by the working days or hours asked for."""
     check_decide(actor.user, case)
     if request.part.case_id != case.pk:
         raise ValidationError("该延期申请不属于此案件")
@@ -583,11 +612,12 @@ def decide_extension(
         )
         request.save()
         if approve:
-            extended = extend(part.deadline, part.clock_rule, request.days)
+            extended = extend(part.deadline, part.clock_rule, request.days, hours=request.hours)
             part.deadline = extended.at
             part.deadline_provisional |= extended.provisional
             part.extension_days += request.days
-            part.save(update_fields=["deadline", "deadline_provisional", "extension_days"])
+            part.extension_hours += request.hours
+            part.save(update_fields=["deadline", "deadline_provisional", "extension_days", "extension_hours"])
             case.extension_count += 1
             _refresh_deadlines(case)
             if case.handle_deadline is not None:
@@ -605,6 +635,7 @@ def decide_extension(
             reason=note.strip(),
             at=now,
             days=request.days,
+            hours=request.hours,
             request=request.pk,
             deadline=part.deadline.isoformat(),
         )

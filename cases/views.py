@@ -30,6 +30,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
 from workdays.clock import due_soon_until
+from workdays.models import DeadlineRule
 
 from . import export, keyset, metrics, monthly_summary, queues, services, stored_figures
 from .filtersets import CaseFilterSet
@@ -346,7 +347,12 @@ def detail(request, pk: int):
             "reclassify_form": ReclassifyForm(initial={"category": case.category_id})
             if "reclassify" in actions
             else None,
-            "extension_form": ExtensionForm(initial={"days": 1}),
+            # An urgent part counts clock hours: its extension is asked in hours.
+            "extension_form": ExtensionForm(
+                initial={"hours": 1}
+                if any(p.deadline_rule == DeadlineRule.CLOCK_HOURS for p in parts)
+                else {"days": 1}
+            ),
             "map_config": map_config(),
             "pins": _pins([case]),
             "overdue": case.is_overdue(now),
@@ -443,7 +449,9 @@ def _handle(request, actor, case):
 
 def _request_extension(request, actor, case):
     data = _valid(ExtensionForm(request.POST))
-    services.request_extension(actor, case, data["days"], data["reason"], _part(request, case))
+    services.request_extension(
+        actor, case, data["days"], data["reason"], _part(request, case), hours=data["hours"] or 0
+    )
     return f"已申请延期 {data['days']} 个工作日"
 
 

@@ -261,6 +261,7 @@ LOGGING = {
 CASE_DISPATCH_WORKING_DAYS = int(os.environ.get("CASE_DISPATCH_WORKING_DAYS", "1"))
 CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
+CASE_MAX_EXTENSION_HOURS = int(os.environ.get("CASE_MAX_EXTENSION_HOURS", "72"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
 # Field verification 现场核查: the sources whose cases are always checked on site by the grid's
 # collector (comma-separated, e.g. "appeal,inspection"; categories choose with their own flag), and
