@@ -33,15 +33,36 @@ def _fresh_calendar_overrides():
 
 
 # The demo world (every app's ``demo.load()``, as ``make demo`` loads it) is built once per test
-# process and shared by every test that asks for ``demo_world``: those tests run last in their
-# process (below), inside one outer transaction that is rolled back when the session ends; each
-# test's own writes are rolled back to a savepoint as usual (they also ask for ``db``).
+# process and shared by every test that asks for ``demo_world``: those tests run one after the
+# other in their process (below), inside one outer transaction that is rolled back after the last
+# of them; each test's own writes are rolled back to a savepoint as usual (they also ask for ``db``).
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests on the demo world run after all others, so no other test sees its rows and each
-    process (pytest-xdist hands out tests in this order) builds it at most once."""
-    items.sort(key=lambda item: "demo_world" in getattr(item, "fixturenames", ()))
+    """Tests on the demo world run after the other tests in a transaction and before the tests that
+    commit (pytest-django has put those last): no other test sees the demo's rows, the demo's
+    transaction is closed before a test commits (or empties the database), and each process
+    (pytest-xdist hands out tests in this order) builds the world at most once."""
+    items.sort(key=lambda item: (_transactional(item), "demo_world" in getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test on the demo world (the next one does not use it), roll its transaction
+    back at once rather than at the end of the session, before any test that commits."""
+    if "demo_world" not in getattr(item, "fixturenames", ()):
+        return
+    if nextitem is not None and "demo_world" in getattr(nextitem, "fixturenames", ()):
+        return
+    for fixturedef in item._fixtureinfo.name2fixturedefs.get("demo_world", ()):
+        fixturedef.finish(item._request)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from org.audit import Actor
 from org.models import Role
 from org.tests.factories import UnitFactory, member
 
-from .test_services import at, scheme, world  # noqa: F401  (world is a fixture)
+from .helpers import at, scheme
 
 pytestmark = pytest.mark.django_db
 
