@@ -109,3 +109,19 @@ def test_the_service_list_is_at_most_2_statements_and_fresh_after_a_category_cha
     world.garbage.active = False
     world.garbage.save()
     assert "SJ0102" not in {s["service_code"] for s in Client().get(URLS[3]).json()}
+
+
+def test_a_request_detail_is_cacheable_until_its_case_changes(world):
+    appeal = AppealFactory(case__region=world.c1, case__category=world.garbage)
+    url = f"/open311/v2/requests/{appeal.case.number}.json"
+    first = Client().get(url)
+    assert first.status_code == 200 and first["ETag"] and first["Last-Modified"]
+    again = Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    case = appeal.case
+    case.description = "垃圾已堆到路中间"
+    case.save()
+    changed = Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed.json()[0]["description"] == "垃圾已堆到路中间"
+    assert changed["ETag"] != first["ETag"]
