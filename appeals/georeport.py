@@ -5,11 +5,11 @@ XML follows the specification's element names; JSON is the same tree by the Spar
 """
 
 import datetime as dt
-import json
 import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import orjson
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -87,7 +87,8 @@ def to_xml(root: str, data: Any) -> bytes:
 
 
 def render(data: Any, fmt: str, root: str, status: int = 200) -> HttpResponse:
-    body = to_xml(root, data) if fmt == "xml" else json.dumps(data, ensure_ascii=False).encode()
+    # JSON serialised once, straight to UTF-8 bytes (orjson; non-ASCII text stays as it is).
+    body = to_xml(root, data) if fmt == "xml" else orjson.dumps(data, default=str)
     return HttpResponse(body, status=status, content_type=CONTENT_TYPES[fmt])
 
 

@@ -1,19 +1,37 @@
-"""Abuse control (防刷): rate limits per IP address and per phone number, through the shared cache.
+"""Abuse control (防刷): rate limits per IP address, per phone number and per Open311 client.
 
-The counters live in the default cache (the database cache unless configured otherwise), so every
-app server counts together. Rates are ``django-ratelimit`` strings and may be tuned in settings
-with ``APPEALS_RATE_LIMITS = {"submit": {"ip": "20/h", "phone": "5/h"}, ...}``; a rate of ``None``
-turns that limit off and nothing is counted for it (behind a proxy that hides the clients'
-addresses, say, or in the benchmark, whose clients all share one address).
+Every counter costs one round trip, and all the counters of one attempt share it:
+
+- the embedded default counts in the database, in ``RateCounter`` rows keyed by (key, window
+  start), with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING count`` for all of an attempt's
+  counters (SQLite ≥ 3.35 and PostgreSQL), so every app server counts together; old windows are
+  pruned by the ``rate_counters`` job (``prune``);
+- with ``RATE_LIMIT_REDIS_URL`` set, Redis counts instead: ``INCR`` and ``EXPIRE`` per counter in
+  one pipeline.
+
+Rates are ``count/period`` strings (``20/h``, ``5/m``, ``100/10s``) and may be tuned in settings with
+``APPEALS_RATE_LIMITS = {"submit": {"ip": "20/h", "phone": "5/h"}, ...}``; a rate of ``None`` turns
+that limit off and nothing is counted for it (behind a proxy that hides the clients' addresses,
+say, or in the benchmark, whose clients all share one address). Windows are fixed (aligned on
+the period); keys are hashed, so no phone number is stored. Every attempt counts, a refused one
+too, unless the transaction it was counted in rolls back (an Open311 POST counts at the end of
+its one transaction: a refused attempt writes nothing, and the counters stay at their limit).
 """
 
+import functools
+import hashlib
 import logging
+import re
+import time
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest
-from django_ratelimit.core import is_ratelimited
 
 from org.audit import client_ip
+
+from .models import RateCounter
 
 DEFAULT_RATES: dict[str, dict[str, str]] = {
     # public appeal submissions
@@ -28,6 +46,8 @@ DEFAULT_RATES: dict[str, dict[str, str]] = {
 }
 
 _PERIODS = {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 _MESSAGES = {
     "submit": "提交过于频繁：同一{who}每{period}最多提交 {count} 次，请稍后再试。",
     "open311": "提交过于频繁：同一{who}每{period}最多提交 {count} 次，请稍后再试。",
@@ -35,6 +55,8 @@ _MESSAGES = {
     "read": "请求过于频繁：同一{who}每{period}最多请求 {count} 次，请稍后再试。",
 }
 _WHO = {"ip": "网络地址", "phone": "手机号", "client": "客户端"}
+# Windows ended this long ago are pruned (the longest period is a day).
+KEEP_SECONDS = 2 * 86400
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +70,15 @@ def rates(action: str) -> dict[str, str | None]:
     return {**DEFAULT_RATES[action], **configured.get(action, {})}
 
 
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"5/h"`` → (5, 3600); ``"100/10s"`` → (100, 10)."""
+    match = _RATE.match(rate.strip())
+    if match is None:
+        raise ValueError(f"invalid rate {rate!r}: expected count/period, e.g. 20/h or 100/10s")
+    count, multiple, unit = match.groups()
+    return int(count), int(multiple or 1) * _SECONDS[unit]
+
+
 def _message(action: str, who: str, rate: str) -> str:
     count, _, period = rate.partition("/")
     unit = period[-1:] if period[-1:] in _PERIODS else "s"
@@ -55,23 +86,85 @@ def _message(action: str, who: str, rate: str) -> str:
     return _MESSAGES[action].format(who=_WHO[who], period=f"{multiple}{_PERIODS[unit]}", count=count)
 
 
+def _key(action: str, who: str, value: str) -> str:
+    return hashlib.sha256(f"appeals.{action}.{who}:{value}".encode()).hexdigest()
+
+
+def count_in_database(counters: list[tuple[str, int, int]], now: int) -> dict[str, int]:
+    """Add one to each (key, window start, period) counter in one statement; their new counts."""
+    table = RateCounter._meta.db_table
+    values = ", ".join(["(%s, %s, 1, %s)"] * len(counters))
+    params: list[Any] = []
+    for key, window, period in counters:
+        params += [key, window, window + period]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, window_start, count, expires) VALUES {values} "
+            f"ON CONFLICT (name, window_start) DO UPDATE SET count = {table}.count + 1 "
+            "RETURNING name, count",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
+@functools.cache
+def _redis(url: str):
+    import redis  # installed with django-redis; imported only when Redis is configured
+
+    return redis.Redis.from_url(url)
+
+
+def count_in_redis(url: str, counters: list[tuple[str, int, int]]) -> dict[str, int]:
+    """INCR and EXPIRE per counter, all in one pipeline (one round trip); their new counts."""
+    pipe = _redis(url).pipeline(transaction=False)
+    for key, window, period in counters:
+        name = f"rl:{key}:{window}"
+        pipe.incr(name)
+        pipe.expire(name, period + 1)
+    replies = pipe.execute()
+    return {key: int(replies[2 * i]) for i, (key, _window, _period) in enumerate(counters)}
+
+
+def count(counters: list[tuple[str, int, int]], now: int) -> dict[str, int]:
+    url = getattr(settings, "RATE_LIMIT_REDIS_URL", "")
+    if url:
+        return count_in_redis(url, counters)
+    return count_in_database(counters, now)
+
+
 def check(request: HttpRequest, action: str, phone: str = "", client: str = "") -> None:
     """Count one attempt of ``action`` for the client's IP (and ``phone``, and the Open311
-    ``client``); raise Throttled beyond the limit."""
+    ``client``); raise Throttled beyond a limit (the first one exceeded, in the order of the rates)."""
     keys = {"ip": client_ip(request) or "unknown", "phone": phone, "client": client}
+    now = int(time.time())
+    wanted: list[tuple[str, str, int, str]] = []  # who, rate, limit, key
+    counters: list[tuple[str, int, int]] = []
     for who, rate in rates(action).items():
         value = keys.get(who)
         if not value or rate is None:
             continue
-        if is_ratelimited(
-            request,
-            group=f"appeals.{action}.{who}",
-            key=lambda _group, _request, value=value: value,
-            rate=rate,
-            increment=True,
-        ):
+        limit, period = parse_rate(rate)
+        key = _key(action, who, value)
+        wanted.append((who, rate, limit, key))
+        counters.append((key, now - now % period, period))
+    if not counters:
+        return
+    counts = count(counters, now)
+    for who, rate, limit, key in wanted:
+        if counts[key] > limit:
             # Operators see who is held back (the IP or Open311 client; never a phone number).
             logger.warning(
-                "rate limit: %s refused for %s %s (%s)", action, who, "***" if who == "phone" else value, rate
+                "rate limit: %s refused for %s %s (%s)",
+                action,
+                who,
+                "***" if who == "phone" else keys[who],
+                rate,
             )
             raise Throttled(_message(action, who, rate))
+
+
+def prune(now: float | None = None) -> int:
+    """Delete the counters of windows that ended more than two days ago; how many went."""
+    moment = int(now if now is not None else time.time())
+    deleted, _ = RateCounter.objects.filter(expires__lt=moment - KEEP_SECONDS).delete()
+    return deleted

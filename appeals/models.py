@@ -223,6 +223,11 @@ class Open311Client(models.Model):
         self.prefix, self.key_hash = key[:8], self.hash_key(key)
         return key
 
+    @staticmethod
+    def cache_key(key_hash: str) -> str:
+        """Where Open311 keeps the client of a key hash in the shared cache (for a minute)."""
+        return f"appeals.open311.client.{key_hash}"
+
     @classmethod
     def authenticate(cls, key: str) -> "Open311Client | None":
         if not key:
@@ -280,3 +285,22 @@ class ServiceAttribute(models.Model):
 
     def value_keys(self) -> list[str]:
         return [str(v.get("key")) for v in self.values or [] if isinstance(v, dict)]
+
+
+class RateCounter(models.Model):
+    """One rate-limit counter (防刷计数): attempts under one hashed key (action, who, value) in the
+    fixed window starting at ``window_start`` (epoch seconds). Written by ``appeals.limits`` with one
+    atomic UPSERT; windows that ended two days ago are pruned by the ``rate_counters`` job."""
+
+    name = models.CharField(max_length=64)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    # When the window ends (epoch seconds): what the pruning job looks at.
+    expires = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "限流计数"
+        constraints = [models.UniqueConstraint(fields=["name", "window_start"], name="rate_counter_window")]
+
+    def __str__(self) -> str:
+        return f"{self.name[:12]}… @{self.window_start}: {self.count}"

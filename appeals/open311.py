@@ -10,31 +10,44 @@ issued by HQ (admin, or ``manage.py open311_key create NAME``).
 """
 
 import datetime as dt
+import functools
+import hashlib
 import re
+import time
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.files.storage import default_storage
+from django.db import connections
+from django.db.models import Case as SqlCase
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from cases.models import Case, CaseEvent
+from cases import photos as case_photos
+from cases.models import Case, CaseEvent, CasePhoto, Category
 from org.audit import Actor
+from workdays.clock import deadline_after
+from workdays.models import DeadlineRule
 
 from . import limits
 from .georeport import Open311Error, parse_w3, render, render_error, w3
 from .models import (
+    SERVICE_PREFIXES,
     Appeal,
     Open311Client,
     ServiceAttribute,
-    category_for_service,
     clean_tracking_code,
     service_code,
     services,
 )
-from .progress import CLOSED_STATUSES, REJECT_EVENTS, progress
+from .progress import CLOSED_STATUSES, PLAIN_STAGES
 from .services import submit_appeal
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -60,7 +73,9 @@ def endpoint(*methods: str, action: str = "read"):
                 given = params.get("jurisdiction_id", "").strip()
                 if given and given != jurisdiction():
                     raise Open311Error(404, f"jurisdiction_id 不存在：{given}（jurisdiction_id not found）")
-                limits.check(request, action)
+                if request.method == "GET":
+                    # A POST is counted per client key and phone, inside its own transaction.
+                    limits.check(request, action)
                 return view(request, fmt, params, **kwargs)
             except limits.Throttled as exc:
                 return render_error(Open311Error(429, str(exc)), fmt)
@@ -113,15 +128,52 @@ def _service(category, with_metadata: set[int]) -> dict:
     }
 
 
+# The services, their categories and attribute definitions, kept in the shared cache (one read
+# per request); ``forget_services`` (signals on Category and ServiceAttribute) drops it as soon
+# as either changes, and it expires after CATALOGUE_SECONDS in any case.
+CATALOGUE_KEY = "appeals.open311.catalogue"
+CATALOGUE_SECONDS = 600
+# An authenticated client is kept for a minute; revoking its key drops it at once.
+CLIENT_SECONDS = 60
+
+
+def _build_catalogue() -> dict[str, Any]:
+    categories = list(services())
+    attributes: dict[int, list[ServiceAttribute]] = {}
+    for attribute in ServiceAttribute.objects.filter(category__in=categories):
+        attributes.setdefault(attribute.category_id, []).append(attribute)
+    return {
+        "services": [_service(c, set(attributes)) for c in categories],
+        "categories": {service_code(c).upper(): c for c in categories},
+        "attributes": attributes,
+    }
+
+
+def _catalogue(cached: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The catalogue from ``cached`` (a ``cache.get_many`` already done) or the cache, else built."""
+    found = cached.get(CATALOGUE_KEY) if cached is not None else cache.get(CATALOGUE_KEY)
+    if found is None:
+        found = _build_catalogue()
+        cache.set(CATALOGUE_KEY, found, CATALOGUE_SECONDS)
+    return found
+
+
+def forget_services(**kwargs) -> None:
+    cache.delete(CATALOGUE_KEY)
+
+
+def _service_category(code: str, catalogue: dict[str, Any]) -> Category | None:
+    """The active category of an Open311 service code, or None."""
+    return catalogue["categories"].get(code.strip().upper())
+
+
 @endpoint("GET")
 def service_list(request, fmt, params):
-    categories = list(services())
-    with_metadata = set(ServiceAttribute.objects.values_list("category_id", flat=True))
-    return render([_service(c, with_metadata) for c in categories], fmt, "services")
+    return render(_catalogue()["services"], fmt, "services")
 
 
-def _category(code: str):
-    category = category_for_service(code)
+def _category(code: str, catalogue: dict[str, Any]) -> Category:
+    category = _service_category(code, catalogue)
     if category is None:
         raise Open311Error(404, f"service_code 不存在：{code}（service_code not found）")
     return category
@@ -129,7 +181,8 @@ def _category(code: str):
 
 @endpoint("GET")
 def service_definition(request, fmt, params, code: str):
-    category = _category(code)
+    catalogue = _catalogue()
+    category = _category(code, catalogue)
     attributes = [
         {
             "variable": a.variable,
@@ -145,7 +198,7 @@ def service_definition(request, fmt, params, code: str):
                 else {}
             ),
         }
-        for a in category.open311_attributes.all()
+        for a in catalogue["attributes"].get(category.pk, [])
     ]
     return render(
         {"service_code": service_code(category), "attributes": attributes}, fmt, "service_definition"
@@ -155,42 +208,230 @@ def service_definition(request, fmt, params, code: str):
 # --- Service requests --------------------------------------------------------------------------
 
 
-def _media_url(request, appeal: Appeal, shown) -> str | None:
-    photos = shown.after_photos or shown.before_photos
-    if photos:
-        return request.build_absolute_uri(photos[-1].image.url)
-    return appeal.media_url or None
+# A service request is read as one row of values (no model objects): the case, its category and
+# unit, the case it was merged into, the last refusal reason and the photo to link, each by an
+# indexed look-up of the case's own key. ``_body`` turns a row into the GeoReport fields.
+_CASE_FIELDS = {
+    "number": "number",
+    "status": "status",
+    "description": "description",
+    "address": "address",
+    "lat": "lat",
+    "lng": "lng",
+    "updated_at": "updated_at",
+    "closed_at": "closed_at",
+    "ended_at": "ended_at",
+    "handle_deadline": "handle_deadline",
+    "dispatch_deadline": "dispatch_deadline",
+    "reported_at": "reported_at",
+    "urgent": "urgent",
+    "category_name": "category__name",
+    "category_kind": "category__kind",
+    "category_code": "category__code",
+    "limit_days": "category__time_limit_days",
+    "limit_hours": "category__time_limit_hours",
+    "rule": "category__deadline_rule",
+    "unit": "lead_unit__name",
+    "t_number": "merged_into__number",
+    "t_status": "merged_into__status",
+    "t_unit": "merged_into__lead_unit__name",
+    "t_handle_deadline": "merged_into__handle_deadline",
+    "t_dispatch_deadline": "merged_into__dispatch_deadline",
+    "t_reported_at": "merged_into__reported_at",
+    "t_urgent": "merged_into__urgent",
+    "t_limit_days": "merged_into__category__time_limit_days",
+    "t_limit_hours": "merged_into__category__time_limit_hours",
+    "t_rule": "merged_into__category__deadline_rule",
+    "t_updated_at": "merged_into__updated_at",
+}
 
 
-def _request_body(request, appeal: Appeal, case: Case | None = None) -> dict:
-    """One service request: the appeal's current case, or one of its earlier (reopened) cases."""
-    case = case or appeal.case
-    shown = progress(case)
-    if case.pk != appeal.case_id:
-        shown.note = f"群众不满意，已重新办理（案件 {appeal.case.number}）"
+def _photo(case_ref: str) -> Subquery:
+    """The image of the case's last after-photo, else its last before-photo (the stripped copy)."""
+    return Subquery(
+        CasePhoto.objects.filter(
+            case_id=OuterRef(case_ref), kind__in=[CasePhoto.Kind.AFTER, CasePhoto.Kind.BEFORE]
+        )
+        .order_by(
+            SqlCase(
+                When(kind=CasePhoto.Kind.AFTER, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+            "-uploaded_at",
+            "-id",
+        )
+        .values("image")[:1]
+    )
+
+
+def _case_values(prefix: str) -> dict[str, Any]:
+    """The value expressions of a request's case, reached from the queryset's model by ``prefix``."""
+    values: dict[str, Any] = {f"r_{alias}": F(prefix + path) for alias, path in _CASE_FIELDS.items()}
+    values["r_reason"] = Subquery(
+        CaseEvent.objects.filter(case_id=OuterRef(prefix + "id"), action=CaseEvent.Action.REJECT)
+        .order_by("-at", "-id")
+        .values("reason")[:1]
+    )
+    values["r_photo"] = _photo(prefix + "id")
+    values["r_t_photo"] = _photo(prefix + "merged_into_id")
+    return values
+
+
+def _expected(
+    status, deadline, dispatch_deadline, reported_at, urgent, days, hours, rule
+) -> dt.datetime | None:
+    """``progress.expected`` from values: the handling deadline, or before dispatch an estimate."""
+    if status in (Case.Status.REJECTED, Case.Status.MERGED):
+        return None
+    if deadline is not None:
+        return deadline
+    # Each process keeps the working calendar for a minute (workdays.calendar); so do the estimates.
+    return _estimate(dispatch_deadline or reported_at, days, hours, urgent, rule, int(time.time() // 60))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _estimate(start: dt.datetime, days, hours, urgent, rule, minute: int) -> dt.datetime:
+    """As cases.services.handle_deadline, from the values (no model objects for a list of rows)."""
+    if urgent and hours:
+        return deadline_after(start, hours=hours, rule=DeadlineRule.CLOCK_HOURS).at
+    return deadline_after(start, days, rule=rule).at
+
+
+class _Media:
+    """Absolute URLs of stored images, the request's scheme and host worked out once."""
+
+    def __init__(self, request):
+        self.root = request.build_absolute_uri("/")[:-1]
+
+    def __call__(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        url = default_storage.url(name)
+        return url if "://" in url else self.root + url
+
+
+def _body(r: dict[str, Any], appeal: dict[str, Any], media: _Media) -> dict:
+    """One service request from its row; ``appeal`` holds received_at, location_approximate,
+    media_url and, for an earlier (reopened) case, the number of the appeal's current case."""
+    status = r["r_status"]
+    merged = status == Case.Status.MERGED and r["r_t_number"] is not None
+    note = ""
+    if merged:
+        note = f"并入案件 {r['r_t_number']}，当前{PLAIN_STAGES[Case.Status(r['r_t_status'])]}"
+        deadline = _expected(
+            r["r_t_status"], r["r_t_handle_deadline"], r["r_t_dispatch_deadline"], r["r_t_reported_at"],
+            r["r_t_urgent"], r["r_t_limit_days"], r["r_t_limit_hours"], r["r_t_rule"],
+        )  # fmt: skip
+        unit, photo = r["r_t_unit"], r["r_t_photo"]
+    else:
+        if status == Case.Status.REJECTED:
+            note = r["r_reason"] or ""
+        deadline = _expected(
+            status, r["r_handle_deadline"], r["r_dispatch_deadline"], r["r_reported_at"],
+            r["r_urgent"], r["r_limit_days"], r["r_limit_hours"], r["r_rule"],
+        )  # fmt: skip
+        unit, photo = r["r_unit"], r["r_photo"]
+    if appeal.get("current"):
+        note = f"群众不满意，已重新办理（案件 {appeal['current']}）"
+    closed = status in CLOSED_STATUSES
+    stage = PLAIN_STAGES[Case.Status(status)]
+    approximate = appeal["location_approximate"]
     return {
-        "service_request_id": case.number,
-        "status": "closed" if shown.closed else "open",
-        "status_notes": shown.status_notes,
-        "service_name": case.category.name,
-        "service_code": service_code(case.category),
-        "description": case.description,
-        "agency_responsible": shown.unit,
-        "service_notice": f"{case.category.name}：{case.category.time_limit_days} 个工作日内处置",
-        "requested_datetime": w3(appeal.received_at),
-        "updated_datetime": w3(shown.updated),
-        "expected_datetime": w3(shown.deadline),
-        "address": case.address or None,
+        "service_request_id": r["r_number"],
+        "status": "closed" if closed else "open",
+        "status_notes": f"{stage}：{note}" if note else stage,
+        "service_name": r["r_category_name"],
+        "service_code": SERVICE_PREFIXES[Category.Kind(r["r_category_kind"])] + r["r_category_code"],
+        "description": r["r_description"],
+        "agency_responsible": unit or None,
+        "service_notice": f"{r['r_category_name']}：{r['r_limit_days']} 个工作日内处置",
+        "requested_datetime": w3(appeal["received_at"]),
+        "updated_datetime": w3((r["r_closed_at"] or r["r_ended_at"]) if closed else r["r_updated_at"]),
+        "expected_datetime": w3(deadline),
+        "address": r["r_address"] or None,
         "address_id": None,
         "zipcode": None,
-        "lat": None if appeal.location_approximate else float(case.lat),
-        "long": None if appeal.location_approximate else float(case.lng),
-        "media_url": _media_url(request, appeal, shown),
+        "lat": None if approximate else float(r["r_lat"]),
+        "long": None if approximate else float(r["r_lng"]),
+        "media_url": media(photo) or appeal["media_url"] or None,
     }
 
 
-def _appeals() -> QuerySet[Appeal]:
-    return Appeal.objects.select_related("case__category", "case__lead_unit").prefetch_related("case__photos")
+class _Compiled:
+    """A values() queryset compiled to SQL once per process and shape, then run with new arguments.
+
+    Building and compiling the request rows' query (a dozen joins and three subqueries) costs
+    Django more CPU than PostgreSQL takes to answer it, so each shape (how many numbers, which
+    filters) is compiled once with marker arguments, and later requests put their own arguments
+    where the markers are. Rows come back as dicts through the same converters ``values()`` uses.
+    """
+
+    def __init__(self, queryset, marks: list[Any]):
+        connection = connections[queryset.db]
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(queryset.db)
+        self.sql, params = compiler.as_sql()
+        adapted = [self._adapt(connection, m) for m in marks]
+        self.params = list(params)
+        self.slots = [self._slot(p, adapted) for p in self.params]
+        if sorted(s for s in self.slots if s is not None) != list(range(len(marks))):
+            raise RuntimeError("a marker argument was not found once in the compiled query")
+        self.converters = list(
+            compiler.get_converters([col[0] for col in compiler.select[: compiler.col_count]]).items()
+        )
+
+    @staticmethod
+    def _adapt(connection, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return connection.ops.adapt_datetimefield_value(value)
+        return value
+
+    @staticmethod
+    def _slot(param: Any, adapted: list[Any]) -> int | None:
+        for k, mark in enumerate(adapted):
+            if type(param) is type(mark) and param == mark:
+                return k
+        return None
+
+    def rows(self, arguments: list[Any]) -> list[dict[str, Any]]:
+        connection = connections[self.db]
+        params = [
+            p if slot is None else self._adapt(connection, arguments[slot])
+            for p, slot in zip(self.params, self.slots, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            names = [column[0] for column in cursor.description]
+            found = [list(row) for row in cursor.fetchall()]
+        for row in found:
+            for pos, (functions, expression) in self.converters:
+                value = row[pos]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[pos] = value
+        return [dict(zip(names, row, strict=True)) for row in found]
+
+
+_COMPILED: dict[tuple, _Compiled] = {}
+# Marker arguments: values no request sends.
+_MARK_TIMES = [dt.datetime(2000, 1, 1, 0, 0, k, tzinfo=dt.UTC) for k in (1, 2)]
+
+
+def _marks(kind: str, count: int) -> list[Any]:
+    if kind == "int":
+        return [-7_310_000 - k for k in range(count)]
+    return [f"~open311-mark-{k}~" for k in range(count)]
+
+
+def _compiled(shape: tuple, build, marks: list[Any]) -> _Compiled:
+    found = _COMPILED.get(shape)
+    if found is None:
+        found = _COMPILED[shape] = _Compiled(build(marks), marks)
+    return found
+
+
+def _modified(r: dict[str, Any]) -> dt.datetime:
+    """When what a request shows last changed: its case, or the case it was merged into."""
+    return max(m for m in (r["r_updated_at"], r["r_t_updated_at"]) if m is not None)
 
 
 def _split(value: str) -> list[str]:
@@ -217,51 +458,52 @@ def _window(params) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _search(request, fmt, params):
-    qs = _appeals()
     ids = _split(params.get("service_request_id", ""))
     if ids:
         # service_request_id overrides every other argument.
-        cases = Case.objects.select_related("category", "lead_unit").filter(number__in=ids)
-        bodies = [body for case in cases if (body := _case_body(request, case)) is not None]
+        bodies = [body for _row, body in _by_number(request, ids)]
         return render(bodies, fmt, "service_requests")
     start, end = _window(params)
-    qs = qs.filter(received_at__gte=start, received_at__lte=end)
     codes = _split(params.get("service_code", ""))
+    categories: list[int] = []
     if codes:
-        categories = [category_for_service(code) for code in codes]
-        unknown = [code for code, c in zip(codes, categories, strict=True) if c is None]
+        catalogue = _catalogue()
+        found = [_service_category(code, catalogue) for code in codes]
+        unknown = [code for code, c in zip(codes, found, strict=True) if c is None]
         if unknown:
             raise Open311Error(400, f"service_code 不存在：{', '.join(unknown)}（unknown service_code）")
-        qs = qs.filter(case__category__in=categories)
+        categories = sorted({c.pk for c in found if c is not None})
     statuses = _split(params.get("status", ""))
+    status = ""
     if statuses:
         bad = [s for s in statuses if s not in ("open", "closed")]
         if bad:
             raise Open311Error(
                 400, f"status 只能是 open 或 closed：{', '.join(bad)}（status must be open or closed）"
             )
-        if statuses == ["open"]:
+        status = statuses[0] if len(statuses) == 1 else ""
+
+    def build(marks: list[Any]) -> QuerySet:
+        qs = Appeal.objects.filter(received_at__gte=marks[0], received_at__lte=marks[1])
+        if categories:
+            qs = qs.filter(case__category__in=marks[2:])
+        if status == "open":
             qs = qs.exclude(case__status__in=CLOSED_STATUSES)
-        elif statuses == ["closed"]:
+        elif status == "closed":
             qs = qs.filter(case__status__in=CLOSED_STATUSES)
-    # What the status notes of refused and merged reports need, for the whole list at once
-    # (``progress`` uses it when present): the refusal reason and the case a report joined.
-    found = (
-        qs.select_related("case__merged_into__category", "case__merged_into__lead_unit")
-        .prefetch_related(
-            "case__merged_into__photos",
-            Prefetch(
-                "case__events",
-                queryset=CaseEvent.objects.filter(action=CaseEvent.Action.REJECT).order_by("-at", "-id"),
-                to_attr=REJECT_EVENTS,
-            ),
-        )
-        .order_by("-received_at", "-id")[:MAX_REQUESTS]
+        return qs.order_by("-received_at", "-id").values(
+            "received_at", "location_approximate", "media_url", **_case_values("case__")
+        )[:MAX_REQUESTS]
+
+    compiled = _compiled(
+        ("list", len(categories), status, MAX_REQUESTS), build, _MARK_TIMES + _marks("int", len(categories))
     )
-    return render([_request_body(request, a) for a in found], fmt, "service_requests")
+    rows = compiled.rows([start, end, *categories])
+    media = _Media(request)
+    return render([_body(r, r, media) for r in rows], fmt, "service_requests")
 
 
-def _attributes(request, category) -> dict:
+def _attributes(request, definitions: list[ServiceAttribute]) -> dict:
     """attribute[code]=value (and attribute[code][]=v1&attribute[code][]=v2), checked against the
     service definition."""
     given: dict[str, list[str]] = {}
@@ -271,7 +513,7 @@ def _attributes(request, category) -> dict:
             given.setdefault(match.group(1), []).extend(v for v in request.POST.getlist(key) if v != "")
     errors: list[str] = []
     answers: dict[str, str | list[str] | None] = {}
-    for attribute in category.open311_attributes.filter(variable=True):
+    for attribute in (a for a in definitions if a.variable):
         values = given.get(attribute.code, [])
         if not values:
             if attribute.required:
@@ -333,40 +575,50 @@ def _create(request, fmt, params):
     key = params.get("api_key", "").strip()
     if not key:
         raise Open311Error(403, "缺少 api_key（api_key is missing）")
-    client = Open311Client.authenticate(key)
-    if client is None:
-        raise Open311Error(403, "api_key 无效或已吊销（invalid api_key）")
-    code = params.get("service_code", "").strip()
-    if not code:
-        raise Open311Error(400, "缺少 service_code（service_code is missing）")
-    category = _category(code)
-    lat, lng, address = _location(params)
-    answers = _attributes(request, category)
-    phone = params.get("phone", "").strip()
-    try:
-        limits.check(request, "open311", phone=phone, client=str(client.pk))
-    except limits.Throttled as exc:
-        raise Open311Error(429, str(exc)) from None
-    name = params.get("last_name", "").strip() + params.get("first_name", "").strip()
-    try:
-        appeal = submit_appeal(
-            Actor.from_request(request, via="open311"),
-            channel=Appeal.Channel.OPEN311,
-            category=category,
-            description=params.get("description", "").strip() or category.name,
-            phone=phone,
-            name=name,
-            lat=lat,
-            lng=lng,
-            address=address,
-            media_url=params.get("media_url", "").strip(),
-            attributes=answers,
-            client=client,
-        )
-    except PermissionDenied as exc:
-        raise Open311Error(403, str(exc)) from None
-    except ValidationError as exc:
-        raise Open311Error(400, *exc.messages) from None
+    # One transaction: the client and the services from the shared cache (one read), the case,
+    # its report event, the appeal, the audit entry and, last, the rate-limit counters (one
+    # UPSERT): a refused attempt writes nothing, and the counter rows are held only to the commit.
+    with case_photos.atomic():
+        client_key = Open311Client.cache_key(Open311Client.hash_key(key))
+        cached = cache.get_many([CATALOGUE_KEY, client_key])
+        client = cached.get(client_key)
+        if client is None:
+            client = Open311Client.authenticate(key)
+            if client is None:
+                raise Open311Error(403, "api_key 无效或已吊销（invalid api_key）")
+            cache.set(client_key, client, CLIENT_SECONDS)
+        code = params.get("service_code", "").strip()
+        if not code:
+            raise Open311Error(400, "缺少 service_code（service_code is missing）")
+        catalogue = _catalogue(cached)
+        category = _category(code, catalogue)
+        lat, lng, address = _location(params)
+        answers = _attributes(request, catalogue["attributes"].get(category.pk, []))
+        phone = params.get("phone", "").strip()
+        name = params.get("last_name", "").strip() + params.get("first_name", "").strip()
+        try:
+            appeal = submit_appeal(
+                Actor.from_request(request, via="open311"),
+                channel=Appeal.Channel.OPEN311,
+                category=category,
+                description=params.get("description", "").strip() or category.name,
+                phone=phone,
+                name=name,
+                lat=lat,
+                lng=lng,
+                address=address,
+                media_url=params.get("media_url", "").strip(),
+                attributes=answers,
+                client=client,
+            )
+        except PermissionDenied as exc:
+            raise Open311Error(403, str(exc)) from None
+        except ValidationError as exc:
+            raise Open311Error(400, *exc.messages) from None
+        try:
+            limits.check(request, "open311", phone=phone, client=str(client.pk))
+        except limits.Throttled as exc:
+            raise Open311Error(429, str(exc)) from None
     notice = (
         f"已受理登记，{category.time_limit_days} 个工作日内处置。查询码 {appeal.code}，"
         f"可凭提交时的手机号在 {request.build_absolute_uri(reverse('appeals:track'))} 查询进度"
@@ -385,19 +637,64 @@ def service_requests(request, fmt, params):
     return _search(request, fmt, params)
 
 
-def _case_body(request, case: Case) -> dict | None:
-    """The request of a case that came from a citizen (now or before a reopening), else None."""
-    appeal = Appeal.objects.filter(Q(case=case) | Q(earlier_cases=case)).select_related("case").first()
-    return _request_body(request, appeal, case) if appeal is not None else None
+_APPEAL_VALUES = {
+    # the appeal whose current case this is (the one-to-one's unique index on the case) ...
+    "a_received_at": "appeal__received_at",
+    "a_location_approximate": "appeal__location_approximate",
+    "a_media_url": "appeal__media_url",
+    # ... or the appeal that had it before a reopening (the earlier cases' index on the case)
+    "e_received_at": "reopened_appeals__received_at",
+    "e_location_approximate": "reopened_appeals__location_approximate",
+    "e_media_url": "reopened_appeals__media_url",
+    "e_current": "reopened_appeals__case__number",
+}
+
+
+def _by_number(request, numbers: list[str]) -> list[tuple[dict[str, Any], dict]]:
+    """(row, body) of the requests with these case numbers, in one query: each case found by its
+    unique number, its appeal by the indexed key of either link (no OR across a join). Cases that
+    never came from a citizen are not service requests and are left out."""
+    numbers = sorted(set(numbers))
+
+    def build(marks: list[Any]) -> QuerySet:
+        return Case.objects.filter(number__in=marks).values(
+            **_case_values(""), **{alias: F(path) for alias, path in _APPEAL_VALUES.items()}
+        )
+
+    rows = _compiled(("numbers", len(numbers)), build, _marks("str", len(numbers))).rows(numbers)
+    media = _Media(request)
+    found = []
+    for r in rows:
+        side = "a" if r["a_received_at"] is not None else "e" if r["e_received_at"] is not None else None
+        if side is None:
+            continue
+        appeal = {
+            "received_at": r[f"{side}_received_at"],
+            "location_approximate": r[f"{side}_location_approximate"],
+            "media_url": r[f"{side}_media_url"],
+            "current": r["e_current"] if side == "e" else None,
+        }
+        found.append((r, _body(r, appeal, media)))
+    return found
 
 
 @endpoint("GET")
 def service_request(request, fmt, params, request_id: str):
-    case = Case.objects.select_related("category", "lead_unit").filter(number=request_id).first()
-    body = _case_body(request, case) if case is not None else None
-    if body is None:
+    found = _by_number(request, [request_id])
+    if not found:
         raise Open311Error(404, f"service_request_id 不存在：{request_id}（service request not found）")
-    return render([body], fmt, "service_requests")
+    row, body = found[0]
+    # Cacheable until the case (or the case it joined) changes: a client that sends back the
+    # ETag or Last-Modified it got is answered 304 without a body.
+    modified = _modified(row)
+    response = render([body], fmt, "service_requests")
+    etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+    unchanged = get_conditional_response(request, etag=etag, last_modified=int(modified.timestamp()))
+    response = unchanged or response
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(int(modified.timestamp()))
+    response["Cache-Control"] = "public, no-cache"
+    return response
 
 
 @endpoint("GET", action="track")

@@ -37,6 +37,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from appeals.models import CODE_ALPHABET, Appeal, Open311Client
 from cases.models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
 from cases.services import last_case_numbers
 from org import demo as org_demo
@@ -163,12 +164,47 @@ EXTENSION_COLUMNS = [
     "decided_at",
     "decision_note",
 ]
+# Citizens' reports (sources appeal and open311, a fifth of all) are published as Open311 service
+# requests: each gets its appeal row (id = the case's id), received when the case was reported.
+APPEAL_COLUMNS = [
+    "id",
+    "case_id",
+    "code",
+    "channel",
+    "received_at",
+    "phone",
+    "name",
+    "category_unsure",
+    "location_approximate",
+    "media_url",
+    "attributes",
+    "entered_by_id",
+    "client_id",
+    "rating",
+    "rating_comment",
+    "rated_at",
+    "review",
+    "review_note",
+    "reviewed_by_id",
+    "reviewed_at",
+    "reopen_count",
+    "history",
+    "follow_up_note",
+    "followed_up_by_id",
+    "followed_up_at",
+]
+APPEAL_CHANNELS: dict[str, str] = {
+    Case.Source.APPEAL: Appeal.Channel.WEB,
+    Case.Source.OPEN311: Appeal.Channel.OPEN311,
+}
+BENCH_CLIENT = "压测 Open311 客户端"
 TABLES = [
     (Case, CASE_COLUMNS),
     (CasePart, PART_COLUMNS),
     (CaseEvent, EVENT_COLUMNS),
     (CasePhoto, PHOTO_COLUMNS),
     (ExtensionRequest, EXTENSION_COLUMNS),
+    (Appeal, APPEAL_COLUMNS),
 ]
 
 
@@ -189,6 +225,10 @@ def ensure_world(total_units: int = TOTAL_UNITS) -> None:
     ``total_units``. The other apps' demo data is not loaded: the cases are generated here."""
     if not Unit.objects.filter(code="HQ").exists():
         org_demo.load()
+    if not Open311Client.objects.filter(name=BENCH_CLIENT).exists():
+        client = Open311Client(name=BENCH_CLIENT)
+        client.set_new_key()  # the generated requests only need the client row, not its key
+        client.save()
     missing = total_units - Unit.objects.count()
     if missing <= 0:
         return
@@ -245,6 +285,7 @@ class World:
     dispatch_unit: int
     inspector: int
     inspector_unit: int
+    open311_client: int
 
 
 def load_world() -> World:
@@ -342,6 +383,7 @@ def load_world() -> World:
         dispatch_unit=dispatcher.unit_id,
         inspector=inspector.user_id,
         inspector_unit=inspector.unit_id,
+        open311_client=Open311Client.objects.get(name=BENCH_CLIENT).pk,
     )
 
 
@@ -424,9 +466,10 @@ class Rows:
     events: list[tuple] = field(default_factory=list)
     photos: list[tuple] = field(default_factory=list)
     extensions: list[tuple] = field(default_factory=list)
+    appeals: list[tuple] = field(default_factory=list)
 
     def clear(self) -> None:
-        for rows in (self.cases, self.parts, self.events, self.photos, self.extensions):
+        for rows in (self.cases, self.parts, self.events, self.photos, self.extensions, self.appeals):
             rows.clear()
 
     def __len__(self) -> int:
@@ -577,6 +620,9 @@ class Simulator:
             photo(CasePhoto.Kind.BEFORE, report_event, r, reporter)
         self._run(cid, cat, region_id, r, c, parts, event, photo, hdeadline, out)
         out.parts.extend(parts)
+        channel = APPEAL_CHANNELS.get(source)
+        if channel is not None:
+            out.appeals.append(self.appeal(cid, channel, r))
         out.cases.append(
             (
                 cid,
@@ -612,6 +658,43 @@ class Simulator:
                 c["extensions"],
                 ts(c["updated"]),
             )
+        )
+
+    def appeal(self, cid: int, channel: str, r: int) -> tuple:
+        """The citizen's appeal of case ``cid``: a tracking code unique by construction (five
+        random characters, then the case id in base 31), a phone number, no rating yet."""
+        rng, n, tail = self.rng, cid, []
+        for _ in range(5):
+            n, digit = divmod(n, len(CODE_ALPHABET))
+            tail.append(CODE_ALPHABET[digit])
+        code = "".join(rng.choices(CODE_ALPHABET, k=5)) + "".join(reversed(tail))
+        open311 = channel == Appeal.Channel.OPEN311
+        return (
+            cid,
+            cid,
+            code,
+            channel,
+            self.ts(r),
+            f"13{rng.randrange(10**9):09d}",
+            "",
+            False,
+            False,
+            "",
+            self.empty,
+            None,
+            self.w.open311_client if open311 else None,
+            "",
+            "",
+            None,
+            "",
+            "",
+            None,
+            None,
+            0,
+            self.js([]),
+            "",
+            None,
+            None,
         )
 
     def _run(self, cid, cat, region_id, r, c, parts, event, photo, hdeadline, out) -> None:
@@ -905,6 +988,7 @@ _ROWS_ATTR = {
     CaseEvent: "events",
     CasePhoto: "photos",
     ExtensionRequest: "extensions",
+    Appeal: "appeals",
 }
 
 
@@ -973,6 +1057,7 @@ BLOCKS = {
     CaseEvent: EVENT_BLOCK,
     CasePhoto: PHOTO_BLOCK,
     ExtensionRequest: EXTENSION_BLOCK,
+    Appeal: 1,
 }
 
 
@@ -1077,6 +1162,7 @@ def generate(
         (CasePhoto.objects.order_by("-id").values_list("id", flat=True).first() or 0) // PHOTO_BLOCK,
         (ExtensionRequest.objects.order_by("-id").values_list("id", flat=True).first() or 0)
         // EXTENSION_BLOCK,
+        Appeal.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     )
     numbers = last_case_numbers()  # counter rows and, on PostgreSQL, the intake sequences
     postgres = connection.vendor == "postgresql"

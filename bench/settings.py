@@ -10,3 +10,6 @@ APPEALS_RATE_LIMITS = {
     **{action: {"ip": None, "phone": "1000000/s"} for action in ("submit", "track", "read")},
     "open311": {"phone": "1000000/s", "client": "1000000/s"},
 }
+
+# The project's URLs plus the calibration view (a constant answer, for the calibration scenario).
+ROOT_URLCONF = "bench.urls"

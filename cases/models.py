@@ -331,6 +331,14 @@ class Case(models.Model):
             models.Index(fields=["region", "reported_at", "id"], name="case_region_reported"),
             # The map: the cases in a view (a longitude band, the latitude checked in the index).
             models.Index(fields=["lng", "lat"], name="case_lng_lat"),
+            # Duplicate suggestions: the open cases of a category in a small box (cases.duplicates).
+            models.Index(
+                fields=["category", "lng", "lat"],
+                condition=models.Q(
+                    status__in=["reported", "accepted", "dispatched", "returned", "handling", "handled"]
+                ),
+                name="case_open_category_point",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,8 +9,9 @@ and a thumbnail. Everything goes through Django's default storage, so an object 
 Files are not part of the database transaction: a step that stores photos runs in
 ``photos.atomic()`` instead of ``transaction.atomic()``, which deletes the files stored inside it
 when the block rolls back (an exception leaves it, or the transaction was marked for rollback).
-Nested ``photos.atomic()`` blocks hand their files to the enclosing one, so a caller that wraps a
-step in its own transaction (appeals) uses ``photos.atomic()`` for that outer block too.
+Nested ``photos.atomic()`` blocks hand their files to the enclosing one and share its transaction
+(no savepoint), so a caller that wraps a step in its own transaction (appeals) uses
+``photos.atomic()`` for that outer block too, and must not catch an error of the inner one.
 """
 
 import contextlib
@@ -59,10 +60,13 @@ _stored: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 def atomic() -> Iterator[None]:
     """``transaction.atomic()`` that deletes the photo files stored inside it if it rolls back."""
     names: list[str] = []
+    # A block nested in another ``atomic()`` shares its transaction (no savepoint, two statements
+    # fewer): an error inside leaves through the enclosing block too, which rolls it all back.
+    nested = _stored.get() is not None
     token = _stored.set(names)
     committed = False
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=not nested):
             yield
             committed = not transaction.get_connection().needs_rollback
     finally:

@@ -9,6 +9,7 @@ import io
 
 from django.core.management import call_command
 
+from appeals.limits import prune as prune_rate_counters
 from assessment.schedule import draft_runs
 from cases.deadlines import recompute_nightly
 from cases.notices import daily_digest, sweep_deadlines
@@ -33,6 +34,11 @@ def prune_task_results(now: dt.datetime) -> str:
     return "；".join(out.getvalue().splitlines()) or "已清理"
 
 
+def prune_counters(now: dt.datetime) -> str:
+    """Drop the rate-limit counters of windows that ended two days ago (appeals/limits.py)."""
+    return f"删除过期的限流计数 {prune_rate_counters(now.timestamp())} 条"
+
+
 def sweep_photo_files(now: dt.datetime) -> str:
     """Remove photo files that no row names, left by a process killed mid-step (cases/photos.py)."""
     return f"删除无记录的照片文件 {len(sweep_orphans())} 个"
@@ -49,5 +55,6 @@ JOBS = (
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),
     Job("photo_sweep", "清理中断上报遗留的照片文件", sweep_photo_files, at=dt.time(3, 20)),
     Job("import_files", "清理过期的导入预览文件", prune_imports, every=dt.timedelta(hours=1)),
+    Job("rate_counters", "清理过期的限流计数", prune_counters, every=dt.timedelta(hours=1)),
     Job("prune_tasks", "清理一周前的后台任务记录", prune_task_results, at=dt.time(3, 10)),
 )

@@ -129,6 +129,10 @@ CACHES = {
     }
 }
 
+# Appeals' rate-limit counters in Redis (INCR + EXPIRE in one pipeline) instead of the database's
+# RateCounter table, e.g. redis://127.0.0.1:6379/1 (appeals/limits.py).
+RATE_LIMIT_REDIS_URL = os.environ.get("RATE_LIMIT_REDIS_URL", "")
+
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -4,6 +4,7 @@ import pytest
 from django.test import RequestFactory
 
 from appeals.limits import Throttled, check
+from appeals.models import RateCounter
 
 
 def _request(ip="203.0.113.5"):
@@ -50,3 +51,97 @@ def test_a_limit_set_to_none_is_off_and_counts_nothing(settings):
     check(_request(), "read")  # the first one counted: nothing was counted while the limit was off
     with pytest.raises(Throttled):
         check(_request(), "read")
+
+
+@pytest.mark.django_db
+def test_all_counters_of_an_attempt_cost_one_statement(settings):
+    """One UPSERT for the IP and the phone counter together, not the cache's get/set."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.APPEALS_RATE_LIMITS = {"submit": {"ip": "20/h", "phone": "5/h"}}
+    with CaptureQueriesContext(connection) as ctx:
+        check(_request(), "submit", phone="13812345678")
+    assert len(ctx.captured_queries) == 1
+    assert "ON CONFLICT" in ctx.captured_queries[0]["sql"]
+    # Keys are hashed: no phone number or address is stored.
+    assert RateCounter.objects.count() == 2
+    assert not RateCounter.objects.filter(name__contains="1381234").exists()
+    assert sorted(RateCounter.objects.values_list("count", flat=True)) == [1, 1]
+
+
+@pytest.mark.django_db
+def test_old_windows_are_pruned_and_the_current_one_kept(settings):
+    import time
+
+    from appeals.limits import KEEP_SECONDS, prune
+
+    check(_request(), "read")
+    now = time.time()
+    assert prune(now) == 0
+    assert prune(now + KEEP_SECONDS + 3600 + 1) == 1
+    assert not RateCounter.objects.exists()
+
+
+def test_rates_are_parsed_with_their_periods():
+    from appeals.limits import parse_rate
+
+    assert parse_rate("5/h") == (5, 3600)
+    assert parse_rate("100/10s") == (100, 10)
+    assert parse_rate("1000000/s") == (1000000, 1)
+    with pytest.raises(ValueError):
+        parse_rate("five a day")
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server on a free loopback port, started for the test and stopped after it."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server): Redis counters not tested")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as workdir:
+        server = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", workdir],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        try:
+            # Its log says when it listens (no polling, no sleeping); it ends if the server exits.
+            assert server.stdout is not None
+            for line in server.stdout:
+                if "Ready to accept connections" in line:
+                    break
+            else:
+                pytest.fail("redis-server exited before accepting connections")
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def test_redis_counts_the_same_limits_in_one_round_trip(settings, redis_url):
+    import redis
+
+    settings.RATE_LIMIT_REDIS_URL = redis_url
+    settings.APPEALS_RATE_LIMITS = {"track": {"ip": "100/h", "phone": "2/m"}}
+    check(_request("198.51.100.1"), "track", phone="13812345678")
+    check(_request("198.51.100.2"), "track", phone="13812345678")
+    with pytest.raises(Throttled) as info:
+        check(_request("198.51.100.3"), "track", phone="13812345678")
+    assert str(info.value) == "查询过于频繁：同一手机号每分钟最多查询 2 次，请稍后再试。"
+    check(_request("198.51.100.3"), "track", phone="13912345678")
+    keys = redis.Redis.from_url(redis_url).keys("rl:*")
+    # ip counters of three addresses, phone counters of two numbers; each expires with its window
+    assert len(keys) == 5
+    assert all(0 < redis.Redis.from_url(redis_url).ttl(k) <= 3601 for k in keys)

@@ -1,5 +1,7 @@
-"""Query budgets of the Open311 list: the same number of queries for 2 and for 25 service
-requests, so a lookup per request (N+1) fails here."""
+"""Query budgets of Open311 (issue 22): a POST is at most 8 statements in one transaction, a
+request's detail at most 3, the request list the same number whatever its length, the service
+list at most 2 (cached, and fresh again as soon as a category changes). A lookup per row (N+1), a
+counter read and written in two round trips, or an OR across a join shows up here first."""
 
 import pytest
 from django.db import connection
@@ -7,8 +9,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from appeals.tests.factories import AppealFactory
+from cases.models import Category
+
+from .conftest import IN_DISTRICT
 
 pytestmark = pytest.mark.django_db
+
+SAVEPOINT_SQL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
 def queries(url: str) -> int:
@@ -29,7 +36,8 @@ URLS = [
 def test_open311_lists_take_the_same_queries_for_2_and_25_requests(world):
     for _ in range(2):
         AppealFactory(case__region=world.c1, case__category=world.garbage)
-    queries(URLS[0])  # warm up: the first request also fills per-process and rate-limit caches
+    for url in URLS:  # warm up: the first requests also fill per-process and shared caches
+        queries(url)
     few = [queries(url) for url in URLS]
     for _ in range(23):
         AppealFactory(case__region=world.c1, case__category=world.garbage)
@@ -37,3 +45,83 @@ def test_open311_lists_take_the_same_queries_for_2_and_25_requests(world):
     assert many == few
     # The requests are really there: the budget holds for a full page, not an empty one.
     assert Client().get(URLS[0]).json().__len__() == 25
+
+
+def test_the_request_list_takes_the_same_queries_for_5_and_50_requests(world):
+    """Fixed whatever its length, and counted on the list alone (no warm-up hides a query per row)."""
+    for _ in range(5):
+        AppealFactory(case__region=world.c1, case__category=world.garbage)
+    queries(URLS[0])
+    few = queries(URLS[0])
+    for _ in range(45):
+        AppealFactory(case__region=world.c1, case__category=world.garbage)
+    many = queries(URLS[0])
+    assert many == few
+    assert len(Client().get(URLS[0]).json()) == 50
+
+
+def _post(world, **extra):
+    data = {
+        "api_key": world.key,
+        "service_code": "SJ0102",
+        "lat": IN_DISTRICT[0],
+        "long": IN_DISTRICT[1],
+        "description": "小区门口垃圾堆了三天",
+        "phone": "13800138000",
+        **extra,
+    }
+    return Client().post("/open311/v2/requests.json", data)
+
+
+def test_a_post_is_at_most_8_statements_in_one_transaction(world):
+    _post(world, phone="13900000000")  # warm up the per-process caches (boundaries, calendar)
+    with CaptureQueriesContext(connection) as ctx:
+        response = _post(world)
+    assert response.status_code == 200, response.content[:300]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    # One transaction: under the test's own transaction the outermost atomic block is a savepoint;
+    # the first statement opens it and the last one releases it (BEGIN and COMMIT in production).
+    assert sql[0].startswith("SAVEPOINT") and sql[-1].startswith("RELEASE SAVEPOINT"), sql
+    assert sql[0].split()[-1] == sql[-1].split()[-1], sql
+    statements = sql[1:-1]
+    assert len(statements) <= 8, "\n".join(statements)
+
+
+def test_a_request_detail_is_at_most_3_statements(world):
+    appeal = AppealFactory(case__region=world.c1, case__category=world.garbage)
+    url = f"/open311/v2/requests/{appeal.case.number}.json"
+    queries(url)
+    assert queries(url) <= 3
+    assert Client().get(url).json()[0]["service_request_id"] == appeal.case.number
+
+
+def test_the_service_list_is_at_most_2_statements_and_fresh_after_a_category_changes(world):
+    queries(URLS[3])
+    assert queries(URLS[3]) <= 2
+    names = {s["service_code"]: s["service_name"] for s in Client().get(URLS[3]).json()}
+    assert names["SJ0102"] == world.garbage.name
+    Category.objects.filter(pk=world.garbage.pk).update(name="暴露垃圾（已改名）")
+    world.garbage.refresh_from_db()
+    world.garbage.name = "暴露垃圾（新名）"
+    world.garbage.save()
+    names = {s["service_code"]: s["service_name"] for s in Client().get(URLS[3]).json()}
+    assert names["SJ0102"] == "暴露垃圾（新名）"
+    world.garbage.active = False
+    world.garbage.save()
+    assert "SJ0102" not in {s["service_code"] for s in Client().get(URLS[3]).json()}
+
+
+def test_a_request_detail_is_cacheable_until_its_case_changes(world):
+    appeal = AppealFactory(case__region=world.c1, case__category=world.garbage)
+    url = f"/open311/v2/requests/{appeal.case.number}.json"
+    first = Client().get(url)
+    assert first.status_code == 200 and first["ETag"] and first["Last-Modified"]
+    again = Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    case = appeal.case
+    case.description = "垃圾已堆到路中间"
+    case.save()
+    changed = Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed.json()[0]["description"] == "垃圾已堆到路中间"
+    assert changed["ETag"] != first["ETag"]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.db.models import Count, F, Q
 
+from appeals.models import Appeal
 from bench import scenarios
 from bench.generate import generate
 from cases.models import Case, CaseEvent, CasePart, CasePhoto
@@ -17,9 +18,10 @@ from cases.models import Case, CaseEvent, CasePart, CasePhoto
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_the_generator_and_every_scenario_run_without_errors(live_server):
+def test_the_generator_and_every_scenario_run_without_errors(live_server, settings):
     # One test: a transactional test empties the tables after it, the migrated category
     # catalogue included, so a second one would start without categories.
+    settings.ROOT_URLCONF = "bench.urls"  # as the benchmarked server: with the calibration view
     loaded = generate(1000, months=3, workers=1)
     assert loaded["rows"]["cases_case"] == Case.objects.count() == 1000
     statuses = set(Case.objects.values_list("status", flat=True))
@@ -47,6 +49,11 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server):
     assert not Case.objects.filter(status="closed", due_at__isnull=False).exists()
     # Numbers continue from the counter, so the next real report does not collide.
     assert Case.objects.values("number").distinct().count() == 1000
+    # About a fifth of the cases came from citizens and are published Open311 requests.
+    citizens = Case.objects.filter(source__in=["appeal", "open311"])
+    assert Appeal.objects.count() == citizens.count() and 120 <= citizens.count() <= 280
+    assert Appeal.objects.filter(case__in=citizens).count() == citizens.count()
+    assert Appeal.objects.values("code").distinct().count() == Appeal.objects.count()
 
     ctx = scenarios.Context.build()
     for scenario in scenarios.LOAD_SCENARIOS:

@@ -1,0 +1,57 @@
+"""Duplicate suggestions at a hot spot (a busy market: hundreds of open reports of one category at
+one place): the nearest few are chosen by the database in one query, never every candidate."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases import geo
+from cases.duplicates import duplicate_limit, find_duplicates
+from cases.models import Case
+from cases.tests.factories import CaseFactory, category
+
+pytestmark = pytest.mark.django_db
+
+SPOT = (Decimal("31.858700"), Decimal("106.747800"))
+
+
+def test_a_hot_spot_costs_one_query_and_returns_the_nearest_few():
+    garbage = category("0102")
+    # 400 open reports within about 40 m of the spot, on a spiral, each a little farther out.
+    spot = [
+        Case(
+            number=f"H-{i:04d}",
+            category=garbage,
+            description="市场门口垃圾",
+            lat=SPOT[0] + Decimal(f"{(i % 20 - 10) * 0.000018:.6f}"),
+            lng=SPOT[1] + Decimal(f"{(i // 20 - 10) * 0.000021:.6f}"),
+        )
+        for i in range(400)
+    ]
+    Case.objects.bulk_create(spot)
+    # Closed ones and another category at the very spot are never suggested.
+    CaseFactory(category=garbage, lat=SPOT[0], lng=SPOT[1], status=Case.Status.CLOSED)
+    CaseFactory(category=category("0201"), lat=SPOT[0], lng=SPOT[1])
+    with CaptureQueriesContext(connection) as ctx:
+        found = find_duplicates(garbage, *SPOT)
+    assert len(ctx.captured_queries) == 1
+    assert len(found) == duplicate_limit() == 10
+    open_ones = Case.objects.filter(category=garbage, status=Case.Status.REPORTED)
+    by_distance = sorted(open_ones, key=lambda c: (geo.distance_m(*SPOT, c.lat, c.lng), c.pk))
+    assert [c.number for c in found] == [c.number for c in by_distance[:10]]
+    assert all(geo.distance_m(*SPOT, c.lat, c.lng) <= 50 for c in found)
+
+
+def test_the_limit_and_the_radius_both_bound_the_answer(settings):
+    garbage = category("0102")
+    near = CaseFactory(category=garbage, lat=SPOT[0] + Decimal("0.000100"), lng=SPOT[1])  # ≈ 11 m
+    CaseFactory(category=garbage, lat=SPOT[0] + Decimal("0.000600"), lng=SPOT[1])  # ≈ 67 m: outside
+    corner = CaseFactory(  # inside the box, outside the circle (its corner): dropped by the exact distance
+        category=garbage, lat=SPOT[0] + Decimal("0.000400"), lng=SPOT[1] + Decimal("0.000470")
+    )
+    assert geo.distance_m(*SPOT, corner.lat, corner.lng) > 50
+    assert find_duplicates(garbage, *SPOT) == [near]
+    settings.CASE_DUPLICATE_LIMIT = 1
+    assert find_duplicates(garbage, *SPOT, metres=100) == [near]
