@@ -208,11 +208,27 @@ TABLES = [
 ]
 
 
+# Columns every generated row leaves at one value, added to each row as it is written.
+CONSTANT_COLUMNS: dict[type, dict[str, object]] = {
+    CasePart: {"extension_hours": 0},  # extensions are generated in days
+    ExtensionRequest: {"hours": 0},
+}
+
+
+def _columns(model, columns: list[str]) -> list[str]:
+    return [*columns, *CONSTANT_COLUMNS.get(model, {})]
+
+
+def _with_constants(model, rows):
+    extra = tuple(CONSTANT_COLUMNS.get(model, {}).values())
+    return [row + extra for row in rows] if extra else rows
+
+
 def check_columns() -> None:
     """Fail loudly when a model gained or lost a column the generator does not know about."""
     for model, columns in TABLES:
         actual = [f.column for f in model._meta.concrete_fields]
-        if sorted(actual) != sorted(columns):
+        if sorted(actual) != sorted(_columns(model, columns)):
             raise RuntimeError(f"{model.__name__} columns changed: model {actual}, generator {columns}")
 
 
@@ -969,8 +985,9 @@ def _pg_worker(
                 data = getattr(rows, _ROWS_ATTR[model])
                 if not data:
                     continue
-                with cur.copy(f"COPY {model._meta.db_table} ({', '.join(cols)}) FROM STDIN") as copy:
-                    for row in data:
+                copy_sql = f"COPY {model._meta.db_table} ({', '.join(_columns(model, cols))}) FROM STDIN"
+                with cur.copy(copy_sql) as copy:
+                    for row in _with_constants(model, data):
                         copy.write_row(row)
             conn.commit()
             rows.clear()
@@ -1002,7 +1019,8 @@ def _sqlite_load(
     connection.ensure_connection()
     raw = connection.connection
     statements = {
-        model: f"INSERT INTO {model._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        model: f"INSERT INTO {model._meta.db_table} ({', '.join(_columns(model, cols))}) "
+        f"VALUES ({', '.join('?' * len(_columns(model, cols)))})"
         for model, cols in TABLES
     }
 
@@ -1011,7 +1029,7 @@ def _sqlite_load(
         # grow to gigabytes, and every read and write slows down as it grows.
         with transaction.atomic():
             for model, _ in TABLES:
-                raw.executemany(statements[model], getattr(rows, _ROWS_ATTR[model]))
+                raw.executemany(statements[model], _with_constants(model, getattr(rows, _ROWS_ATTR[model])))
         rows.clear()
 
     raw.execute("PRAGMA synchronous=OFF")
