@@ -92,7 +92,7 @@ class DisplayAuth(HttpBearer):
 )
 def charts(request):
     scope = services.check_view_dashboard(request.user)
-    return figures.dashboard(request.user, scope)
+    return figures.cached_dashboard(request.user, scope)
 
 
 @router.get(

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -350,6 +351,19 @@ def dashboard(user: User, scope: Scope) -> dict:
         "scope": "全区" if scope.everything else "包保区域",
         "charts": [c.as_dict() for c in charts if c is not None],
     }
+
+
+def cached_dashboard(user: User, scope: Scope) -> dict:
+    """The dashboard as computed at most ``CASES_FIGURES_MAX_AGE`` seconds ago (as the stored
+    figures): one computation a minute per scope, shared by everyone district-wide (HQ) and kept
+    per person otherwise (a leader's tasks and cases depend on the person). The answer carries
+    its moment ``at`` (数据截至)."""
+    key = f"dashboards.charts.{'all' if scope.everything else f'u{user.pk}'}"
+    data = cache.get(key)
+    if data is None:
+        data = dashboard(user, scope)
+        cache.set(key, data, timeout=stored_figures.max_age().total_seconds())
+    return data
 
 
 def screen() -> dict:
