@@ -256,24 +256,40 @@ TASK_STATES = (
 )
 
 
-def task_progress(user: User, system: IndexSystem | None) -> Chart | None:
-    """The active index system's tasks per item by state, the least finished items first."""
+# How the task-progress charts group the tasks: the grouping column, its label columns, the
+# task board's filter that opens one group, and the chart's key and title.
+TASK_GROUPS = {
+    "item": ("item_id", ("item__code", "item__name"), "item", "tasks", "任务进度（销号最少的测评内容）"),
+    "unit": ("lead_unit_id", ("lead_unit__name",), "unit", "task_units", "任务进度（销号最少的牵头单位）"),
+}
+
+
+def task_progress(user: User, system: IndexSystem | None, by: str = "item") -> Chart | None:
+    """The active index system's tasks per item (or lead unit) by state, the least finished
+    first; each part opens the task board filtered to that item (or unit) and state."""
     if system is None:
         return None
+    column, label_columns, board_filter, key, title = TASK_GROUPS[by]
     tasks = task_queries.filter_tasks(task_queries.visible_tasks(user), system_id=system.pk)
-    rows = tasks.values("item_id", "item__code", "item__name", "state").annotate(n=Count("pk")).order_by()
-    items: dict[int, dict] = {}
+    rows = (
+        tasks.filter(**{f"{column}__isnull": False})
+        .values(column, *label_columns, "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    groups: dict[int, dict] = {}
     for r in rows:
-        item = items.setdefault(r["item_id"], {"label": f"{r['item__code']} {r['item__name']}", "states": {}})
-        item["states"][r["state"]] = r["n"]
-    if not items:
+        label = " ".join(str(r[c]) for c in label_columns)
+        group = groups.setdefault(r[column], {"label": label, "states": {}})
+        group["states"][r["state"]] = r["n"]
+    if not groups:
         return None
 
     def done(entry: dict) -> float:
         total = sum(entry["states"].values())
         return entry["states"].get(Task.State.CLOSED, 0) / total
 
-    chosen = sorted(items.items(), key=lambda kv: (done(kv[1]), -sum(kv[1]["states"].values())))[:TOP][::-1]
+    chosen = sorted(groups.items(), key=lambda kv: (done(kv[1]), -sum(kv[1]["states"].values())))[:TOP][::-1]
     board = reverse("indicators:board")
     series = [
         Series(
@@ -281,7 +297,7 @@ def task_progress(user: User, system: IndexSystem | None) -> Chart | None:
             [
                 Point(
                     entry["states"].get(state, 0),
-                    f"{board}?{urlencode({'system': system.pk, 'item': pk, 'state': state})}",
+                    f"{board}?{urlencode({'system': system.pk, board_filter: pk, 'state': state})}",
                 )
                 for pk, entry in chosen
             ],
@@ -290,8 +306,8 @@ def task_progress(user: User, system: IndexSystem | None) -> Chart | None:
         for state, label in TASK_STATES
     ]
     return Chart(
-        "tasks",
-        "任务进度（销号最少的测评内容）",
+        key,
+        title,
         [_short(entry["label"]) for _pk, entry in chosen],
         series,
         horizontal=True,
@@ -337,13 +353,15 @@ def dashboard(user: User, scope: Scope) -> dict:
     today = timezone.localdate()
     cases = Case.objects.visible_to(user)
     areas, _unplaced = by_area(cases)
+    system = IndexSystem.active()
     charts = [
         weekly_flow(cases, today),
         on_time_rate(None if scope.everything else user, today),
         backlog_by_age(cases, today),
         worst_categories(cases),
         worst_areas(areas),
-        task_progress(user, IndexSystem.active()),
+        task_progress(user, system),
+        task_progress(user, system, by="unit"),
         appeal_resolution(user, today),
     ]
     return {

@@ -64,7 +64,7 @@ def test_each_data_point_opens_the_list_with_as_many_rows(demo_world, db, userna
     assert response.status_code == 200
     body = response.json()
     keys = {c["key"] for c in body["charts"]}
-    assert {"weekly", "on_time", "backlog", "categories", "areas", "appeals"} <= keys
+    assert {"weekly", "on_time", "backlog", "categories", "areas", "tasks", "task_units", "appeals"} <= keys
     checked = 0
     for chart, series, point in points(body):
         assert point["url"], (chart["key"], series["name"])
