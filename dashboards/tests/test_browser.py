@@ -1,13 +1,15 @@
 """In a real browser (headless Chromium from Debian, driven by Selenium through Debian's
 chromedriver): every demo login's home page, the dashboard of HQ and of a leader, and the
 command-centre screen opened with a display token. Each page is photographed at phone
-(390×844) and laptop (1366×900) size (the screen at 1920×1080) into a temporary folder, must
+(390×844) and laptop (1366×900) size (the screen at 1920×1080; the dashboards also whole) into a
+temporary folder or ``BROWSER_SCREENSHOTS``, must
 log no script error, and passes an axe-core audit (WCAG 2.1 A and AA) injected by the test only.
 The dashboards must have drawn their charts: an SVG per chart with its data points.
 
 Skipped, saying why, when Chromium or its driver is not installed (``.ci/run`` installs both).
 """
 
+import base64
 import os
 import shutil
 from pathlib import Path
@@ -89,6 +91,16 @@ def sign_in(driver, base: str, username: str) -> None:
     driver.get_log("browser")  # the browser's own image page for the icon: not one of ours
 
 
+def save_full_page(driver, path: Path) -> None:
+    """The whole page, beyond the window (Chrome DevTools' screenshot of the laid-out content)."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
 def script_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -154,6 +166,8 @@ def test_pages_in_a_real_browser(live_server, browser, shots):
         if ready is not None:
             ready()
         browser.save_screenshot(str(shots / f"{name}-{size[0]}x{size[1]}.png"))
+        if name.startswith("dashboard"):
+            save_full_page(browser, shots / f"{name}-{size[0]}x{size[1]}-full.png")
         problems.extend(f"{name} {size}: script error {e}" for e in script_errors(browser))
         problems.extend(f"{name} {size}: {v}" for v in axe_violations(browser))
 
