@@ -31,8 +31,6 @@
     });
     layer.clearLayers();
     var bounds = [];
-    // Labels stay open on the few areas with the most overdue cases; the others show on hover.
-    var labelled = data.areas.filter(function (a) { return a.overdue > 0; }).slice(0, 5).map(function (a) { return a.name; });
     data.areas.forEach(function (a) {
       if (a.lat === null || a.lng === null) return;
       var at = show(a.lat, a.lng), late = a.overdue > 0;
@@ -40,7 +38,12 @@
       L.circleMarker(at, {
         radius: 8 + Math.min(30, Math.sqrt(a.open) * 3),
         color: late ? "#ff7b72" : "#58a6ff", fillColor: late ? "#da3633" : "#1f6feb", fillOpacity: 0.55, weight: 2
-      }).bindTooltip(a.name + "：未结 " + a.open + "，超期 " + a.overdue, { permanent: labelled.indexOf(a.name) >= 0, direction: "top" }).addTo(layer);
+      }).bindTooltip(a.name + "：未结 " + a.open + "，超期 " + a.overdue, { direction: "top" }).addTo(layer);
+      // The overdue count (or the open count, in blue) written on the circle; names are in the rankings.
+      L.marker(at, {
+        icon: L.divIcon({ className: "area-count" + (late ? " late" : ""), html: String(late ? a.overdue : a.open), iconSize: [48, 24] }),
+        interactive: false, keyboard: false
+      }).addTo(layer);
     });
     if (bounds.length && !fitted) { map.fitBounds(bounds, { padding: [60, 60], maxZoom: 13 }); fitted = true; }
     list("area-ranking", data.areas.filter(function (a) { return a.overdue > 0; }).slice(0, 8), function (a) { return a.name + "　" + a.overdue + " 件"; });
