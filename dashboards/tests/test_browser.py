@@ -67,6 +67,20 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture(scope="module")
+def migrated_data_back(django_db_blocker):
+    """After the module (and the flush that ends its transactional test), the rows the data
+    migrations made (catalogues, site types) are put back, so that the tests after it, which
+    share the database and run later in this process (the demo world's), find them."""
+    yield
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with django_db_blocker.unblock():
+            connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture
 def shots(tmp_path_factory) -> Path:
     folder = os.environ.get("BROWSER_SCREENSHOTS")
@@ -150,7 +164,7 @@ def drawn_charts(driver, selector: str) -> list[dict]:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_pages_in_a_real_browser(live_server, browser, shots):
+def test_pages_in_a_real_browser(migrated_data_back, live_server, browser, shots):
     load_world()
     base = live_server.url
     problems: list[str] = []

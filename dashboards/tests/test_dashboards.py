@@ -8,12 +8,10 @@ import re
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
 from cases.models import Case
 from dashboards.models import DisplayToken
-from org.management.commands.load_demo import load_world
 from org.models import AuditLog, User
 from org.scope import scope_for
 
@@ -23,20 +21,6 @@ SCREEN = "/api/v1/dashboards/screen"
 # weekly, backlog, category and area aggregates, six stored months, the tasks, six months of appeals.
 CHARTS_QUERY_BUDGET = 45
 SCREEN_QUERY_BUDGET = 15
-
-
-@pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("dashboards-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_world()
-            yield media
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def login(username: str) -> Client:
