@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint typecheck migrationscheck deploycheck bench
+.PHONY: demo test install lint typecheck migrationscheck deploycheck bench vendor-js
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,8 @@ test: lint typecheck migrationscheck deploycheck
 
 bench: install
 	$(PY) -m bench
+
+# The browser libraries kept in the repository (ECharts, axe-core for the tests), fetched once from
+# the npm registry by their pinned versions; the files are committed, so nothing runs Node later.
+vendor-js:
+	bash dashboards/fetch_vendor.sh

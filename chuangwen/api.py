@@ -22,6 +22,7 @@ from ninja.security import HttpBearer, SessionAuth
 from appeals.api import router as appeals_router
 from assessment.api import router as assessment_router
 from cases.api import router as cases_router
+from dashboards.api import router as dashboards_router
 from indicators.api import router as indicators_router
 from inspections.api import router as inspections_router
 from materials.api import router as materials_router
@@ -172,3 +173,4 @@ api.add_router("/assessment/", assessment_router)
 api.add_router("/volunteers/", volunteers_router)
 api.add_router("/notices/", notices_router)
 api.add_router("/streets/", streets_router)
+api.add_router("/dashboards/", dashboards_router)

@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from appeals.privacy import STAFF_ROLES
 from cases import counts as case_counts
+from dashboards.services import DASHBOARD_ROLES as DASHBOARD_ROLE_LIST
+from dashboards.services import SCREEN_ROLES as SCREEN_ROLE_LIST
 from indicators import counts as task_counts
 from inspections import counts as inspection_counts
 from materials import counts as material_counts
@@ -37,6 +39,8 @@ class NavGroup:
 HQ = frozenset({Role.HQ_ADMIN})
 COMMAND = frozenset({Role.DISPATCHER, Role.HQ_ADMIN})
 REPORTERS = frozenset({Role.COLLECTOR, Role.STREET_CHIEF, Role.INSPECTOR, Role.DISPATCHER, Role.HQ_ADMIN})
+DASHBOARD_ROLES = frozenset(DASHBOARD_ROLE_LIST)
+SCREEN_ROLES = frozenset(SCREEN_ROLE_LIST)
 OVERSIGHT = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR})
 APPEAL_STAFF = frozenset(STAFF_ROLES)
 INDEX_OVERVIEW = frozenset({Role.HQ_ADMIN, Role.LEADER, Role.INSPECTOR})
@@ -123,6 +127,14 @@ MENU: tuple[NavGroup, ...] = (
         ),
     ),
     NavGroup(
+        "看板",
+        (
+            NavItem("数据看板", "dashboards:index", DASHBOARD_ROLES),
+            NavItem("指挥大屏", "dashboards:screen", SCREEN_ROLES),
+            NavItem("大屏令牌", "dashboards:displays", HQ),
+        ),
+    ),
+    NavGroup(
         "街巷巡查",
         (
             NavItem("今日巡查", "streets:today", PATROLLERS),
@@ -167,6 +179,8 @@ MENU: tuple[NavGroup, ...] = (
 # Each role's first tasks on the home page, in this order.
 ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
     Role.HQ_ADMIN: (
+        NavItem("数据看板", "dashboards:index"),
+        NavItem("指挥大屏", "dashboards:screen"),
         NavItem("案件月度汇总", "cases:summary"),
         NavItem("案件考核指标", "cases:metrics"),
         NavItem("考评批次", "assessment:runs"),
@@ -229,6 +243,7 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("我的积分", "volunteers:points"),
     ),
     Role.LEADER: (
+        NavItem("数据看板", "dashboards:index"),
         NavItem("案件月度汇总", "cases:summary"),
         NavItem("案件查询", "cases:list"),
         NavItem("诉求化解率", "appeals:stats"),

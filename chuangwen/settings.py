@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "streets",
     "notices",
     "assessment",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

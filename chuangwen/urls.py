@@ -22,6 +22,7 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("assessment/", include("assessment.urls")),
     path("streets/", include("streets.urls")),
+    path("dashboards/", include("dashboards.urls")),
     # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),

@@ -40,10 +40,13 @@ def filter_tasks(
     state: str | None = None,
     unit_id: int | None = None,
     key: bool = False,
+    item_id: int | None = None,
 ) -> QuerySet[Task]:
     """The filters of the board, the same on the page and in the API."""
     if system_id:
         qs = qs.filter(item__project__system_id=system_id)
+    if item_id:
+        qs = qs.filter(item_id=item_id)
     if state in Task.State.values:
         qs = qs.filter(state=state)
     if unit_id:

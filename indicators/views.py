@@ -183,6 +183,7 @@ def board(request):
         state=request.GET.get("state"),
         unit_id=_int(request.GET.get("unit")),
         key=request.GET.get("key") == "1",
+        item_id=_int(request.GET.get("item")),
     )
     rows = queries.board(tasks)
     counts = Counter(w.level for _, w in rows if w.level)
