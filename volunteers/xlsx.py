@@ -7,13 +7,18 @@ database, duplicate numbers, phone format, lengths, unknown region or team codes
 imports nothing, and each error names its row and column. Teams listed for a volunteer are added
 to their memberships (none are removed).
 
-Built for the district's register (130,000 rows) in one pass with flat memory: the workbook is read
-once in read-only mode as plain values; each row is checked as it comes and written in batches
-inside one transaction, which any error rolls back at the end (so a file with an error still
-imports nothing); per batch one query finds the numbers and ID numbers already registered.
+Built for the district's register (130,000 rows) with flat memory, in two steps so that other
+requests are not kept waiting: first the workbook is read once (read-only mode, plain values) and
+every row checked, outside any transaction, the checked rows spilled in batches to a temporary
+file (per batch one read-only query finds ID numbers already used by another volunteer); only when
+the whole file is good are the spilled batches written inside one short transaction (on SQLite the
+write lock is held for the writes alone, not for reading and checking the workbook), which a row
+that turned bad meanwhile (a concurrent edit) still rolls back whole.
 """
 
+import marshal
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 
@@ -82,8 +87,8 @@ def _rows(file):
 
 
 def import_volunteers(actor: Actor, file) -> ImportResult:
-    """Check every row and write the register in one pass inside one transaction, which is rolled
-    back when any row is wrong: ImportErrors lists what is wrong, and nothing is written."""
+    """Check every row, then write the register in one transaction; ImportErrors lists what is
+    wrong, and nothing is written."""
     regions = dict(Region.objects.values_list("code", "pk"))
     teams = dict(Team.objects.values_list("code", "pk"))
     errors: list[tuple[int, str]] = []
@@ -93,8 +98,17 @@ def import_volunteers(actor: Actor, file) -> ImportResult:
     def error(row: int, column: str, message: str) -> None:
         errors.append((row, f"第{row}行 {column}：{message}"))
 
-    with transaction.atomic():
-        writer = _Writer(error)
+    def fail() -> ImportErrors:
+        return ImportErrors([message for _row, message in sorted(errors)])
+
+    with tempfile.TemporaryFile() as spill:
+        checked: list[tuple[int, tuple, list[int]]] = []
+
+        def spill_checked() -> None:
+            _check_owners(checked, error)
+            marshal.dump(checked, spill)
+            checked.clear()
+
         for row, (number, name, id_no, phone, skills, region_code, availability, team_codes) in _rows(file):
             if len(errors) >= MAX_ERRORS:
                 break
@@ -138,17 +152,48 @@ def import_volunteers(actor: Actor, file) -> ImportResult:
                 else:
                     team_ids.append(teams[code])
             if len(errors) == before:
-                writer.add(row, (number, name, id_no, phone, skills, region_id, availability), team_ids)
-        writer.flush()
+                checked.append((row, (number, name, id_no, phone, skills, region_id, availability), team_ids))
+                if len(checked) >= BATCH:
+                    spill_checked()
+        spill_checked()
         if not seen_numbers and not errors:
             errors.append((0, "文件中没有志愿者数据"))
         if errors:
-            # Leaving the block by this exception rolls back whatever was written.
-            raise ImportErrors([message for _row, message in sorted(errors)])
-        record(
-            actor, "volunteers.import", None, f"导入志愿者名册：新增 {writer.created}，更新 {writer.updated}"
-        )
+            raise fail()
+        spill.seek(0)
+        with transaction.atomic():
+            writer = _Writer(error)
+            while True:
+                try:
+                    batch = marshal.load(spill)
+                except EOFError:
+                    break
+                for row, values, team_ids in batch:
+                    writer.add(row, tuple(values), team_ids)
+            writer.flush()
+            if errors:  # an ID number taken meanwhile: leaving by this exception rolls back the writes
+                raise fail()
+            record(
+                actor,
+                "volunteers.import",
+                None,
+                f"导入志愿者名册：新增 {writer.created}，更新 {writer.updated}",
+            )
     return ImportResult(created=writer.created, updated=writer.updated)
+
+
+def _check_owners(checked: list[tuple[int, tuple, list[int]]], error) -> None:
+    """Refuse the rows of a batch whose ID number another volunteer already has (read-only; the
+    writer checks again inside its transaction)."""
+    owners = dict(
+        Volunteer.objects.filter(id_number__in=[values[2] for _row, values, _teams in checked]).values_list(
+            "id_number", "number"
+        )
+    )
+    for row, values, _teams in checked:
+        owner = owners.get(values[2], values[0])
+        if owner != values[0]:
+            error(row, "身份证号", f"已被志愿者 {owner} 使用")
 
 
 FIELDS = ["number", "name", "id_number", "phone", "skills", "region_id", "availability"]

@@ -106,6 +106,22 @@ def test_the_import_page_is_for_hq(client, world):
     assert not Volunteer.objects.filter(number="N2").exists()
 
 
+def test_the_whole_file_is_checked_before_anything_is_written(world, monkeypatch):
+    """Reading and checking 130,000 rows takes most of the time: it happens before the write
+    transaction (on SQLite the write lock is then held for the writes alone)."""
+    monkeypatch.setattr(xlsx, "BATCH", 2)
+    written_while_checking = []
+    check = xlsx._check_owners
+
+    def spy(checked, error):
+        written_while_checking.append(Volunteer.objects.filter(number__startswith="N").count())
+        return check(checked, error)
+
+    monkeypatch.setattr(xlsx, "_check_owners", spy)
+    result = xlsx.import_volunteers(Actor.system(), workbook([row(k) for k in range(1, 6)]))
+    assert result.created == 5 and written_while_checking == [0, 0, 0]
+
+
 def test_an_error_in_a_later_batch_rolls_back_the_batches_already_written(world, monkeypatch):
     monkeypatch.setattr(xlsx, "BATCH", 2)
     rows = [row(1), row(2), row(3), row(4, id=world.alice.id_number), row(5)]
