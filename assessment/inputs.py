@@ -14,6 +14,12 @@ re-counted here): one value 0–100 per unit and component, or None when the uni
 - bonus 加减分: 50 + Σ points of the scheme's entries for the unit and period that a second HQ
   user approved by T, held within 0–100. Every unit has this figure (no entry: 50, neutral), so
   the no-data rule never applies to it; one point moves the total by weight ÷ 100.
+- appeals 诉求化解率: ``appeals.metrics.resolution_by_unit``: appeals received in the period whose
+  case the unit leads, closed by T and not rated 不满意 by T ÷ all of them.
+- cards 红黄牌扣分: ``materials.figures.cards_as_of`` for the months of the period: 100 − 10 per
+  yellow card − 20 per red card in force at T (issued by T, not revoked by then), held at 0 or
+  above. A unit that was assigned no materials in those months and got no card has no data.
+  Monthly like the materials, so a weekly scheme cannot weigh it.
 """
 
 import datetime as dt
@@ -23,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from appeals import metrics as appeal_metrics
 from cases import metrics
 from indicators.models import Task
 from inspections import scoring
@@ -193,9 +200,43 @@ def reader(
     return READERS[kind]
 
 
+def appeal_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
+    found = appeal_metrics.resolution_by_unit(
+        [u.pk for u in units], local_midnight(start), local_midnight(end), at
+    )
+    return {
+        unit_id: Value(
+            _q(Decimal(len(resolved)) * 100 / len(received)),
+            Decimal(len(resolved)),
+            Decimal(len(received)),
+            {"received": received, "resolved": resolved},
+        )
+        for unit_id, (received, resolved) in found.items()
+    }
+
+
+YELLOW_POINTS, RED_POINTS = Decimal(10), Decimal(20)
+
+
+def card_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
+    found = material_figures.cards_as_of(_months(start, end), [u.pk for u in units], at)
+    out = {}
+    for unit_id, cards in found.items():
+        deducted = YELLOW_POINTS * len(cards.yellow) + RED_POINTS * len(cards.red)
+        out[unit_id] = Value(
+            _q(max(Decimal(100) - deducted, Decimal(0))),
+            deducted,
+            Decimal(len(cards.submissions)),
+            {"yellow": cards.yellow, "red": cards.red, "submissions": cards.submissions},
+        )
+    return out
+
+
 READERS: dict[str, Callable[[Sequence[Unit], dt.date, dt.date, dt.datetime], dict[int, Value]]] = {
     Component.Kind.CASES: case_values,
     Component.Kind.INSPECTIONS: inspection_values,
     Component.Kind.MATERIALS: material_values,
     Component.Kind.TASKS: task_values,
+    Component.Kind.APPEALS: appeal_values,
+    Component.Kind.CARDS: card_values,
 }

@@ -106,6 +106,8 @@ def check_scheme(user: User | None, spec: SchemeSpec) -> dict[str, int]:
         raise ValidationError(f"各组成部分权重之和须为 100，现为 {sum(weights.values())}")
     if spec.period_kind == PeriodKind.WEEK and weights.get(Component.Kind.MATERIALS):
         raise ValidationError("报送材料按月考核，周督查方案不能计入材料得分")
+    if spec.period_kind == PeriodKind.WEEK and weights.get(Component.Kind.CARDS):
+        raise ValidationError("红黄牌按月认定，周督查方案不能计入红黄牌扣分")
     return weights
 
 
