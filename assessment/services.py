@@ -11,18 +11,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
-from cases import photos
+from cases import metrics, photos
+from cases.models import CasePhoto
 from materials import files as materials_files
 from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import Role, Unit, User
 from org.scope import scope_for
 from org.text import clean_text
-from workdays.periods import aware, check_year
+from workdays.periods import aware, check_year, local_midnight
 
 from . import circular as circular_doc
 from . import inputs
@@ -568,8 +570,9 @@ def issue_circular(actor: Actor, run: Run, title: str, body: str) -> Circular:
         circular.status = Circular.Status.ISSUED
         circular.year, circular.sequence, circular.number = year, sequence, number
         circular.title, circular.body = title, body
-        circular.document = circular_doc.render(number, title, body, run, scores, lists, issued_on)
-        circular.pdf = circular_doc.render_pdf(number, title, body, run, scores, lists, issued_on)
+        shown = problem_photos(run, lists[1])
+        circular.document = circular_doc.render(number, title, body, run, scores, lists, issued_on, shown)
+        circular.pdf = circular_doc.render_pdf(number, title, body, run, scores, lists, issued_on, shown)
         circular.issued_by, circular.issued_at = actor.user, now
         circular.save()
         _event(actor, run, "circular", number)
@@ -582,9 +585,62 @@ def circular_pdf(circular: Circular) -> bytes:
         return bytes(circular.pdf)
     run = circular.run
     issued_on = timezone.localtime(circular.issued_at).date() if circular.issued_at else timezone.localdate()
+    lists = red_black(run)
     return circular_doc.render_pdf(
-        circular.number or "", circular.title, circular.body, run, ranking(run), red_black(run), issued_on
+        circular.number or "",
+        circular.title,
+        circular.body,
+        run,
+        ranking(run),
+        lists,
+        issued_on,
+        problem_photos(run, lists[1]),
     )
+
+
+PHOTOS_PER_CIRCULAR, PHOTOS_PER_UNIT = 4, 2
+
+
+def problem_photos(run: Run, black: Sequence[Score]) -> list["circular_doc.Photo"]:
+    """Photos of the worst problems for a circular: the before-photos 处置前 of the black-listed
+    units' cases overdue 超期未处置 at the run's T among the parts due in its period (the cases
+    behind their 超期待处置率), worst-ranked unit first, at most two per unit and four in all, one
+    per case, newest case first. Only the public copies (re-encoded, without EXIF and GPS) are
+    used, never the originals under ``private/``; a file that cannot be read is left out."""
+    lo, hi = local_midnight(run.period_start), local_midnight(run.period_end)
+    at_text = f"{timezone.localtime(run.at):%m月%d日%H:%M}"
+    shown: list[circular_doc.Photo] = []
+    for score in black:
+        overdue = metrics.behind(metrics.select(lo, hi, at=run.at, unit=score.unit), "overdue_pending_rate")
+        photos_of_unit = (
+            CasePhoto.objects.filter(case__in=overdue, kind=CasePhoto.Kind.BEFORE)
+            .select_related("case__category")
+            .order_by("-case__reported_at", "case_id", "pk")
+        )
+        cases_seen: set[int] = set()
+        for photo in photos_of_unit:
+            if photo.case_id in cases_seen or not photo.image:
+                continue
+            try:
+                with default_storage.open(photo.image.name, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            case = photo.case
+            place = f"，{case.address}" if case.address else ""
+            shown.append(
+                circular_doc.Photo(
+                    data,
+                    f"{score.unit.name}：案件 {case.number} {case.category.name}{place}，"
+                    f"截至{at_text}超期未处置",
+                )
+            )
+            cases_seen.add(photo.case_id)
+            if len(cases_seen) >= PHOTOS_PER_UNIT or len(shown) >= PHOTOS_PER_CIRCULAR:
+                break
+        if len(shown) >= PHOTOS_PER_CIRCULAR:
+            break
+    return shown
 
 
 def visible_circulars(user: User) -> QuerySet[Circular]:
