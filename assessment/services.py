@@ -21,7 +21,7 @@ from cases.models import CasePhoto
 from materials import files as materials_files
 from org.audit import Actor, record
 from org.errors import ActionRefused
-from org.models import Role, Unit, User
+from org.models import Contract, Role, Unit, User
 from org.scope import scope_for
 from org.text import clean_text
 from workdays.periods import aware, check_year, local_midnight
@@ -725,17 +725,27 @@ def visible_accountabilities(user: User) -> QuerySet[Accountability]:
 
 
 def check_history(user: User | None, unit: Unit) -> None:
-    """HQ sees every unit's history; a unit its own."""
+    """HQ sees every unit's history; a unit its own; a leader 包保领导 the units they contract."""
     if is_hq(user):
         return
-    if user is None or unit.pk not in scope_for(user).unit_ids:
-        raise PermissionDenied("只能查看本单位的考评历史")
+    if user is None or (unit.pk not in scope_for(user).unit_ids and unit.pk not in leader_unit_ids(user)):
+        raise PermissionDenied("只能查看本单位或包保单位的考评历史")
+
+
+def can_open_runs(user: User | None, unit: Unit) -> bool:
+    """Whether the history may link to the runs (their pages show every unit of the run): HQ and
+    the unit itself; a leader sees the contracted units' own rows only."""
+    return is_hq(user) or (user is not None and unit.pk in scope_for(user).unit_ids)
 
 
 def unit_history(user: User | None, unit: Unit) -> list[Score]:
     """The unit's scores in the latest published version of every run, newest period first, each
     with its movement against the scheme's previous period (when that was published too)."""
     check_history(user, unit)
+    return _history(unit)
+
+
+def _history(unit: Unit) -> list[Score]:
     scores = list(
         Score.objects.filter(run__in=latest_published(), unit=unit)
         .select_related("run__scheme", "unit")
@@ -750,6 +760,77 @@ def unit_history(user: User | None, unit: Unit) -> list[Score]:
         s.movement = movement_label(s.rank, s.previous_rank, compared)
     scores.sort(key=lambda s: (s.run.period_start, s.run.scheme.name), reverse=True)
     return scores
+
+
+# --- the leader's view 包保领导 ----------------------------------------------------------------------
+
+
+@dataclass
+class ContractedArea:
+    """One of a leader's active contracts 包保: the region or site, and the ranked units it covers."""
+
+    label: str
+    kind: str  # "region" or "site"
+    units: list[Unit]
+
+
+def check_leader_view(user: User | None) -> None:
+    """The leader's view is for leaders 包保领导 (what they contract, nothing else)."""
+    if user is None or not user.is_authenticated or not scope_for(user).has_role(Role.LEADER):
+        raise PermissionDenied("只有包保领导可以查看包保单位的考评结果")
+
+
+def contracted_areas(user: User) -> list[ContractedArea]:
+    """The leader's active contracts (``org`` contracts, as ``org.scope`` reads them): a region
+    covers the ranked units located in it (its street office, communities …); a site the units
+    answering for that site 包保单位 in their own active contracts."""
+    areas = []
+    for contract in (
+        Contract.objects.active().filter(leader=user).select_related("region", "site").order_by("pk")
+    ):
+        ranked = Unit.objects.filter(kind__in=RANKED_KINDS, is_active=True).order_by("code")
+        if contract.region is not None:
+            units = ranked.filter(region__path__startswith=contract.region.path)
+            areas.append(ContractedArea(contract.region.name, "region", list(units)))
+        elif contract.site is not None:
+            answering = Contract.objects.active().filter(site_id=contract.site_id, unit__isnull=False)
+            units = ranked.filter(pk__in=answering.values("unit_id"))
+            areas.append(ContractedArea(f"{contract.site.name}（点位）", "site", list(units)))
+    return areas
+
+
+def leader_unit_ids(user: User) -> set[int]:
+    """The ids of the units a leader contracts (empty for anyone else)."""
+    if not scope_for(user).has_role(Role.LEADER):
+        return set()
+    return {u.pk for area in contracted_areas(user) for u in area.units}
+
+
+@dataclass
+class UnitResults:
+    unit: Unit
+    latest: list[Score]  # the newest published result of each scheme, with movement
+    history: list[Score]  # every published result, newest first
+
+
+def leader_view(user: User) -> list[tuple[ContractedArea, list[UnitResults]]]:
+    """For each contracted area, its units' results: the latest of each scheme and the history
+    (latest published versions only, as everywhere a period's result is read)."""
+    check_leader_view(user)
+    out = []
+    for area in contracted_areas(user):
+        rows = []
+        for unit in area.units:
+            history = _history(unit)  # the unit is the leader's: contracted_areas chose it
+            seen: set[int] = set()
+            latest = []
+            for score in history:  # newest first
+                if score.run.scheme_id not in seen:
+                    seen.add(score.run.scheme_id)
+                    latest.append(score)
+            rows.append(UnitResults(unit, latest, history))
+        out.append((area, rows))
+    return out
 
 
 # --- bonus and deduction entries 加减分 ------------------------------------------------------------
