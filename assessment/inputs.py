@@ -1,7 +1,7 @@
 """The inputs of a run, each read through the owning app's own figure functions (nothing is
 re-counted here): one value 0–100 per unit and component, or None when the unit has no data.
 
-- cases 案件综合指数: ``cases.metrics.compute`` for the unit, as of T, combined by DESIGN.md's
+- cases 案件综合指数: ``cases.metrics.by_unit`` (``compute`` for each unit, grouped), as of T, combined by DESIGN.md's
   formula 处置率×30 + 按期处置率×20 + (1−返工率)×20 + (1−超期待处置率)×20 + (1−延期率)×10; a term
   without data is left out and the others re-weighted; no term with data → None.
 - inspections 实地督查得分: ``inspections.scoring.rollup(..., "unit")`` over the inspections
@@ -65,8 +65,10 @@ def _q(value: Decimal) -> Decimal:
 def case_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
     out = {}
     lo, hi = local_midnight(start), local_midnight(end)
+    keys = [key for key, _w, _i in CASE_TERMS]
+    by_unit = metrics.by_unit(lo, hi, [u.pk for u in units], keys, at=at)
     for unit in units:
-        figs = metrics.compute(metrics.select(lo, hi, at=at, unit=unit))
+        figs = by_unit[unit.pk]
         weighted, weights = Decimal(0), 0
         for key, weight, inverted in CASE_TERMS:
             fig = figs[key]
