@@ -77,7 +77,9 @@ def _map_context() -> dict:
 
 def submit(request):
     """提交诉求: category (or not sure), description, photos, place, phone → the tracking code at once."""
-    form = AppealForm(request.POST or None, request.FILES or None)
+    # A link may name the place (a street sign's "report a problem here"): address, lat, lng.
+    place = {k: request.GET[k][:200] for k in ("address", "lat", "lng") if request.GET.get(k)}
+    form = AppealForm(request.POST or None, request.FILES or None, initial=place)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -27,7 +27,7 @@ from org.text import clean_text
 from workdays.periods import aware, check_year, local_midnight
 
 from . import circular as circular_doc
-from . import inputs
+from . import inputs, notices
 from .models import (
     Accountability,
     Bonus,
@@ -576,6 +576,7 @@ def issue_circular(actor: Actor, run: Run, title: str, body: str) -> Circular:
         circular.issued_by, circular.issued_at = actor.user, now
         circular.save()
         _event(actor, run, "circular", number)
+        notices.notify_circular(circular)
     return circular
 
 

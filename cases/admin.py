@@ -19,9 +19,10 @@ class CategoryAdmin(admin.ModelAdmin):
         "default_unit_kind",
         "active",
         "public_only",
+        "field_verification",
     ]
-    list_filter = ["kind", "major_name", "active", "public_only"]
-    list_editable = ["time_limit_days", "time_limit_hours", "active"]
+    list_filter = ["kind", "major_name", "active", "public_only", "field_verification"]
+    list_editable = ["time_limit_days", "time_limit_hours", "active", "field_verification"]
     search_fields = ["code", "name", "major_name"]
 
 

@@ -8,7 +8,7 @@ step calls its function in ``cases.services``, which checks role, scope and stat
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,7 +22,7 @@ from workdays.periods import aware, day_range, parse_month
 from . import clusters, geo, metrics, services
 from . import stored_figures as stored
 from .filtersets import CaseFilterSet
-from .models import LIST_AT, Case, CaseEvent, CasePart, CaseQuerySet, Category, ExtensionRequest
+from .models import LIST_AT, Case, CaseEvent, CasePart, CaseQuerySet, Category, ExtensionRequest, FieldCheck
 from .routing import suggest_unit
 from .schemas import (
     CaseDetailOut,
@@ -33,6 +33,7 @@ from .schemas import (
     DispatchIn,
     ExtensionIn,
     ExtensionOut,
+    FieldCheckIn,
     HandleIn,
     MergeIn,
     MetricsOut,
@@ -86,9 +87,19 @@ def _with_related(qs: CaseQuerySet) -> CaseQuerySet:
     )
 
 
+def _with_checks(case: Case) -> Case:
+    """The field checks 现场核查 of a case that was ever handled (one query); none before."""
+    if case.handled_at is None:
+        return _prefill(case, field_checks=[])
+    prefetch_related_objects(
+        [case], Prefetch("field_checks", queryset=FieldCheck.objects.select_related("verifier"))
+    )
+    return case
+
+
 def _detail(request, case: Case) -> Case:
     """The case as it is after a step, fetched again through the caller's scope."""
-    return _with_related(_visible(request)).get(pk=case.pk)
+    return _with_checks(_with_related(_visible(request)).get(pk=case.pk))
 
 
 def _prefill(case: Case, **related: list) -> Case:
@@ -191,7 +202,7 @@ def case_map(request, bbox: str = "", zoom: str = ""):
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)
 def case_detail(request, case_id: int):
-    return get_object_or_404(_with_related(_visible(request)), pk=case_id)
+    return _with_checks(get_object_or_404(_with_related(_visible(request)), pk=case_id))
 
 
 @router.post("/cases", response={201: CaseDetailOut})
@@ -212,7 +223,9 @@ def report(request, payload: Form[ReportIn], photos: list[UploadedFile] = PHOTOS
     # The answer is the detail, built from what the report wrote (a new case has no parts yet)
     # rather than read back: the reporter sees their own reports.
     reported = case.reported  # type: ignore[attr-defined]
-    return Status(201, _prefill(case, parts=[], events=[reported.event], photos=reported.photos))
+    return Status(
+        201, _prefill(case, parts=[], events=[reported.event], photos=reported.photos, field_checks=[])
+    )
 
 
 # --- the steps ----------------------------------------------------------------------------------
@@ -270,7 +283,7 @@ def start(request, case_id: int, payload: PartIn):
 def request_extension(request, case_id: int, payload: ExtensionIn):
     case = _case(request, case_id)
     extension = services.request_extension(
-        _actor(request), case, payload.days, payload.reason, _part(case, payload.part_id)
+        _actor(request), case, payload.days, payload.reason, _part(case, payload.part_id), hours=payload.hours
     )
     return Status(201, extension)
 
@@ -292,6 +305,23 @@ def handle(request, case_id: int, payload: Form[HandleIn], photos: list[Uploaded
         request,
         services.handle_part(_actor(request), case, photos or [], payload.note, _part(case, payload.part_id)),
     )
+
+
+@router.post("/cases/{case_id}/field-check", response=CaseDetailOut)
+def field_check(request, case_id: int, payload: Form[FieldCheckIn], photos: list[UploadedFile] = PHOTOS):
+    """现场核查: multipart form with ``passed``, the phone's ``lat``/``lng``, a ``note`` (required
+    on a fail) and on-site ``photos`` (at least one); only the verifier the task went to."""
+    case = _case(request, case_id)
+    services.field_check_case(
+        _actor(request),
+        case,
+        passed=payload.passed,
+        photos_uploaded=photos or [],
+        lat=payload.lat,
+        lng=payload.lng,
+        note=payload.note,
+    )
+    return _detail(request, case)
 
 
 @router.post("/cases/{case_id}/verify", response=CaseDetailOut)

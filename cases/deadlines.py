@@ -6,8 +6,9 @@ dispatch (or last rework) moment, with its stored rule and limit, plus its appro
 Every change is recorded as a ``recompute_deadline`` event on the case. Closed cases, handled and
 returned parts keep their recorded deadlines, and stored figures of past months are not touched.
 
-Run by ``manage.py recompute_deadlines`` (until the background worker exists, after each change
-of the calendar or the hours; running it twice changes nothing the second time).
+Run in the background after each change of the calendar or the hours (``cases.tasks``, on
+``workdays.signals.schedule_changed``), nightly as a periodic job (``recompute_nightly``), and by
+``manage.py recompute_deadlines``; running it twice changes nothing the second time.
 """
 
 import datetime as dt
@@ -35,8 +36,9 @@ def check_recompute(user: User | None) -> None:
 
 
 def counted_again(part: CasePart, start: dt.datetime) -> Deadline:
-    """The part's deadline counted again from ``start`` with today's calendar and hours. A part
-    counted before the rules existed takes its category's rule and limit."""
+    """The part's deadline counted again from ``start`` with today's calendar and hours, plus its
+    approved extensions (the working days, then the hours). A part counted before the rules
+    existed takes its category's rule and limit."""
     category = part.case.category
     urgent_hours = category.time_limit_hours if part.case.urgent else None
     rule = part.deadline_rule or (DeadlineRule.CLOCK_HOURS if urgent_hours else category.deadline_rule)
@@ -45,10 +47,12 @@ def counted_again(part: CasePart, start: dt.datetime) -> Deadline:
         base = deadline_after(start, hours=limit, rule=rule)
     else:
         base = deadline_after(start, limit, rule=rule)
-    if not part.extension_days:
-        return base
-    extended = extend(base.at, rule, part.extension_days)
-    return Deadline(extended.at, rule, base.provisional or extended.provisional, limit)
+    at, provisional = base.at, base.provisional
+    for days, hours in ((part.extension_days, 0), (0, part.extension_hours)):
+        if days or hours:
+            extended = extend(at, rule, days, hours=hours)
+            at, provisional = extended.at, provisional or extended.provisional
+    return Deadline(at, rule, provisional, limit)
 
 
 def recompute_open_deadlines(actor: Actor, reason: str = "") -> int:
@@ -104,3 +108,9 @@ def _recompute_case(actor: Actor, case_id: int, reason: str) -> int:
                 )
             case.save()
     return changed
+
+
+def recompute_nightly(now: dt.datetime) -> str:
+    """The nightly job: catches calendar changes made outside HQ's pages (the admin's days)."""
+    changed = recompute_open_deadlines(Actor.system(via="task"), reason="每日时限重算")
+    return f"{changed} 个责任单位的处置时限已重算"

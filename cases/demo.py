@@ -24,7 +24,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from org.models import Grid, Membership, Region, Role, Unit, User
-from workdays.clock import Deadline, add_working_days, deadline_after
+from workdays.clock import Deadline, add_working_days, deadline_after, extend
 from workdays.models import DeadlineRule
 
 from .models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, RoutingRule
@@ -132,6 +132,7 @@ class _Part:
     handled_at: dt.datetime | None = None
     returned_at: dt.datetime | None = None
     extension_days: int = 0
+    extension_hours: int = 0
     row: CasePart | None = None
 
 
@@ -142,7 +143,7 @@ class _Sim:
     case: Case
     parts: list[_Part] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)  # (at, action, user, role, unit, part, reason, data)
-    extensions: list[tuple] = field(default_factory=list)  # (part, days, reason, status, at, decided_at)
+    extensions: list[tuple] = field(default_factory=list)  # (part, days, hours, reason, status, at, decided)
     photos: list[tuple] = field(default_factory=list)  # (kind, the event tuple it belongs to)
 
 
@@ -359,6 +360,10 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
             sim.events.append((t, CaseEvent.Action.START, handler, Role.HANDLER, part.unit, part, "", {}))
         if first and rng.random() < 0.06:
             asked, days = t + hours(rng.uniform(2, 20)), rng.choice([2, 3, 5])
+            # An urgent part counts clock hours: it asks for hours (twice the days drawn).
+            extra = 2 * days if part.rule == DeadlineRule.CLOCK_HOURS else 0
+            days = 0 if extra else days
+            amount = {"days": days, "hours": extra}
             if asked <= now:
                 sim.events.append(
                     (
@@ -369,7 +374,7 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
                         part.unit,
                         part,
                         "需协调相关部门，申请延期",
-                        {"days": days},
+                        amount,
                     )
                 )
                 decided = not_before = asked + hours(rng.uniform(1, 6))
@@ -378,8 +383,9 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
                 if decided <= now:
                     status = ExtensionRequest.Status.APPROVED if approved else ExtensionRequest.Status.DENIED
                     if approved:
-                        part.deadline = add_working_days(part.deadline, days, part.rule)
+                        part.deadline = extend(part.deadline, part.rule, days, hours=extra).at
                         part.extension_days += days
+                        part.extension_hours += extra
                         case.extension_count += 1
                         case.close_deadline = add_working_days(
                             max(p.deadline for p in active), verify_days(), case.category.deadline_rule
@@ -388,12 +394,13 @@ def _handle_round(rng: random.Random, w: _World, sim: _Sim, start: dt.datetime, 
                         CaseEvent.Action.APPROVE_EXTENSION if approved else CaseEvent.Action.DENY_EXTENSION
                     )
                     sim.events.append(
-                        (decided, action, dispatcher, Role.DISPATCHER, command, part, "", {"days": days})
+                        (decided, action, dispatcher, Role.DISPATCHER, command, part, "", amount)
                     )
                 sim.extensions.append(
                     (
                         part,
                         days,
+                        extra,
                         "需协调相关部门，申请延期",
                         status,
                         asked,
@@ -566,6 +573,7 @@ def load() -> None:
                 handled_at=p.handled_at,
                 returned_at=p.returned_at,
                 extension_days=p.extension_days,
+                extension_hours=p.extension_hours,
             )
             holding.add(p.unit.pk)
             parts.append(p.row)
@@ -608,11 +616,12 @@ def load() -> None:
                     uploaded_at=ev[0],
                 )
             )
-        for part, days, reason, status, asked, decided in sim.extensions:
+        for part, days, extra, reason, status, asked, decided in sim.extensions:
             extensions.append(
                 ExtensionRequest(
                     part=part.row,
                     days=days,
+                    hours=extra,
                     reason=reason,
                     status=status,
                     requested_by=w.handler.get(part.unit.pk),

@@ -117,7 +117,17 @@ class HandleForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    days = forms.IntegerField(label="延期工作日", min_value=1, max_value=99)
+    """Working days, or hours (an urgent part: clock hours; the working-hours clock: working
+    hours); the service says which the part takes."""
+
+    days = forms.IntegerField(label="延期工作日", min_value=1, max_value=99, required=False)
+    hours = forms.IntegerField(
+        label="或延期小时",
+        min_value=1,
+        max_value=999,
+        required=False,
+        help_text="紧急案件按小时申请；按法定日计时的案件只能按工作日申请。",
+    )
     reason = forms.CharField(label="延期理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 

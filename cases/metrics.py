@@ -20,7 +20,7 @@ never 0% or 100%. Cohorts (DESIGN.md):
 | handle_on_time_rate | 按期处置率 | part handled by its deadline |
 | overdue_pending_rate | 超期待处置率 | part not handled at T and its deadline before T |
 | extension_rate | 延期率 | part with an approved extension |
-| verify_on_time_rate | 按期核查率 | verified (closed or sent to rework) by the verification deadline |
+| verify_on_time_rate | 按期核查率 | verified (closed or sent to rework; or checked on site) by the verification deadline |
 | close_rate | 结案率 | closed |
 | close_on_time_rate | 按期结案率 | closed by the final (close) deadline |
 | rework_rate | 返工率 | sent back for rework at least once |

@@ -59,6 +59,11 @@ class Category(models.Model):
         default=False,
         help_text="如“不确定”：群众诉求可选，采集员和工作人员上报、改类时不可选",
     )
+    field_verification = models.BooleanField(
+        "现场核查",
+        default=False,
+        help_text="处置完成后由所在网格的采集员（或上报的街巷长）到现场拍照核查，再由受理员结案或返工",
+    )
 
     objects = CategoryQuerySet.as_manager()
 
@@ -374,6 +379,7 @@ class CasePart(models.Model):
     handled_at = models.DateTimeField("处置完成时间", null=True, blank=True)
     returned_at = models.DateTimeField("退回时间", null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField("已批准延期（工作日）", default=0)
+    extension_hours = models.PositiveSmallIntegerField("已批准延期（小时）", default=0)
     # How the deadline was counted (``workdays.clock``): the rule, the limit counted from the
     # dispatch (or rework) moment, and whether it crossed a year without a known holiday schedule.
     # An empty rule: counted before the clock existed (the 17:30 cut-off rule).
@@ -451,6 +457,7 @@ class CaseEvent(models.Model):
         REWORK = "rework", "返工"
         RECLASSIFY = "reclassify", "改类"
         RECOMPUTE_DEADLINE = "recompute_deadline", "时限重算"
+        FIELD_CHECK = "field_check", "现场核查"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")
     part = models.ForeignKey(
@@ -501,6 +508,7 @@ class CasePhoto(models.Model):
     class Kind(models.TextChoices):
         BEFORE = "before", "处置前"
         AFTER = "after", "处置后"
+        CHECK = "check", "现场核查"
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="photos")
     event = models.ForeignKey(
@@ -544,7 +552,10 @@ class ExtensionRequest(models.Model):
     part = models.ForeignKey(
         CasePart, verbose_name="责任单位", on_delete=models.CASCADE, related_name="extension_requests"
     )
-    days = models.PositiveSmallIntegerField("延期工作日")
+    # Either working days or hours (clock hours for an urgent part, working hours under the
+    # working-hours clock): exactly one is asked for.
+    days = models.PositiveSmallIntegerField("延期工作日", default=0)
+    hours = models.PositiveSmallIntegerField("延期小时", default=0)
     reason = models.TextField("申请理由")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
@@ -561,9 +572,61 @@ class ExtensionRequest(models.Model):
         verbose_name = verbose_name_plural = "延期申请"
         ordering = ["-requested_at"]
         indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__gt=0, hours=0) | models.Q(days=0, hours__gt=0),
+                name="extension_days_or_hours",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.part} +{self.days}天 {self.get_status_display()}"
+        return f"{self.part} +{self.amount_text} {self.get_status_display()}"
+
+    @property
+    def amount_text(self) -> str:
+        """What was asked for: "2 个工作日", "3 小时" (an urgent part), "3 个工作时"."""
+        if self.days:
+            return f"{self.days} 个工作日"
+        unit = "小时" if self.part.clock_rule == DeadlineRule.CLOCK_HOURS else "个工作时"
+        return f"{self.hours} {unit}"
+
+
+class FieldCheck(models.Model):
+    """现场核查: after a case of a field-verified category (or source) is handled, the grid's
+    collector (or the street chief who reported it) checks on site with a photo and GPS and passes
+    or fails it; the dispatcher then closes (pass) or sends it back for rework (fail). One per
+    round of handling (``round`` = the case's rework count when the task was made)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待核查"
+        PASSED = "passed", "核查通过"
+        FAILED = "failed", "核查未通过"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="field_checks")
+    round = models.PositiveSmallIntegerField("核查轮次", default=0)
+    verifier = models.ForeignKey(
+        User, verbose_name="核查人", on_delete=models.PROTECT, related_name="field_checks"
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name="网格", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
+    assigned_at = models.DateTimeField("下派时间")
+    checked_at = models.DateTimeField("核查时间", null=True, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    # How far the verifier stood from the case's point (recorded, not refused).
+    distance_m = models.FloatField("距案件位置（米）", null=True, blank=True)
+    note = models.CharField("核查说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场核查"
+        ordering = ["assigned_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["case", "round"], name="fieldcheck_once_per_round")]
+        indexes = [models.Index(fields=["verifier", "status", "assigned_at"], name="fieldcheck_verifier")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_status_display()}"
 
 
 class FigureSnapshot(models.Model):

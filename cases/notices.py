@@ -110,7 +110,7 @@ def notify_case(event: CaseEvent) -> None:
             [request.part.unit],
             key,
             decision="已批准" if approved else "未批准",
-            days=request.days,
+            amount=request.amount_text,
             deadline=_when(request.part.deadline),
             note=f"审批意见：{event.reason}" if event.reason else "",
         )

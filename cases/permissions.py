@@ -15,7 +15,7 @@ from org.errors import ActionRefused
 from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
 
-from .models import Case, CasePart, ExtensionRequest
+from .models import Case, CasePart, ExtensionRequest, FieldCheck
 
 REPORT_ROLES = (Role.COLLECTOR, Role.STREET_CHIEF, Role.INSPECTOR, Role.DISPATCHER, Role.HQ_ADMIN)
 COMMAND_ROLES = (Role.DISPATCHER, Role.HQ_ADMIN)
@@ -110,10 +110,55 @@ def check_decide(user: User | None, case: Case) -> tuple[str, int | None]:
     return acting
 
 
+def current_field_check(case: Case) -> FieldCheck | None:
+    """The field check 现场核查 of this round of handling, if the case is field-verified; from the
+    prefetched ``field_checks`` when a list or detail loaded them, else one query."""
+    if "field_checks" in getattr(case, "_prefetched_objects_cache", {}):
+        return next((c for c in case.field_checks.all() if c.round == case.rework_count), None)
+    return FieldCheck.objects.filter(case=case, round=case.rework_count).first()
+
+
+def _check_desk_step(case: Case, *, closing: bool) -> None:
+    """A field-verified case waits for its verifier; a failed check is reworked, never closed."""
+    check = current_field_check(case)
+    if check is None:
+        return
+    if check.status == FieldCheck.Status.PENDING:
+        raise ActionRefused("等待现场核查：核查人到现场拍照核查后才能结案或返工")
+    if closing and check.status == FieldCheck.Status.FAILED:
+        raise ActionRefused("现场核查未通过，请返工")
+
+
 def check_verify(user: User | None, case: Case) -> tuple[str, int | None]:
+    """核查结案: desk verification, or closing after a passed field check."""
     acting = _command(user)
     _require_status(case, Case.Status.HANDLED)
+    _check_desk_step(case, closing=True)
     return acting
+
+
+def check_rework(user: User | None, case: Case) -> tuple[str, int | None]:
+    """返工: after desk verification, or after the field check (failed, or passed but disputed)."""
+    acting = _command(user)
+    _require_status(case, Case.Status.HANDLED)
+    _check_desk_step(case, closing=False)
+    return acting
+
+
+def check_field_check(user: User | None, case: Case) -> FieldCheck:
+    """现场核查: only the verifier the task went to (the grid's collector or the reporting chief),
+    once per round; a desk-verified case has no field check."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("请先登录")
+    _require_status(case, Case.Status.HANDLED)
+    check = current_field_check(case)
+    if check is None:
+        raise ActionRefused("该案件由受理员核查，无需现场核查")
+    if check.verifier_id != user.pk:
+        raise PermissionDenied("该案件的现场核查不是派给您的（只有所在网格的采集员或上报的街巷长可以核查）")
+    if check.status != FieldCheck.Status.PENDING:
+        raise ActionRefused(f"该案件本轮已核查（{check.get_status_display()}），不能重复核查")
+    return check
 
 
 def check_dispatch_target(units: Iterable[Unit]) -> None:
@@ -170,7 +215,8 @@ CHECKS: dict[str, Callable[[User, Case], object]] = {
     "dispatch": check_dispatch,
     "decide_extension": check_pending_extension,
     "verify": check_verify,
-    "rework": check_verify,
+    "rework": check_rework,
+    "field_check": check_field_check,
     "start": lambda u, c: check_unit_step(u, c, None, (CasePart.Status.DISPATCHED,)),
     "return": lambda u, c: check_unit_step(u, c, None, OPEN_PART),
     "request_extension": lambda u, c: check_unit_step(u, c, None, OPEN_PART),

@@ -15,6 +15,7 @@ step in its own transaction (appeals) uses ``photos.atomic()`` for that outer bl
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -184,10 +185,15 @@ class StoredFiles:
     width: int
     height: int
 
+    def fields(self) -> dict[str, str | int]:
+        """The photo row's file fields (every app's photo row has these names)."""
+        return dataclasses.asdict(self)
+
 
 def store_files(photo: ValidPhoto, folder: str) -> StoredFiles:
     """Save the original (under ``private/<folder>/``), the stripped copy and the thumbnail of a
-    validated photo. Other apps' photos (inspections) use it with their own folder and row.
+    validated photo. Other apps' photos (inspections, volunteer orders) use it with their own
+    folder and row (``StoredFiles.fields()`` fills the row's file fields).
 
     Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     data = photo.data
@@ -214,19 +220,7 @@ def store(
 
     Call it inside ``photos.atomic()`` so the files go if the step rolls back."""
     files = store_files(photo, "cases")
-    return CasePhoto.objects.create(
-        case=case,
-        event=event,
-        kind=kind,
-        original=files.original,
-        image=files.image,
-        thumbnail=files.thumbnail,
-        sha256=files.sha256,
-        size=files.size,
-        width=files.width,
-        height=files.height,
-        uploaded_by=user,
-    )
+    return CasePhoto.objects.create(case=case, event=event, kind=kind, uploaded_by=user, **files.fields())
 
 
 def _referenced(names: list[str]) -> set[str]:
@@ -246,7 +240,7 @@ def _referenced(names: list[str]) -> set[str]:
 def sweep_orphans(
     *,
     older_than: dt.timedelta = dt.timedelta(hours=1),
-    folders: tuple[str, ...] = ("cases", "inspections"),
+    folders: tuple[str, ...] = ("cases", "inspections", "volunteers"),
     months: int = 2,
 ) -> list[str]:
     """Delete the photo files that no row names, older than ``older_than``; return their names.

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from ninja import Field, Schema
 
 from . import duplicates, services
-from .models import Case, CaseEvent, CasePart, CasePhoto, ExtensionRequest
+from .models import Case, CaseEvent, CasePart, CasePhoto, ExtensionRequest, FieldCheck
 from .routing import suggest_unit
 
 
@@ -72,6 +72,7 @@ class PartOut(Schema):
     started_at: dt.datetime | None
     handled_at: dt.datetime | None
     extension_days: int
+    extension_hours: int
 
 
 class EventOut(Schema):
@@ -114,11 +115,39 @@ class ExtensionOut(Schema):
     id: int
     part_id: int
     days: int
+    hours: int
     reason: str
     status: str
     requested_at: dt.datetime
     decided_at: dt.datetime | None
     decision_note: str
+
+
+class FieldCheckOut(Schema):
+    """现场核查: the task of one round of handling and its outcome."""
+
+    id: int
+    round: int
+    verifier_id: int
+    verifier_name: str
+    status: str
+    assigned_at: dt.datetime
+    checked_at: dt.datetime | None
+    lat: Decimal | None
+    lng: Decimal | None
+    distance_m: float | None
+    note: str
+
+    @staticmethod
+    def resolve_verifier_name(obj: FieldCheck) -> str:
+        return str(obj.verifier)
+
+
+class FieldCheckIn(Schema):
+    passed: bool
+    lat: Decimal
+    lng: Decimal
+    note: str = ""
 
 
 class CaseDetailOut(CaseOut):
@@ -134,6 +163,7 @@ class CaseDetailOut(CaseOut):
     events: list[EventOut]
     photos: list[PhotoOut]
     extensions: list[ExtensionOut]
+    field_checks: list[FieldCheckOut]
     allowed_actions: list[str]
     duplicates: list[CaseOut]
     suggested_unit_id: int | None
@@ -151,6 +181,10 @@ class CaseDetailOut(CaseOut):
     @staticmethod
     def resolve_photos(obj: Case) -> list[CasePhoto]:
         return list(obj.photos.all())
+
+    @staticmethod
+    def resolve_field_checks(obj: Case) -> list[FieldCheck]:
+        return list(obj.field_checks.all())
 
     @staticmethod
     def resolve_extensions(obj: Case) -> list[ExtensionRequest]:
@@ -222,7 +256,11 @@ class PartIn(Schema):
 
 
 class ExtensionIn(Schema):
-    days: int
+    """``days`` (working days) or ``hours`` (an urgent part: clock hours; the working-hours clock:
+    working hours), one of the two."""
+
+    days: int = 0
+    hours: int = 0
     reason: str = ""
     part_id: int | None = None
 

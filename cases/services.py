@@ -38,14 +38,14 @@ from django.utils import timezone
 
 from org.audit import Actor
 from org.errors import ActionRefused
-from org.models import Role, Unit
+from org.models import Grid, Role, Unit, User
 from org.text import clean_text
 from workdays.clock import Deadline, add_working_days, deadline_after, extend
 from workdays.models import DeadlineRule
 
 from . import geo, photos
 from .duplicates import duplicate_suggestions, find_duplicates, suggestions_for
-from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, FieldCheck
 from .notices import notify_case
 from .numbering import last_case_numbers, next_number
 from .permissions import (
@@ -62,11 +62,14 @@ from .permissions import (
     check_decide,
     check_dispatch,
     check_dispatch_target,
+    check_field_check,
     check_merge,
     check_reclassify,
+    check_rework,
     check_unit_step,
     check_verify,
     check_view_figures,
+    current_field_check,
 )
 from .routing import suggest_unit
 
@@ -80,10 +83,15 @@ __all__ = [
     "Reported",
     "accept_case",
     "allowed_actions",
+    "check_field_check",
+    "check_extension_amount",
     "check_view_figures",
+    "current_field_check",
     "decide_extension",
     "dispatch_case",
     "duplicate_suggestions",
+    "field_check_case",
+    "field_verifier",
     "find_duplicates",
     "handle_part",
     "last_case_numbers",
@@ -100,6 +108,8 @@ __all__ = [
     "verify_case",
 ]
 
+# Who checks cases on site: the grid's collector, or the street chief (``field_verifier``).
+FIELD_CHECK_ROLES = (Role.COLLECTOR, Role.STREET_CHIEF)
 # Sources that arrive without a signed-in reporter (citizens through appeals and Open311).
 ANONYMOUS_SOURCES = (Case.Source.APPEAL, Case.Source.OPEN311)
 SOURCE_BY_ROLE: dict[str, str] = {
@@ -137,6 +147,22 @@ def verify_days() -> int:
 
 def max_extension_days() -> int:
     return int(getattr(settings, "CASE_MAX_EXTENSION_DAYS", 10))
+
+
+def field_check_far_meters() -> float:
+    """A field check taken farther than this from the case's point is flagged (not refused)."""
+    return float(getattr(settings, "CASE_FIELD_CHECK_FAR_METERS", 200))
+
+
+def needs_field_check(case: Case) -> bool:
+    """Field verification 现场核查 for the case's category, or for its source
+    (``CASE_FIELD_VERIFICATION_SOURCES``); desk verification 受理员核查 otherwise."""
+    sources = getattr(settings, "CASE_FIELD_VERIFICATION_SOURCES", ())
+    return case.category.field_verification or case.source in sources
+
+
+def max_extension_hours() -> int:
+    return int(getattr(settings, "CASE_MAX_EXTENSION_HOURS", 72))
 
 
 def _required(text: str, what: str, max_length: int = MAX_REASON) -> str:
@@ -466,11 +492,18 @@ def return_case(actor: Actor, case: Case, reason: str, part: CasePart | None = N
             case.status = Case.Status.RETURNED
             case.lead_unit = None
             case.due_at = add_working_days(now, dispatch_days(), case.category.deadline_rule)
-        else:
-            _after_part_change(case, now)
+        recorded = {} if own.is_lead else _after_part_change(case, now)
         case.save()
         _event(
-            actor, case, CaseEvent.Action.RETURN, Role.HANDLER, own.unit_id, part=own, reason=reason, at=now
+            actor,
+            case,
+            CaseEvent.Action.RETURN,
+            Role.HANDLER,
+            own.unit_id,
+            part=own,
+            reason=reason,
+            at=now,
+            **recorded,
         )
     return case
 
@@ -498,22 +531,45 @@ def start_handling(actor: Actor, case: Case, part: CasePart | None = None) -> Ca
     return case
 
 
-def request_extension(
-    actor: Actor, case: Case, days: int, reason: str, part: CasePart | None = None
-) -> ExtensionRequest:
-    """申请延期: the unit asks for more working days on its part (one request pending at a time)."""
-    check_unit_step(actor.user, case, part, OPEN_PART)
-    reason = _required(reason, "延期理由")
-    if not 1 <= int(days) <= max_extension_days():
+def check_extension_amount(part: CasePart, days: int | None, hours: int | None) -> tuple[int, int]:
+    """What an extension may ask for on ``part``: working days, or hours — clock hours on an urgent
+    part (counted in clock hours), working hours on a part under the working-hours clock. A part
+    counted in legal days takes days only, an urgent part hours only. Returns (days, hours)."""
+    try:
+        days, hours = int(days or 0), int(hours or 0)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("延期天数和小时数须为整数") from exc
+    if bool(days) == bool(hours):
+        raise ValidationError("请填写延期工作日或延期小时，二者选一")
+    rule = part.clock_rule
+    if days and rule == DeadlineRule.CLOCK_HOURS:
+        raise ValidationError("紧急案件的处置时限按自然小时计算，请按小时申请延期")
+    if hours and rule == DeadlineRule.LEGAL_DAYS:
+        raise ValidationError("该案件的处置时限按法定日计算，只能按工作日申请延期")
+    if days and not 1 <= days <= max_extension_days():
         raise ValidationError(f"延期天数须在 1 到 {max_extension_days()} 个工作日之间")
+    if hours and not 1 <= hours <= max_extension_hours():
+        raise ValidationError(f"延期小时数须在 1 到 {max_extension_hours()} 小时之间")
+    return days, hours
+
+
+def request_extension(
+    actor: Actor, case: Case, days: int | None, reason: str, part: CasePart | None = None, *, hours: int = 0
+) -> ExtensionRequest:
+    """申请延期: the unit asks for more time on its part (one request pending at a time): working
+    days, or hours on a part whose clock counts hours (``check_extension_amount``)."""
+    own = check_unit_step(actor.user, case, part, OPEN_PART)
+    reason = _required(reason, "延期理由")
+    days, hours = check_extension_amount(own, days, hours)
     with transaction.atomic():
         case = _lock(case)
         own = check_unit_step(actor.user, case, part, OPEN_PART)
+        check_extension_amount(own, days, hours)
         if own.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
             raise ActionRefused("已有待审批的延期申请")
         now = timezone.now()
         request = ExtensionRequest.objects.create(
-            part=own, days=int(days), reason=reason, requested_by=actor.user, requested_at=now
+            part=own, days=days, hours=hours, reason=reason, requested_by=actor.user, requested_at=now
         )
         _event(
             actor,
@@ -524,7 +580,8 @@ def request_extension(
             part=own,
             reason=reason,
             at=now,
-            days=int(days),
+            days=days,
+            hours=hours,
             request=request.pk,
         )
     return request
@@ -533,7 +590,7 @@ def request_extension(
 def decide_extension(
     actor: Actor, case: Case, request: ExtensionRequest, approve: bool, note: str = ""
 ) -> ExtensionRequest:
-    """延期审批: approval moves that part's deadline by the working days asked for."""
+    """延期审批: approval moves that part's deadline by the working days or hours asked for."""
     check_decide(actor.user, case)
     if request.part.case_id != case.pk:
         raise ValidationError("该延期申请不属于此案件")
@@ -555,11 +612,12 @@ def decide_extension(
         )
         request.save()
         if approve:
-            extended = extend(part.deadline, part.clock_rule, request.days)
+            extended = extend(part.deadline, part.clock_rule, request.days, hours=request.hours)
             part.deadline = extended.at
             part.deadline_provisional |= extended.provisional
             part.extension_days += request.days
-            part.save(update_fields=["deadline", "deadline_provisional", "extension_days"])
+            part.extension_hours += request.hours
+            part.save(update_fields=["deadline", "deadline_provisional", "extension_days", "extension_hours"])
             case.extension_count += 1
             _refresh_deadlines(case)
             if case.handle_deadline is not None:
@@ -577,25 +635,67 @@ def decide_extension(
             reason=note.strip(),
             at=now,
             days=request.days,
+            hours=request.hours,
             request=request.pk,
             deadline=part.deadline.isoformat(),
         )
     return request
 
 
-def _after_part_change(case: Case, now: dt.datetime) -> None:
-    """The case is handled when every active part is; otherwise its clock follows the parts."""
+def field_verifier(case: Case) -> tuple[User | None, Grid | None]:
+    """Who checks the case on site: a collector (else a street chief) among the workers of the
+    case's grid — the one who reported it when they are one of them, as the standard has the
+    supervisor who found a problem check it; without one, the collector or street chief who
+    reported it; else nobody (the dispatcher verifies at the desk)."""
+    people = User.objects.filter(is_active=True).order_by("pk")
+    if case.grid_id is not None:
+        if case.reporter_id is not None:
+            own = people.filter(
+                pk=case.reporter_id, grids=case.grid_id, memberships__role__in=FIELD_CHECK_ROLES
+            ).first()
+            if own is not None:
+                return own, case.grid
+        for role in FIELD_CHECK_ROLES:
+            found = people.filter(grids=case.grid_id, memberships__role=role).first()
+            if found is not None:
+                return found, case.grid
+    if case.reporter_id is not None:
+        reporter = people.filter(pk=case.reporter_id, memberships__role__in=FIELD_CHECK_ROLES).first()
+        if reporter is not None:
+            return reporter, None
+    return None, None
+
+
+def _assign_field_check(case: Case, now: dt.datetime) -> FieldCheck | None:
+    """A handled case of a field-verified category or source: the task for its verifier."""
+    if not needs_field_check(case):
+        return None
+    verifier, grid = field_verifier(case)
+    if verifier is None:
+        return None
+    return FieldCheck.objects.create(
+        case=case, round=case.rework_count, verifier=verifier, grid=grid, assigned_at=now
+    )
+
+
+def _after_part_change(case: Case, now: dt.datetime) -> dict:
+    """The case is handled when every active part is (a field check goes to its verifier when the
+    case is field-verified); otherwise its clock follows the parts. Returns what the step's event
+    records of it: the verifier a field check went to."""
     active = [p for p in case.parts.all() if p.is_active]
     if active and all(p.status == CasePart.Status.HANDLED for p in active):
         case.status = Case.Status.HANDLED
         case.handled_at = now
         case.verify_deadline = case.due_at = add_working_days(now, verify_days(), case.category.deadline_rule)
+        check = _assign_field_check(case, now)
+        return {"field_check_to": check.verifier_id} if check is not None else {}
     else:
         if case.status == Case.Status.DISPATCHED and any(
             p.status != CasePart.Status.DISPATCHED for p in active
         ):
             case.status = Case.Status.HANDLING
         _refresh_deadlines(case)
+    return {}
 
 
 def handle_part(
@@ -615,10 +715,18 @@ def handle_part(
         own.note = clean_text(note, 500, "处置说明")
         own.save(update_fields=["status", "handled_at", "started_at", "note"])
         _withdraw_pending([own], now, "已处置完成，延期申请自动撤回")
-        _after_part_change(case, now)
+        recorded = _after_part_change(case, now)
         case.save()
         event = _event(
-            actor, case, CaseEvent.Action.HANDLE, Role.HANDLER, own.unit_id, part=own, reason=own.note, at=now
+            actor,
+            case,
+            CaseEvent.Action.HANDLE,
+            Role.HANDLER,
+            own.unit_id,
+            part=own,
+            reason=own.note,
+            at=now,
+            **recorded,
         )
         for photo in valid:
             photos.store(case, photo, CasePhoto.Kind.AFTER, event=event, user=actor.user)
@@ -635,7 +743,9 @@ def verify_case(actor: Actor, case: Case, note: str = "") -> Case:
             guard(case)
         now = timezone.now()
         case.status = Case.Status.CLOSED
-        case.verified_at = case.closed_at = now
+        # After a passed field check the verification is the verifier's (its time already set).
+        case.verified_at = case.verified_at if current_field_check(case) is not None else now
+        case.closed_at = now
         case.due_at = None
         case.save()
         _event(actor, case, CaseEvent.Action.CLOSE, role, unit_id, reason=note.strip(), at=now)
@@ -645,11 +755,12 @@ def verify_case(actor: Actor, case: Case, note: str = "") -> Case:
 def rework_case(actor: Actor, case: Case, reason: str) -> Case:
     """返工: verification found the problem still there; every part goes back to handling with a
     new deadline. The final (close) deadline does not move: a rework is the unit's delay."""
-    check_verify(actor.user, case)
+    check_rework(actor.user, case)
     reason = _required(reason, "返工理由")
     with transaction.atomic():
         case = _lock(case)
-        role, unit_id = check_verify(actor.user, case)
+        role, unit_id = check_rework(actor.user, case)
+        field_checked = current_field_check(case) is not None
         now = timezone.now()
         deadline = handle_deadline(case, now)
         for p in case.parts.all():
@@ -658,7 +769,7 @@ def rework_case(actor: Actor, case: Case, reason: str) -> Case:
                 p.set_deadline(deadline)
                 p.save(update_fields=["status", "handled_at", *CasePart.DEADLINE_FIELDS])
         case.status = Case.Status.HANDLING
-        case.verified_at = now
+        case.verified_at = case.verified_at if field_checked else now
         case.rework_count += 1
         case.handle_deadline = case.due_at = deadline.at
         case.save()
@@ -673,3 +784,50 @@ def rework_case(actor: Actor, case: Case, reason: str) -> Case:
             deadline=deadline.at.isoformat(),
         )
     return case
+
+
+def field_check_case(
+    actor: Actor, case: Case, *, passed: bool, photos_uploaded: Iterable, lat, lng, note: str = ""
+) -> FieldCheck:
+    """现场核查: the verifier checks the handled case on site with a photo and the phone's point,
+    and passes or fails it (a fail needs the reason). This is the case's verification (its time
+    counts for 按期核查率); the dispatcher then closes a pass or sends a fail back for rework. A
+    check far from the case's point is flagged, not refused."""
+    check_field_check(actor.user, case)
+    valid = photos.validate_all(photos_uploaded)
+    if not valid:
+        raise ValidationError("请上传现场核查照片")
+    lat_d = _coordinate(lat, -90, 90, "纬度")
+    lng_d = _coordinate(lng, -180, 180, "经度")
+    note = clean_text(note, 500, "核查说明")
+    if not passed and not note:
+        raise ValidationError("核查未通过，请填写问题仍然存在的情况")
+    with photos.atomic():
+        case = _lock(case)
+        check = check_field_check(actor.user, case)
+        now = timezone.now()
+        distance = round(geo.distance_m(case.lat, case.lng, lat_d, lng_d), 1)
+        check.status = FieldCheck.Status.PASSED if passed else FieldCheck.Status.FAILED
+        check.checked_at, check.lat, check.lng = now, lat_d, lng_d
+        check.distance_m, check.note = distance, note
+        check.save()
+        case.verified_at = now
+        case.save()
+        role, unit_id = _acting(actor.user, FIELD_CHECK_ROLES)
+        event = _event(
+            actor,
+            case,
+            CaseEvent.Action.FIELD_CHECK,
+            role,
+            unit_id,
+            reason=note,
+            at=now,
+            passed=passed,
+            lat=str(lat_d),
+            lng=str(lng_d),
+            distance_m=distance,
+            far=distance > field_check_far_meters(),
+        )
+        for photo in valid:
+            photos.store(case, photo, CasePhoto.Kind.CHECK, event=event, user=actor.user)
+    return check

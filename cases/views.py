@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -30,6 +30,7 @@ from org.errors import ActionRefused
 from org.models import Role, Unit
 from org.scope import require_role, scope_for
 from workdays.clock import due_soon_until
+from workdays.models import DeadlineRule
 
 from . import export, keyset, metrics, monthly_summary, queues, services, stored_figures
 from .filtersets import CaseFilterSet
@@ -44,7 +45,7 @@ from .forms import (
     ReclassifyForm,
     ReportForm,
 )
-from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest
+from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, FieldCheck
 from .routing import RoutingTable, suggest_unit
 
 COMMAND_ROLES = services.COMMAND_ROLES
@@ -248,15 +249,24 @@ def verify_queue(request):
         queues.to_verify()
         .select_related("category", "region", "lead_unit")
         .prefetch_related(
-            Prefetch(
-                "photos", queryset=CasePhoto.objects.filter(kind=CasePhoto.Kind.AFTER), to_attr="after_photos"
-            )
+            "photos",
+            Prefetch("field_checks", queryset=FieldCheck.objects.select_related("verifier")),
         )
         .order_by("due_at", "pk")
     )
     page = _page(request, qs)
+    for c in page:
+        # The card: before and after photos side by side, the field check of this round if any.
+        c.before_photos = [ph for ph in c.photos.all() if ph.kind == CasePhoto.Kind.BEFORE]
+        c.after_photos = [ph for ph in c.photos.all() if ph.kind != CasePhoto.Kind.BEFORE]
+        c.field_check = services.current_field_check(c)
+        c.actions = services.allowed_actions(request.user, c)
     now = timezone.now()
-    return render(request, "cases/verify_queue.html", {"page": page, "now": now, "soon": due_soon_until(now)})
+    return render(
+        request,
+        "cases/verify_queue.html",
+        {"page": page, "now": now, "soon": due_soon_until(now), "far_m": services.field_check_far_meters()},
+    )
 
 
 @login_required
@@ -292,6 +302,11 @@ def detail(request, pk: int):
     )
     case = _visible_case(request, pk, Prefetch("parts", queryset=parts_with_requests))
     parts = list(case.parts.all())  # prefetched: the action checks below read the same list
+    if case.handled_at is not None:  # field checks 现场核查 exist only once a case was handled
+        prefetch_related_objects(
+            [case], Prefetch("field_checks", queryset=FieldCheck.objects.select_related("verifier"))
+        )
+    field_checks = list(case.field_checks.all()) if case.handled_at is not None else []
     events = list(case.events.select_related("actor", "actor_unit", "part__unit"))
     photos = list(case.photos.all())  # one query for the gallery and the timeline's photos
     for e in events:
@@ -314,6 +329,8 @@ def detail(request, pk: int):
         "cases/detail.html",
         {
             "case": case,
+            "far_m": services.field_check_far_meters(),
+            "field_checks": field_checks,
             "parts": parts,
             "events": events,
             "photos": photos,
@@ -330,7 +347,12 @@ def detail(request, pk: int):
             "reclassify_form": ReclassifyForm(initial={"category": case.category_id})
             if "reclassify" in actions
             else None,
-            "extension_form": ExtensionForm(initial={"days": 1}),
+            # An urgent part counts clock hours: its extension is asked in hours.
+            "extension_form": ExtensionForm(
+                initial={"hours": 1}
+                if any(p.deadline_rule == DeadlineRule.CLOCK_HOURS for p in parts)
+                else {"days": 1}
+            ),
             "map_config": map_config(),
             "pins": _pins([case]),
             "overdue": case.is_overdue(now),
@@ -427,7 +449,9 @@ def _handle(request, actor, case):
 
 def _request_extension(request, actor, case):
     data = _valid(ExtensionForm(request.POST))
-    services.request_extension(actor, case, data["days"], data["reason"], _part(request, case))
+    services.request_extension(
+        actor, case, data["days"], data["reason"], _part(request, case), hours=data["hours"] or 0
+    )
     return f"已申请延期 {data['days']} 个工作日"
 
 

@@ -127,6 +127,8 @@ MENU: tuple[NavGroup, ...] = (
         "街巷巡查",
         (
             NavItem("今日巡查", "streets:today", PATROLLERS),
+            NavItem("现场核查", "streets:checks", PATROLLERS),
+            NavItem("集中联合执法", "streets:joint_actions", PATROLLERS | STREET_FIGURES),
             NavItem("巡查排班", "streets:roster", STREET_STAFF),
             NavItem("巡查覆盖率", "streets:coverage", STREET_FIGURES),
             NavItem("巡查记录", "streets:patrols", PATROLLERS | STREET_FIGURES),

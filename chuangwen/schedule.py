@@ -10,9 +10,11 @@ import io
 from django.core.management import call_command
 
 from assessment.schedule import draft_runs
+from cases.deadlines import recompute_nightly
 from cases.notices import daily_digest, sweep_deadlines
 from cases.photos import sweep_orphans
 from indicators.notices import task_warnings
+from materials.notices import materials_due
 from notices.schedule import Job, cleanup
 from org.imports import prune as prune_imports
 
@@ -40,6 +42,8 @@ JOBS = (
     Job("case_deadlines", "案件到期、超期与升级提醒", sweep_deadlines, every=dt.timedelta(minutes=15)),
     Job("case_digest", "每日 8:00 单位待办汇总", daily_digest, at=dt.time(8, 0), workdays_only=True),
     Job("task_warnings", "任务红黄预警", task_warnings, at=dt.time(8, 30), workdays_only=True),
+    Job("materials_due", "网报资料截止提醒", materials_due, at=dt.time(9, 0), workdays_only=True),
+    Job("recompute_deadlines", "按现行日历重算未结案件时限", recompute_nightly, at=dt.time(2, 0)),
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
     Job("assessment_runs", "计算刚结束周期的考评草稿", draft_runs, at=dt.time(2, 0)),
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),

@@ -261,11 +261,30 @@ LOGGING = {
 CASE_DISPATCH_WORKING_DAYS = int(os.environ.get("CASE_DISPATCH_WORKING_DAYS", "1"))
 CASE_VERIFY_WORKING_DAYS = int(os.environ.get("CASE_VERIFY_WORKING_DAYS", "2"))
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "10"))
+CASE_MAX_EXTENSION_HOURS = int(os.environ.get("CASE_MAX_EXTENSION_HOURS", "72"))
 CASE_DUPLICATE_METERS = float(os.environ.get("CASE_DUPLICATE_METERS", "50"))
+# Field verification 现场核查: the sources whose cases are always checked on site by the grid's
+# collector (comma-separated, e.g. "appeal,inspection"; categories choose with their own flag), and
+# the distance from the case's point beyond which a field check is flagged (not refused).
+CASE_FIELD_VERIFICATION_SOURCES = tuple(
+    s for s in os.environ.get("CASE_FIELD_VERIFICATION_SOURCES", "").split(",") if s.strip()
+)
+CASE_FIELD_CHECK_FAR_METERS = float(os.environ.get("CASE_FIELD_CHECK_FAR_METERS", "200"))
 # The current month's summary and metrics are served from a snapshot at most this old (seconds).
 CASES_FIGURES_MAX_AGE = int(os.environ.get("CASES_FIGURES_MAX_AGE", "60"))
 # The map endpoint's cluster answers (per scope, filters, zoom and grid cells), in seconds.
 CASES_MAP_MAX_AGE = int(os.environ.get("CASES_MAP_MAX_AGE", "60"))
+
+# Joint enforcement days 集中联合执法 (streets): the units that may be summoned (the "5+3" forces,
+# comma-separated unit codes; empty: every active district department) and the distance from the
+# action's place beyond which a sign-in is flagged (not refused).
+STREETS_JOINT_FORCES = tuple(c for c in os.environ.get("STREETS_JOINT_FORCES", "").split(",") if c.strip())
+STREETS_JOINT_FAR_METERS = float(os.environ.get("STREETS_JOINT_FAR_METERS", "500"))
+# Public street signs 街巷长联系牌: the district's number every "call" button dials (the teams'
+# own numbers are shown masked; a team's extension follows after a pause), and the public address
+# printed in the signs' QR codes (empty: the address the print page was opened at).
+STREETS_SIGN_CALL_NUMBER = os.environ.get("STREETS_SIGN_CALL_NUMBER", "12319")
+STREETS_SIGN_BASE_URL = os.environ.get("STREETS_SIGN_BASE_URL", "")
 
 # Task warnings of the index system (测评体系任务预警), in working days before the deadline:
 # yellow when at most INDICATORS_YELLOW_WORKDAYS remain (or the task is behind its monthly

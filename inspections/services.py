@@ -43,7 +43,7 @@ from org.scope import scope_for
 from org.xlsx import ImportResult
 from workdays.clock import add_working_days
 
-from . import scoring, xlsx
+from . import notices, scoring, xlsx
 from .models import (
     CheckItem,
     Checklist,
@@ -413,6 +413,7 @@ def publish_round(actor: Actor, round_: Round, note: str = "") -> Round:
         role = check_publish(actor.user, round_)
         round_.published_at = timezone.now()
         round_.save(update_fields=["published_at"])
+        notices.notify_published(round_)
         _event(
             actor,
             InspectionEvent.Action.PUBLISH,
@@ -555,17 +556,7 @@ def responsible_for(site: Site, day: dt.date) -> tuple[Unit | None, User | None]
 def _store_photos(finding: Finding, valid: list, user: User | None) -> None:
     for photo in valid:
         files = photos.store_files(photo, "inspections")
-        FindingPhoto.objects.create(
-            finding=finding,
-            original=files.original,
-            image=files.image,
-            thumbnail=files.thumbnail,
-            sha256=files.sha256,
-            size=files.size,
-            width=files.width,
-            height=files.height,
-            uploaded_by=user,
-        )
+        FindingPhoto.objects.create(finding=finding, uploaded_by=user, **files.fields())
 
 
 def submit_inspection(
@@ -719,6 +710,7 @@ def _write(
         findings += 1
     for finding in pending:
         _recheck(actor, role, finding, inspection, verdicts[finding.pk], now)
+    notices.notify_findings(inspection)
     _event(
         actor,
         InspectionEvent.Action.SUBMIT,

@@ -39,7 +39,7 @@ from org.models import Membership, Role, Unit, User
 from org.scope import require_role, scope_for
 from workdays.calendar import is_workday
 
-from . import files
+from . import files, notices
 from .models import DOCUMENT_TYPES, Card, CardPolicy, MaterialFile, Requirement, Submission, SubmissionEvent
 
 HQ_ROLES = (Role.HQ_ADMIN,)
@@ -540,6 +540,7 @@ def return_submission(
         submission.updated_at = now
         submission.save()
         _event(actor, submission, SubmissionEvent.Kind.RETURNED, reason, count=submission.return_count)
+        notices.notify_returned(submission)
     return submission
 
 
@@ -720,6 +721,7 @@ def issue_monthly_cards(actor: Actor, month: dt.date, today: dt.date | None = No
                     issued_ip=actor.ip,
                 )
                 card.submissions.set(subs)
+                notices.notify_card(card)
                 issued.append(card)
         record(
             actor,
@@ -757,6 +759,7 @@ def issue_card(
             issued_ip=actor.ip,
         )
         card.submissions.set(subs)
+        notices.notify_card(card)
         record(actor, "materials.card.issue", card, f"认定{card}：{reason}")
     return card
 

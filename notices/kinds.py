@@ -24,6 +24,13 @@ class Kind(models.TextChoices):
     TASK_WARNING = "task_warning", "任务预警"
     TASK_REOPENED = "task_reopened", "任务重新打开"
     APPEAL_UNSATISFIED = "appeal_unsatisfied", "诉求评价不满意"
+    MATERIAL_DUE = "material_due", "网报资料即将截止"
+    MATERIAL_RETURNED = "material_returned", "网报资料退回"
+    MATERIAL_CARD = "material_card", "红黄牌警示"
+    INSPECTION_FINDING = "inspection_finding", "督查发现问题"
+    CIRCULAR_ISSUED = "circular_issued", "考评通报"
+    ORDER_ASSIGNED = "order_assigned", "志愿服务派单"
+    ORDER_RATED_LOW = "order_rated_low", "志愿服务差评"
     SYSTEM = "system", "系统通知"
 
 
@@ -55,7 +62,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     Kind.EXTENSION_DECIDED: Template(
         "延期申请{decision} {number}",
-        "{unit}对案件 {number} 申请延期 {days} 个工作日，审批结果：{decision}。当前时限 {deadline}。{note}",
+        "{unit}对案件 {number} 申请延期 {amount}，审批结果：{decision}。当前时限 {deadline}。{note}",
     ),
     Kind.CASE_REWORK: Template(
         "核查未通过，请返工 {number}",
@@ -75,6 +82,33 @@ TEMPLATES: dict[str, Template] = {
     Kind.APPEAL_UNSATISFIED: Template(
         "诉求评价不满意 {number}",
         "群众对案件 {number}（{category}，承办单位 {unit}）的办理结果评价不满意，请研判是否重新办理。",
+    ),
+    Kind.MATERIAL_DUE: Template(
+        "网报资料将于 {due} 截止 {title}",
+        "{unit}的网报资料“{title}”（{month}）将于 {due} 截止，当前状态：{state}。请尽快提交。",
+    ),
+    Kind.MATERIAL_RETURNED: Template(
+        "网报资料被退回 {title}",
+        "{unit}的网报资料“{title}”（{month}，第 {version} 版）被退回修改（第 {count} 次），理由：{reason}。",
+    ),
+    Kind.MATERIAL_CARD: Template(
+        "{unit}被亮{color} {month}",
+        "{unit}{month}网报资料被亮{color}：{reason}",
+    ),
+    Kind.INSPECTION_FINDING: Template(
+        "{kind}发现问题 {site}",
+        "{round}在{site}发现 {count} 个问题（扣 {deductions} 分），责任单位 {unit}，请于 {deadline} 前整改：{items}。",
+    ),
+    Kind.CIRCULAR_ISSUED: Template(
+        "考评通报 {number}", "创文办印发通报 {number}《{title}》，{unit}在本期考评中被点名，请查阅。"
+    ),
+    Kind.ORDER_ASSIGNED: Template(
+        "志愿服务派单 {service}",
+        "{station}将“{service}”服务订单（期望 {wanted}）派给{team}，请于 {deadline} 前接单。",
+    ),
+    Kind.ORDER_RATED_LOW: Template(
+        "志愿服务评价 {stars} 星 {service}",
+        "{team}承接的“{service}”服务订单（{station}）被群众评为 {stars} 星，请回访了解情况。",
     ),
     Kind.SYSTEM: Template("{title}", "{body}"),
 }

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Duty, Patrol, Visit
+from .models import Duty, JointAction, JointSummons, Patrol, ServiceTeam, Visit
 
 
 @admin.register(Duty)
@@ -22,3 +22,26 @@ class PatrolAdmin(admin.ModelAdmin):
 class VisitAdmin(admin.ModelAdmin):
     list_display = ("at", "user", "kind", "place")
     raw_id_fields = ("user", "patrol")
+
+
+@admin.register(ServiceTeam)
+class ServiceTeamAdmin(admin.ModelAdmin):
+    """The service teams of the street signs 街巷长联系牌: HQ enters them per street or community."""
+
+    list_display = ("region", "kind", "name", "leader", "phone", "extension")
+    list_filter = ("kind",)
+    raw_id_fields = ("region",)
+    search_fields = ("name", "region__name")
+
+
+class JointSummonsInline(admin.TabularInline):
+    model = JointSummons
+    raw_id_fields = ("unit", "signed_in_by")
+    extra = 0
+
+
+@admin.register(JointAction)
+class JointActionAdmin(admin.ModelAdmin):
+    list_display = ("day", "title", "organiser", "lead_unit", "place")
+    raw_id_fields = ("organiser", "lead_unit", "created_by")
+    inlines = [JointSummonsInline]

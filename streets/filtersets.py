@@ -1,10 +1,12 @@
-"""One filter per listable model (patrols, social reports), used by the pages and the API lists
+"""One filter per listable model (patrols, social reports, field checks, joint actions), used by the pages and the API lists
 alike. The querysets they filter are already limited to what the person may see."""
 
 import django_filters
 from django import forms
 
-from .models import Patrol, Report
+from cases.models import FieldCheck
+
+from .models import JointAction, Patrol, Report
 
 
 class PatrolFilterSet(django_filters.FilterSet):
@@ -55,3 +57,28 @@ class SocialReportFilterSet(django_filters.FilterSet):
     class Meta:
         model = Report
         fields = ["kind", "start", "end"]
+
+
+class FieldCheckFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=FieldCheck.Status.choices, empty_label="全部状态")
+
+    class Meta:
+        model = FieldCheck
+        fields = ["status"]
+
+
+class JointActionFilterSet(django_filters.FilterSet):
+    start = django_filters.DateFilter(
+        field_name="day",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
+    )
+    end = django_filters.DateFilter(
+        field_name="day",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
+    )
+
+    class Meta:
+        model = JointAction
+        fields = ["start", "end"]

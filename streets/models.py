@@ -218,3 +218,138 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.place}"
+
+
+class JointAction(models.Model):
+    """集中联合执法: a street office (monthly) or a community (weekly) "blows the whistle" 吹哨 and
+    plans a day of joint enforcement at a place; the units summoned from the "5+3" forces sign in
+    there 报到, one of them leading 举旗子; the findings become cases or are handled on the spot."""
+
+    organiser = models.ForeignKey(
+        Unit, verbose_name="组织单位", on_delete=models.PROTECT, related_name="joint_actions"
+    )
+    title = models.CharField("行动名称", max_length=100)
+    day = models.DateField("日期", db_index=True)
+    start_time = models.TimeField("集合时间")
+    place = models.CharField("集合地点", max_length=200)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6)
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name="牵头单位（举旗子）", on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField("行动内容", max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("发起时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "集中联合执法"
+        ordering = ["-day", "-start_time", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.title}"
+
+
+class JointSummons(models.Model):
+    """召集与报到: one unit summoned to a joint action, and its sign-in 签到 (who, when, where;
+    far from the place it is flagged, not refused). Not signed in by the end of the day: a no-show."""
+
+    action = models.ForeignKey(JointAction, on_delete=models.CASCADE, related_name="summons")
+    unit = models.ForeignKey(Unit, verbose_name="被召集单位", on_delete=models.PROTECT, related_name="+")
+    signed_in_at = models.DateTimeField("签到时间", null=True, blank=True)
+    signed_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="签到人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    lat = models.DecimalField("签到纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField("签到经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    distance_m = models.FloatField("距集合地点（米）", null=True, blank=True)
+    far = models.BooleanField("签到位置偏远", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "联合执法召集"
+        ordering = ["action", "pk"]
+        constraints = [models.UniqueConstraint(fields=["action", "unit"], name="jointsummons_once")]
+
+    def __str__(self) -> str:
+        return f"{self.action} · {self.unit}"
+
+
+class JointFinding(models.Model):
+    """联合执法发现的问题: it became a case (through the case intake), or was handled on the spot
+    现场处置 by a summoned unit, with a photo."""
+
+    class Outcome(models.TextChoices):
+        CASE = "case", "转为案件"
+        ON_SPOT = "on_spot", "现场处置"
+
+    action = models.ForeignKey(JointAction, on_delete=models.PROTECT, related_name="findings")
+    outcome = models.CharField("处理方式", max_length=8, choices=Outcome.choices)
+    description = models.TextField("问题描述")
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间")
+    case = models.OneToOneField(
+        Case,
+        verbose_name="案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="joint_finding",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="现场处置单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The on-the-spot photo: the original (with EXIF) private, a stripped copy and a thumbnail.
+    photo_original = models.FileField("原图", max_length=200, blank=True)
+    photo = models.FileField("现场处置照片", max_length=200, blank=True)
+    photo_thumbnail = models.FileField("缩略图", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "联合执法发现问题"
+        ordering = ["recorded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.get_outcome_display()}"
+
+
+class ServiceTeam(models.Model):
+    """街巷服务队: one of the three service teams 市容, 环卫, 市政 named on the public street signs
+    街巷长联系牌. A team serves a region (a street or a community); a segment shows, for each kind,
+    the team of its own region or of the nearest region above it."""
+
+    class Kind(models.TextChoices):
+        CITY_APPEARANCE = "appearance", "市容"
+        SANITATION = "sanitation", "环卫"
+        MUNICIPAL = "municipal", "市政"
+
+    region = models.ForeignKey(
+        Region, verbose_name="服务区域", on_delete=models.CASCADE, related_name="service_teams"
+    )
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    name = models.CharField("队伍名称", max_length=100)
+    leader = models.CharField("负责人", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=20)
+    # Dialled after the district's switchboard number (``STREETS_SIGN_CALL_NUMBER``), so the sign
+    # never shows the team's own number in full.
+    extension = models.CharField("转接分机号", max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "街巷服务队"
+        ordering = ["region", "kind"]
+        constraints = [models.UniqueConstraint(fields=["region", "kind"], name="serviceteam_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.get_kind_display()} {self.name}"

@@ -91,10 +91,16 @@ class OrderOut(PublicOrderOut):
     decline_count: int
     overdue: bool = Field(alias="is_overdue")
     allowed_actions: list[str]
+    photos: list[str]
 
     @staticmethod
     def resolve_allowed_actions(obj: Order, context) -> list[str]:
         return services.allowed_actions(context["request"].user, obj)
+
+    @staticmethod
+    def resolve_photos(obj: Order) -> list[str]:
+        """The service photos' stripped copies (the originals are never served)."""
+        return [p.image.url for p in obj.photos.all()]
 
 
 class TrackIn(Schema):
@@ -329,7 +335,7 @@ def list_orders(
     overdue: bool | None = None,
 ):
     """The orders this person sees, filtered as on the list page (``OrderFilter``)."""
-    return OrderFilter(request.GET, queryset=access.orders_for(request.user)).qs
+    return OrderFilter(request.GET, queryset=access.orders_for(request.user)).qs.prefetch_related("photos")
 
 
 @router.get("/orders/{order_id}", response=OrderOut)

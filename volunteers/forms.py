@@ -2,6 +2,8 @@
 
 from django import forms
 
+from cases.forms import PhotosField
+
 from .models import Goods, Service, ServiceKind, Team, Volunteer, clean_code
 
 
@@ -61,6 +63,12 @@ class ReasonForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(label="服务纪实", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CompleteForm(NoteForm):
+    """服务完成: the note and photos of the service (the service checks their content and caps)."""
+
+    photos = PhotosField(label="服务照片", required=False)
 
 
 class StaffForm(forms.Form):

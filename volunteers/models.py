@@ -289,6 +289,37 @@ class Order(models.Model):
         return self.status in self.TIMED and self.due_at is not None and self.due_at < timezone.now()
 
 
+class OrderPhoto(models.Model):
+    """服务照片: a photo of the service, added when the leader completes the order. As with case
+    photos (``cases.photos``), the original (with EXIF and GPS) stays under ``private/`` and is
+    never served; pages show the stripped copy and the thumbnail."""
+
+    order = models.ForeignKey(Order, verbose_name="服务订单", on_delete=models.CASCADE, related_name="photos")
+    original = models.FileField("原图", max_length=200)
+    image = models.FileField("照片", max_length=200)
+    thumbnail = models.FileField("缩略图", max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField("字节数")
+    width = models.PositiveIntegerField("宽", default=0)
+    height = models.PositiveIntegerField("高", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务照片"
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order} 照片"
+
+
 class Activity(models.Model):
     """志愿服务活动: a team's published activity with a time, a place and a capacity."""
 

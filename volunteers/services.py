@@ -25,7 +25,7 @@ then the goods, so concurrent redemptions queue and neither balance nor stock go
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -34,19 +34,21 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from cases import photos
 from cases.geo import distance_m
 from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import User
 from workdays.clock import add_working_days
 
-from . import access
+from . import access, notices
 from .models import (
     Activity,
     Attendance,
     Event,
     Goods,
     Order,
+    OrderPhoto,
     PointsEntry,
     PointsRule,
     Redemption,
@@ -279,6 +281,7 @@ def assign_order(actor: Actor, order: Order, team: Team, reason: str = "") -> Or
         suggested = [t.pk for t in suggest_teams(order, limit=1)]
         _event(actor, "assign", _staff_role(actor.user), reason, order=order, team=team.pk,
                suggested=team.pk in suggested)  # fmt: skip
+        notices.notify_assigned(order)
     return order
 
 
@@ -466,11 +469,14 @@ def check_complete(user: User | None, order: Order) -> None:
         raise ActionRefused("还有志愿者未签退")
 
 
-def complete_order(actor: Actor, order: Order, note: str) -> Order:
-    """服务完成: the leader records what was done; the citizen may now rate."""
+def complete_order(actor: Actor, order: Order, note: str, uploads: Sequence = ()) -> Order:
+    """服务完成: the leader records what was done, with photos of the service if any (validated
+    by content, at most ``photos.MAX_PHOTOS_PER_STEP`` and the step's bytes, all before any is
+    stored; the original kept privately, as case photos); the citizen may now rate."""
     check_complete(actor.user, order)
     note = clean_text(note, 500, "服务纪实", required=True)
-    with transaction.atomic():
+    valid = photos.validate_all(uploads)
+    with photos.atomic():
         order = _lock_order(order)
         check_complete(actor.user, order)
         order.status = Order.Status.SERVED
@@ -478,7 +484,10 @@ def complete_order(actor: Actor, order: Order, note: str) -> Order:
         order.service_note = note
         order.due_at = None
         order.save(update_fields=["status", "served_at", "service_note", "due_at"])
-        _event(actor, "complete", "leader", note, order=order)
+        for photo in valid:
+            files = photos.store_files(photo, "volunteers")
+            OrderPhoto.objects.create(order=order, uploaded_by=actor.user, **files.fields())
+        _event(actor, "complete", "leader", note, order=order, photos=len(valid))
     return order
 
 
@@ -509,6 +518,7 @@ def rate_order(actor: Actor, order: Order, stars: int, comment: str = "", *, cod
         order.rated_at = timezone.now()
         order.save(update_fields=["status", "rating", "rating_comment", "rated_at"])
         _event(actor, "rate", "citizen", comment, order=order, stars=stars)
+        notices.notify_rated(order)
     return order
 
 

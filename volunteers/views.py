@@ -26,9 +26,9 @@ from .forms import (
     ActivityForm,
     AdjustForm,
     AssignForm,
+    CompleteForm,
     HoursForm,
     ImportForm,
-    NoteForm,
     OrderForm,
     PickupForm,
     PositionForm,
@@ -278,6 +278,8 @@ def _order_context(request, order: Order, **extra) -> dict:
         "assign_form": AssignForm(),
         "staff_form": StaffForm(team=order.team) if "staff" in actions else None,
         "attendances": [(a, services.attendance_actions(request.user, a)) for a in attendances],
+        "complete_form": CompleteForm() if "complete" in actions else None,
+        "photos": list(order.photos.all()),
         "events": order.events.select_related("actor"),
         "now": timezone.now(),
         **extra,
@@ -305,7 +307,7 @@ def order_contact(request, pk: int):
 
 def _order_step(request, pk: int, form_class, step):
     order = _order(request, pk)
-    form = form_class(request.POST) if form_class else None
+    form = form_class(request.POST, request.FILES) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
     elif _run(request, lambda actor: step(actor, order, form)):
@@ -354,7 +356,10 @@ def staff(request, pk: int):
 @require_POST
 def complete(request, pk: int):
     return _order_step(
-        request, pk, NoteForm, lambda a, o, f: services.complete_order(a, o, f.cleaned_data["note"])
+        request,
+        pk,
+        CompleteForm,
+        lambda a, o, f: services.complete_order(a, o, f.cleaned_data["note"], f.cleaned_data["photos"]),
     )
 
 

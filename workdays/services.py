@@ -1,8 +1,8 @@
 """HQ's changes to the working calendar: a year's holiday schedule and the working hours.
 
 Each is one function that checks who may (HQ 创文办), changes the tables in a transaction and
-writes an audit record. Open cases' deadlines are counted again afterwards by
-``manage.py recompute_deadlines`` (``cases.deadlines``; a background worker will run it).
+writes an audit record. Each also sends ``signals.schedule_changed`` in its transaction: the apps
+that store deadlines count theirs again (``cases`` in a background task after the commit).
 """
 
 import datetime as dt
@@ -18,6 +18,7 @@ from org.scope import require_role
 from .calendar import forget_overrides
 from .models import CalendarDay, HolidayYear, WorkSchedule
 from .notice import NoticeRow
+from .signals import schedule_changed
 
 # The years HQ may enter: the package's years may be corrected, nothing far in the past or future.
 FIRST_YEAR = 2004
@@ -60,6 +61,7 @@ def enter_holiday_year(actor: Actor, year: int, rows: list[NoticeRow], source: s
             f"录入 {year} 年节假日安排（{len(rows)} 条）",
             rows=[[r.start.isoformat(), r.end.isoformat(), r.is_workday, r.name] for r in rows],
         )
+        schedule_changed.send(HolidayYear, actor=actor, reason=f"录入 {year} 年节假日安排")
         transaction.on_commit(forget_overrides)
     forget_overrides()
     return entry
@@ -74,6 +76,9 @@ def add_work_schedule(actor: Actor, schedule: WorkSchedule) -> WorkSchedule:
     with transaction.atomic():
         schedule.save()
         record(actor, "workdays.add_schedule", schedule, f"新增作息时间，{schedule.valid_from} 起执行")
+        schedule_changed.send(
+            WorkSchedule, actor=actor, reason=f"新增作息时间（{schedule.valid_from} 起执行）"
+        )
         transaction.on_commit(forget_overrides)
     forget_overrides()
     return schedule

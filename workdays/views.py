@@ -16,7 +16,7 @@ from .clock import default_periods, missing_year_warning
 from .forms import WorkScheduleForm, YearFileForm, YearTableForm
 from .models import CalendarDay, HolidayYear, WorkSchedule
 
-RECOMPUTE_NOTE = "未结案件的处置时限将在下一次时限重算时按新安排更新，已结案件不变。"
+RECOMPUTE_NOTE = "未结案件的处置时限将由后台按新安排重算，已结案件不变。"
 
 
 @login_required

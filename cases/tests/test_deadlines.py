@@ -7,14 +7,17 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
-from cases.deadlines import recompute_open_deadlines
+from cases.deadlines import recompute_nightly, recompute_open_deadlines
 from cases.models import CaseEvent, CasePart
 from cases.services import decide_extension, handle_part, request_extension, rework_case, verify_case
 from cases.tests.conftest import actor, at, jpeg
 from cases.tests.test_workflow import dispatched
 from org.audit import Actor
 from workdays.models import CalendarDay, DeadlineRule, HolidayYear, WorkSchedule
+from workdays.services import add_work_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +138,88 @@ def test_only_hq_recomputes(world):
     with pytest.raises(PermissionDenied):
         recompute_open_deadlines(actor(world.dispatcher))
     assert recompute_open_deadlines(actor(world.hq)) == 0
+
+
+def _run_worker(monkeypatch) -> None:
+    """The real worker over the queued tasks, inside this test's transaction (it must not close
+    the test's connection between tasks, as it does in its own process)."""
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda **kwargs: None
+    )
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+def test_entering_a_year_on_the_hq_page_recomputes_open_deadlines_in_the_background(
+    world, clock, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    w = world
+    clock.set(at(2026, 12, 28, 10))
+    case = dispatched(w)
+    part = case.parts.get()
+    clock.set(at(2026, 12, 29, 10))
+    closed = dispatched(w)
+    clock.set(at(2026, 12, 29, 16))
+    closed = verify_case(actor(w.dispatcher), handle_part(actor(w.handler), closed, [jpeg()]))
+    closed_part = closed.parts.get()
+    assert (part.deadline, closed_part.deadline) == (at(2027, 1, 4, 10), at(2027, 1, 5, 10))
+
+    client.force_login(w.hq)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/workdays/2027/", {"source": "国办发明电", "table": "2027-01-01 2027-01-01 放假 元旦"}
+        )
+    assert response.status_code == 302
+    queued = DBTaskResult.objects.get(status="READY")
+    assert queued.args_kwargs["args"] == [w.hq.pk, "127.0.0.1", "录入 2027 年节假日安排"]
+    part.refresh_from_db()
+    assert part.deadline == at(2027, 1, 4, 10)  # nothing counted inside HQ's request
+
+    _run_worker(monkeypatch)
+    part.refresh_from_db()
+    assert part.deadline == at(2027, 1, 5, 10) and not part.deadline_provisional
+    event = case.events.get(action=CaseEvent.Action.RECOMPUTE_DEADLINE)
+    assert (event.actor, event.reason, event.via, event.ip) == (
+        w.hq,
+        "录入 2027 年节假日安排",
+        "task",
+        "127.0.0.1",
+    )
+    assert DBTaskResult.objects.get(status="SUCCESSFUL").return_value == "1 个责任单位的处置时限已重算"
+    assert CasePart.objects.get(pk=closed_part.pk).deadline == at(2027, 1, 5, 10)
+    assert closed_part.deadline_provisional
+    assert not closed.events.filter(action=CaseEvent.Action.RECOMPUTE_DEADLINE).exists()
+
+
+def test_new_working_hours_enqueue_the_recount_only_when_committed(
+    world, clock, django_capture_on_commit_callbacks
+):
+    clock.set(at(2026, 11, 30, 10))
+    hours = dict(
+        name="冬季作息",
+        morning_start=dt.time(9),
+        morning_end=dt.time(12),
+        afternoon_start=dt.time(13),
+        afternoon_end=dt.time(17),
+    )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        add_work_schedule(actor(world.hq), WorkSchedule(valid_from=dt.date(2026, 12, 1), **hours))
+        raise RuntimeError("the page's transaction fails after the change")
+    assert not DBTaskResult.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        add_work_schedule(actor(world.hq), WorkSchedule(valid_from=dt.date(2026, 12, 1), **hours))
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "cases.tasks.recompute_deadlines"
+    assert queued.args_kwargs["args"][2] == "新增作息时间（2026-12-01 起执行）"
+
+
+def test_the_nightly_job_recounts_with_the_system_as_actor(world, clock):
+    clock.set(at(2026, 12, 28, 10))
+    case = dispatched(world)
+    enter_2027()
+    assert recompute_nightly(at(2026, 12, 28, 11)) == "1 个责任单位的处置时限已重算"
+    event = case.events.get(action=CaseEvent.Action.RECOMPUTE_DEADLINE)
+    assert (event.actor, event.via, event.reason) == (None, "task", "每日时限重算")

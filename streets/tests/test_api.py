@@ -5,7 +5,7 @@
 from cases.models import Case
 from org.models import AuditLog
 from streets import services
-from streets.models import Patrol, Report
+from streets.models import Duty, Patrol, Report
 
 from .conftest import actor, at, jpeg
 
@@ -163,6 +163,33 @@ def test_coverage_api(client, world, st, clock):
     assert api(client, world.chief).get("/api/v1/streets/coverage").status_code == 403
     bad = api(client, world.hq).get("/api/v1/streets/coverage?day=yesterday")
     assert bad.status_code == 400
+
+
+def test_single_duties_through_the_api(client, world, st):
+    c = api(client, st.staff)
+    body = {
+        "unit_id": world.committee.pk,
+        "day": "2026-03-03",
+        "user_id": world.chief.pk,
+        "segment_id": st.seg2.pk,
+    }
+    r = c.post("/api/v1/streets/duties", body, content_type="application/json")
+    assert r.status_code == 201 and r.json()["place"] == "二街"
+    again = c.post("/api/v1/streets/duties", body, content_type="application/json")
+    assert again.status_code == 409
+    other = api(client, st.staff2).post("/api/v1/streets/duties", body, content_type="application/json")
+    assert other.status_code == 403
+    duty_id = r.json()["id"]
+    r = api(client, st.staff2).post(
+        f"/api/v1/streets/duties/{duty_id}/cancel", {"reason": "x"}, content_type="application/json"
+    )
+    assert r.status_code in (403, 404)
+    c = api(client, st.staff)
+    r = c.post(
+        f"/api/v1/streets/duties/{duty_id}/cancel", {"reason": "重复"}, content_type="application/json"
+    )
+    assert r.status_code == 204, r.content
+    assert not Duty.objects.exists()
 
 
 def test_roster_and_swap_through_the_api(client, world, st):

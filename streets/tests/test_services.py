@@ -60,6 +60,53 @@ def test_swap_duty_is_recorded(world, st):
     assert log.summary == "病假" and log.data == {"from_user": world.chief.pk, "to_user": world.collector.pk}
 
 
+def test_a_single_duty_is_added_and_cancelled_with_its_rules(world, st):
+    tuesday = MONDAY + dt.timedelta(days=1)
+    duty = services.add_duty(actor(st.staff), world.committee, tuesday, world.chief, segment=st.seg2)
+    assert (duty.unit, duty.day, duty.user, duty.segment, duty.grid) == (
+        world.committee,
+        tuesday,
+        world.chief,
+        st.seg2,
+        None,
+    )
+    refusals = [
+        (ActionRefused, dict(day=tuesday, user=world.chief, segment=st.seg2)),  # the same duty twice
+        (ActionRefused, dict(day=MONDAY - dt.timedelta(days=1), user=world.chief, segment=st.seg2)),  # past
+        (ValidationError, dict(day=tuesday, user=world.chief, segment=st.seg3)),  # 三街 is 二社区's
+        (ValidationError, dict(day=tuesday, user=world.chief)),  # no place
+        (ValidationError, dict(day=tuesday, user=world.chief, segment=st.seg1, grid=world.grid)),  # two
+        (ValidationError, dict(day=tuesday, user=st.staff, segment=st.seg1)),  # not a patroller
+    ]
+    for error, kwargs in refusals:
+        day, user = kwargs.pop("day"), kwargs.pop("user")
+        with pytest.raises(error):
+            services.add_duty(actor(st.staff), world.committee, day, user, **kwargs)
+    with pytest.raises(PermissionDenied):  # another community's staff
+        services.add_duty(actor(st.staff2), world.committee, tuesday, world.collector, grid=world.grid)
+    assert Duty.objects.count() == 1
+    assert set(services.roster_people(world.committee)) == {world.chief, world.collector}
+
+    with pytest.raises(ValidationError):
+        services.cancel_duty(actor(st.staff), duty, "")
+    with pytest.raises(PermissionDenied):
+        services.cancel_duty(actor(st.staff2), duty, "重复")
+    services.cancel_duty(actor(st.staff), duty, "重复排班")
+    assert not Duty.objects.exists()
+    log = AuditLog.objects.get(action="streets.duty_cancelled")
+    assert (
+        log.summary == "重复排班" and log.data["user"] == world.chief.pk and log.data["segment"] == st.seg2.pk
+    )
+
+
+def test_todays_duty_cannot_be_cancelled_once_its_patrol_started(world, st):
+    duty = services.add_duty(actor(st.staff), world.committee, MONDAY, world.chief, segment=st.seg1)
+    _patrol(world.chief)
+    with pytest.raises(ActionRefused):
+        services.cancel_duty(actor(st.staff), duty, "临时调整")
+    assert Duty.objects.filter(pk=duty.pk).exists()
+
+
 # --- patrols -------------------------------------------------------------------------------------
 
 

@@ -95,6 +95,51 @@ def test_roster_and_coverage_pages(client, world, st):
     assert not Duty.objects.filter(day=dt.date(2026, 3, 9)).exists()
 
 
+def test_single_duties_are_added_swapped_and_cancelled_on_the_roster_page(client, world, st):
+    client.force_login(st.staff)
+    url = reverse("streets:roster")
+    base = {"unit": world.committee.pk, "week": "2026-03-02"}
+    r = client.post(
+        url,
+        {
+            **base,
+            "step": "add",
+            "day": "2026-03-04",
+            "user": world.chief.pk,
+            "place": f"segment:{st.seg2.pk}",
+        },
+        follow=True,
+    )
+    assert "已添加班次" in r.content.decode()
+    duty = Duty.objects.get(day=dt.date(2026, 3, 4), segment=st.seg2)
+    r = client.post(
+        url,
+        {
+            **base,
+            "step": "add",
+            "day": "2026-03-04",
+            "user": world.chief.pk,
+            "place": f"segment:{st.seg3.pk}",
+        },
+        follow=True,
+    )
+    assert "请选择街巷" in r.content.decode()  # 三街 is not the unit's: not offered, refused
+    r = client.post(
+        url,
+        {**base, "step": "swap", "duty": duty.pk, "user": world.collector.pk, "reason": "病假"},
+        follow=True,
+    )
+    assert "已调班" in r.content.decode()
+    duty.refresh_from_db()
+    assert duty.user == world.collector
+    page = client.get(url + "?week=2026-03-02").content.decode()
+    assert "调班或取消" in page and "二街" in page
+    r = client.post(url, {**base, "step": "cancel", "duty": duty.pk, "reason": ""}, follow=True)
+    assert "请填写取消原因" in r.content.decode() and Duty.objects.filter(pk=duty.pk).exists()
+    r = client.post(url, {**base, "step": "cancel", "duty": duty.pk, "reason": "改为联合执法"}, follow=True)
+    assert "已取消班次" in r.content.decode() and not Duty.objects.exists()
+
+
 def test_a_grid_worker_checks_in_at_the_segments_of_the_grids_community(client, world, st):
     services.generate_week(actor(st.staff), world.committee, dt.date(2026, 3, 2))
     client.force_login(world.collector)

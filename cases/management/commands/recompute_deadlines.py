@@ -1,7 +1,7 @@
 """``manage.py recompute_deadlines [--reason TEXT]``: count open parts' deadlines again after HQ
 entered a year's holidays or changed the working hours (``cases.deadlines``). Each change is a
-case event; closed cases keep their deadlines. Until the background worker exists, run it after
-each such change (cron may run it nightly: a run without changes writes nothing)."""
+case event; closed cases keep their deadlines. The worker runs the same after each change made on
+HQ's pages and nightly; this is the hand-run way (a run without changes writes nothing)."""
 
 from django.core.management.base import BaseCommand
 
