@@ -776,8 +776,11 @@ class ContractedArea:
 
 
 def check_leader_view(user: User | None) -> None:
-    """The leader's view is for leaders 包保领导 (what they contract, nothing else)."""
-    if user is None or not user.is_authenticated or not scope_for(user).has_role(Role.LEADER):
+    """The leader's view is for leaders 包保领导 (what they contract, nothing else); a superuser,
+    who is offered every page, sees the contracts of their own (usually none)."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("只有包保领导可以查看包保单位的考评结果")
+    if not user.is_superuser and not scope_for(user).has_role(Role.LEADER):
         raise PermissionDenied("只有包保领导可以查看包保单位的考评结果")
 
 

@@ -123,3 +123,13 @@ def test_a_leader_without_active_contracts_sees_nothing(client, leaders):
     client.force_login(lonely)
     assert "没有生效的包保关系" in client.get(reverse("assessment:leader")).content.decode()
     assert client.get(f"{API}/units/{units['S1'].pk}/history").status_code == 403
+
+
+def test_a_superuser_is_offered_the_page_and_sees_their_own_contracts(client, leaders):
+    _hq, _leader, _other, _units, _run = leaders
+    root = member(
+        UnitFactory(code="R9", kind=Unit.Kind.HQ), Role.HQ_ADMIN, username="root", is_superuser=True
+    )
+    client.force_login(root)
+    assert "没有生效的包保关系" in client.get(reverse("assessment:leader")).content.decode()
+    assert client.get(f"{API}/leader").json() == []
