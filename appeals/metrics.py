@@ -183,3 +183,20 @@ def appeals_behind(
     if count == "received":
         return base
     return base.filter(_states(at or timezone.now())[count])
+
+
+def resolution_by_unit(
+    unit_ids: list[int], start: dt.datetime, end: dt.datetime, at: dt.datetime
+) -> dict[int, tuple[list[int], list[int]]]:
+    """For each unit that leads the case of an appeal received in [start, end): the ids of those
+    appeals (the denominator of 诉求化解率) and of the ones resolved by ``at`` (the numerator), as
+    ``resolution(..., by="unit", at=at)`` counts them. Units without appeals are left out."""
+    base = received_in(Appeal.objects.filter(case__lead_unit_id__in=unit_ids), start, end)
+    resolved = set(base.filter(_states(at)["resolved"]).values_list("pk", flat=True))
+    out: dict[int, tuple[list[int], list[int]]] = {}
+    for pk, unit_id in base.order_by("pk").values_list("pk", "case__lead_unit_id"):
+        received, done = out.setdefault(unit_id, ([], []))
+        received.append(pk)
+        if pk in resolved:
+            done.append(pk)
+    return out

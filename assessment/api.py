@@ -108,6 +108,19 @@ class HistoryOut(Schema):
     note: str
 
 
+class LeaderUnitOut(Schema):
+    unit_id: int
+    unit: str
+    latest: list[HistoryOut]  # the newest result of each scheme
+    history: list[HistoryOut]  # every published result, newest first
+
+
+class LeaderAreaOut(Schema):
+    area: str
+    kind: str  # region or site
+    units: list[LeaderUnitOut]
+
+
 class BonusOut(Schema):
     id: int
     scheme_id: int
@@ -343,25 +356,48 @@ def circular_pdf(request, circular_id: int):
     return _document(request, circular_id, "pdf")
 
 
+def _history_out(s) -> dict:
+    return {
+        "run_id": s.run_id,
+        "scheme": s.run.scheme.name,
+        "label": s.run.label,
+        "period_start": s.run.period_start,
+        "version": s.run.version,
+        "total": s.total,
+        "rank": s.rank,
+        "previous_rank": s.previous_rank,
+        "movement": s.movement,
+        "note": s.note,
+    }
+
+
 @router.get("/units/{unit_id}/history", response=list[HistoryOut])
 def unit_history(request, unit_id: int):
     """A unit's results across periods (latest published version of each), with the movement
-    against the scheme's previous period. HQ, or the unit itself."""
+    against the scheme's previous period. HQ, the unit itself, or a leader who contracts it."""
     unit = get_object_or_404(Unit, pk=unit_id)
+    return [_history_out(s) for s in services.unit_history(request.user, unit)]
+
+
+@router.get("/leader", response=list[LeaderAreaOut])
+def leader_view(request):
+    """包保领导: each of the leader's active contracts (region or site) with its units' latest
+    results per scheme and their history. Leaders only (403 otherwise)."""
     return [
         {
-            "run_id": s.run_id,
-            "scheme": s.run.scheme.name,
-            "label": s.run.label,
-            "period_start": s.run.period_start,
-            "version": s.run.version,
-            "total": s.total,
-            "rank": s.rank,
-            "previous_rank": s.previous_rank,
-            "movement": s.movement,
-            "note": s.note,
+            "area": area.label,
+            "kind": area.kind,
+            "units": [
+                {
+                    "unit_id": row.unit.pk,
+                    "unit": row.unit.name,
+                    "latest": [_history_out(s) for s in row.latest],
+                    "history": [_history_out(s) for s in row.history],
+                }
+                for row in rows
+            ],
         }
-        for s in services.unit_history(request.user, unit)
+        for area, rows in services.leader_view(request.user)
     ]
 
 

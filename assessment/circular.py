@@ -1,11 +1,16 @@
 """The documents of a circular 通报, laid out after GB/T 9704: the issuing authority in red as
 the header 红头, a red rule, the document number, the title, the body, the ranking table (with the
 movement against the previous period) and the red and black lists, page numbers "— 1 —" in the
-footer. ``render``: Word (python-docx); ``render_pdf``: PDF through the shared ``org.pdf``."""
+footer. ``render``: Word (python-docx); ``render_pdf``: PDF through the shared ``org.pdf``.
+
+Both carry the chart of the ranking (``charts``: vectors in the PDF, a PNG in Word) under the
+table and, after the red and black lists, the photos of the worst problems with their captions
+(``Photo``: the public copies, re-encoded without metadata, never the originals)."""
 
 import datetime as dt
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -13,14 +18,31 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
+from PIL import Image as PILImage
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Image as PDFImage
 
 from org import pdf
+
+from . import charts
 
 if TYPE_CHECKING:
     from .models import Run, Score
 
 AUTHORITY = "巴州创文办"
+PHOTO_HEADING = "四、突出问题"
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo of a problem for a circular: the image bytes (a public copy) and its caption."""
+
+    data: bytes
+    caption: str
+
+
 RED = RGBColor(0xC0, 0x00, 0x00)
 
 
@@ -106,6 +128,14 @@ def _listed(scores: Sequence["Score"]) -> str:
     return "；".join(f"第{s.rank}名 {s.unit.name}（{s.total}分）" for s in scores) or "无"
 
 
+def _photo_size(data: bytes, max_width: float = 120, max_height: float = 90) -> tuple[float, float]:
+    """The printed size in mm of a photo: within max_width × max_height, its proportions kept."""
+    with PILImage.open(io.BytesIO(data)) as image:
+        w, h = image.size
+    scale = min(max_width / w, max_height / h)
+    return w * scale, h * scale
+
+
 def render(
     number: str,
     title: str,
@@ -114,6 +144,7 @@ def render(
     scores: Sequence["Score"],
     lists: tuple[Sequence["Score"], Sequence["Score"]],
     issued_on: dt.date,
+    photos: Sequence[Photo] = (),
 ) -> bytes:
     doc = Document()
     _page_number(doc.sections[0])
@@ -125,11 +156,23 @@ def render(
             _paragraph(doc, line.strip())
     _paragraph(doc, _heading(run), "黑体", 16)
     _table(doc, HEADER, _rows(scores))
+    chart = charts.png(scores)
+    if chart is not None:
+        doc.add_picture(io.BytesIO(chart), width=Mm(156))
+        doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _paragraph(doc, charts.CAPTION, "黑体", 12, align=WD_ALIGN_PARAGRAPH.CENTER)
     red, black = lists
     _paragraph(doc, "二、红榜", "黑体", 16)
     _paragraph(doc, _listed(red))
     _paragraph(doc, "三、黑榜", "黑体", 16)
     _paragraph(doc, _listed(black))
+    if photos:
+        _paragraph(doc, PHOTO_HEADING, "黑体", 16)
+        for photo in photos:
+            width, height = _photo_size(photo.data)
+            doc.add_picture(io.BytesIO(photo.data), width=Mm(width), height=Mm(height))
+            doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _paragraph(doc, photo.caption, "仿宋_GB2312", 12, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(doc, AUTHORITY, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph(doc, f"{issued_on:%Y年%m月%d日}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     out = io.BytesIO()
@@ -145,6 +188,7 @@ def render_pdf(
     scores: Sequence["Score"],
     lists: tuple[Sequence["Score"], Sequence["Score"]],
     issued_on: dt.date,
+    photos: Sequence[Photo] = (),
 ) -> bytes:
     """The same circular as PDF, in the same order as the Word document."""
     font = pdf.cjk_font()
@@ -156,12 +200,26 @@ def render_pdf(
     story.append(pdf.Paragraph(pdf.escape(_heading(run)), st["heading"]))
     widths = [14 * pdf.mm, 50 * pdf.mm, 18 * pdf.mm, 16 * pdf.mm, 58 * pdf.mm]
     story.append(pdf.table(HEADER, _rows(scores), widths, font))
+    chart = charts.drawing(scores, font)
+    if chart is not None:
+        story += [pdf.Spacer(1, 6), chart]
     red, black = lists
     story += [
         pdf.Paragraph("二、红榜", st["heading"]),
         pdf.Paragraph(pdf.escape(_listed(red)), st["body"]),
         pdf.Paragraph("三、黑榜", st["heading"]),
         pdf.Paragraph(pdf.escape(_listed(black)), st["body"]),
+    ]
+    if photos:
+        story.append(pdf.Paragraph(PHOTO_HEADING, st["heading"]))
+        caption = ParagraphStyle("caption", parent=st["small"], alignment=TA_CENTER)
+        for photo in photos:
+            width, height = _photo_size(photo.data)
+            image = PDFImage(io.BytesIO(photo.data), width=width * pdf.mm, height=height * pdf.mm)
+            story.append(
+                pdf.KeepTogether([image, pdf.Paragraph(pdf.escape(photo.caption), caption), pdf.Spacer(1, 6)])
+            )
+    story += [
         pdf.Spacer(1, 12),
         pdf.Paragraph(AUTHORITY, st["right"]),
         pdf.Paragraph(f"{issued_on:%Y年%m月%d日}", st["right"]),

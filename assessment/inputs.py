@@ -1,7 +1,7 @@
 """The inputs of a run, each read through the owning app's own figure functions (nothing is
 re-counted here): one value 0–100 per unit and component, or None when the unit has no data.
 
-- cases 案件综合指数: ``cases.metrics.compute`` for the unit, as of T, combined by DESIGN.md's
+- cases 案件综合指数: ``cases.metrics.by_unit`` (``compute`` for each unit, grouped), as of T, combined by DESIGN.md's
   formula 处置率×30 + 按期处置率×20 + (1−返工率)×20 + (1−超期待处置率)×20 + (1−延期率)×10; a term
   without data is left out and the others re-weighted; no term with data → None.
 - inspections 实地督查得分: ``inspections.scoring.rollup(..., "unit")`` over the inspections
@@ -14,6 +14,12 @@ re-counted here): one value 0–100 per unit and component, or None when the uni
 - bonus 加减分: 50 + Σ points of the scheme's entries for the unit and period that a second HQ
   user approved by T, held within 0–100. Every unit has this figure (no entry: 50, neutral), so
   the no-data rule never applies to it; one point moves the total by weight ÷ 100.
+- appeals 诉求化解率: ``appeals.metrics.resolution_by_unit``: appeals received in the period whose
+  case the unit leads, closed by T and not rated 不满意 by T ÷ all of them.
+- cards 红黄牌扣分: ``materials.figures.cards_as_of`` for the months of the period: 100 − 10 per
+  yellow card − 20 per red card in force at T (issued by T, not revoked by then), held at 0 or
+  above. A unit that was assigned no materials in those months and got no card has no data.
+  Monthly like the materials, so a weekly scheme cannot weigh it.
 """
 
 import datetime as dt
@@ -23,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from appeals import metrics as appeal_metrics
 from cases import metrics
 from indicators.models import Task
 from inspections import scoring
@@ -58,8 +65,10 @@ def _q(value: Decimal) -> Decimal:
 def case_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
     out = {}
     lo, hi = local_midnight(start), local_midnight(end)
+    keys = [key for key, _w, _i in CASE_TERMS]
+    by_unit = metrics.by_unit(lo, hi, [u.pk for u in units], keys, at=at)
     for unit in units:
-        figs = metrics.compute(metrics.select(lo, hi, at=at, unit=unit))
+        figs = by_unit[unit.pk]
         weighted, weights = Decimal(0), 0
         for key, weight, inverted in CASE_TERMS:
             fig = figs[key]
@@ -193,9 +202,43 @@ def reader(
     return READERS[kind]
 
 
+def appeal_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
+    found = appeal_metrics.resolution_by_unit(
+        [u.pk for u in units], local_midnight(start), local_midnight(end), at
+    )
+    return {
+        unit_id: Value(
+            _q(Decimal(len(resolved)) * 100 / len(received)),
+            Decimal(len(resolved)),
+            Decimal(len(received)),
+            {"received": received, "resolved": resolved},
+        )
+        for unit_id, (received, resolved) in found.items()
+    }
+
+
+YELLOW_POINTS, RED_POINTS = Decimal(10), Decimal(20)
+
+
+def card_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
+    found = material_figures.cards_as_of(_months(start, end), [u.pk for u in units], at)
+    out = {}
+    for unit_id, cards in found.items():
+        deducted = YELLOW_POINTS * len(cards.yellow) + RED_POINTS * len(cards.red)
+        out[unit_id] = Value(
+            _q(max(Decimal(100) - deducted, Decimal(0))),
+            deducted,
+            Decimal(len(cards.submissions)),
+            {"yellow": cards.yellow, "red": cards.red, "submissions": cards.submissions},
+        )
+    return out
+
+
 READERS: dict[str, Callable[[Sequence[Unit], dt.date, dt.date, dt.datetime], dict[int, Value]]] = {
     Component.Kind.CASES: case_values,
     Component.Kind.INSPECTIONS: inspection_values,
     Component.Kind.MATERIALS: material_values,
     Component.Kind.TASKS: task_values,
+    Component.Kind.APPEALS: appeal_values,
+    Component.Kind.CARDS: card_values,
 }

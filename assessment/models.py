@@ -48,6 +48,8 @@ class Component(models.Model):
         MATERIALS = "materials", "报送材料得分率"
         TASKS = "tasks", "任务按期销号率"
         BONUS = "bonus", "加减分"
+        APPEALS = "appeals", "诉求化解率"
+        CARDS = "cards", "红黄牌扣分"
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="components")
     kind = models.CharField("组成部分", max_length=20, choices=Kind.choices)

@@ -11,18 +11,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
-from cases import photos
+from cases import metrics, photos
+from cases.models import CasePhoto
 from materials import files as materials_files
 from org.audit import Actor, record
 from org.errors import ActionRefused
-from org.models import Role, Unit, User
+from org.models import Contract, Role, Unit, User
 from org.scope import scope_for
 from org.text import clean_text
-from workdays.periods import aware, check_year
+from workdays.periods import aware, check_year, local_midnight
 
 from . import circular as circular_doc
 from . import inputs, notices
@@ -106,6 +108,8 @@ def check_scheme(user: User | None, spec: SchemeSpec) -> dict[str, int]:
         raise ValidationError(f"各组成部分权重之和须为 100，现为 {sum(weights.values())}")
     if spec.period_kind == PeriodKind.WEEK and weights.get(Component.Kind.MATERIALS):
         raise ValidationError("报送材料按月考核，周督查方案不能计入材料得分")
+    if spec.period_kind == PeriodKind.WEEK and weights.get(Component.Kind.CARDS):
+        raise ValidationError("红黄牌按月认定，周督查方案不能计入红黄牌扣分")
     return weights
 
 
@@ -566,8 +570,9 @@ def issue_circular(actor: Actor, run: Run, title: str, body: str) -> Circular:
         circular.status = Circular.Status.ISSUED
         circular.year, circular.sequence, circular.number = year, sequence, number
         circular.title, circular.body = title, body
-        circular.document = circular_doc.render(number, title, body, run, scores, lists, issued_on)
-        circular.pdf = circular_doc.render_pdf(number, title, body, run, scores, lists, issued_on)
+        shown = problem_photos(run, lists[1])
+        circular.document = circular_doc.render(number, title, body, run, scores, lists, issued_on, shown)
+        circular.pdf = circular_doc.render_pdf(number, title, body, run, scores, lists, issued_on, shown)
         circular.issued_by, circular.issued_at = actor.user, now
         circular.save()
         _event(actor, run, "circular", number)
@@ -581,9 +586,62 @@ def circular_pdf(circular: Circular) -> bytes:
         return bytes(circular.pdf)
     run = circular.run
     issued_on = timezone.localtime(circular.issued_at).date() if circular.issued_at else timezone.localdate()
+    lists = red_black(run)
     return circular_doc.render_pdf(
-        circular.number or "", circular.title, circular.body, run, ranking(run), red_black(run), issued_on
+        circular.number or "",
+        circular.title,
+        circular.body,
+        run,
+        ranking(run),
+        lists,
+        issued_on,
+        problem_photos(run, lists[1]),
     )
+
+
+PHOTOS_PER_CIRCULAR, PHOTOS_PER_UNIT = 4, 2
+
+
+def problem_photos(run: Run, black: Sequence[Score]) -> list["circular_doc.Photo"]:
+    """Photos of the worst problems for a circular: the before-photos 处置前 of the black-listed
+    units' cases overdue 超期未处置 at the run's T among the parts due in its period (the cases
+    behind their 超期待处置率), worst-ranked unit first, at most two per unit and four in all, one
+    per case, newest case first. Only the public copies (re-encoded, without EXIF and GPS) are
+    used, never the originals under ``private/``; a file that cannot be read is left out."""
+    lo, hi = local_midnight(run.period_start), local_midnight(run.period_end)
+    at_text = f"{timezone.localtime(run.at):%m月%d日%H:%M}"
+    shown: list[circular_doc.Photo] = []
+    for score in black:
+        overdue = metrics.behind(metrics.select(lo, hi, at=run.at, unit=score.unit), "overdue_pending_rate")
+        photos_of_unit = (
+            CasePhoto.objects.filter(case__in=overdue, kind=CasePhoto.Kind.BEFORE)
+            .select_related("case__category")
+            .order_by("-case__reported_at", "case_id", "pk")
+        )
+        cases_seen: set[int] = set()
+        for photo in photos_of_unit:
+            if photo.case_id in cases_seen or not photo.image:
+                continue
+            try:
+                with default_storage.open(photo.image.name, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            case = photo.case
+            place = f"，{case.address}" if case.address else ""
+            shown.append(
+                circular_doc.Photo(
+                    data,
+                    f"{score.unit.name}：案件 {case.number} {case.category.name}{place}，"
+                    f"截至{at_text}超期未处置",
+                )
+            )
+            cases_seen.add(photo.case_id)
+            if len(cases_seen) >= PHOTOS_PER_UNIT or len(shown) >= PHOTOS_PER_CIRCULAR:
+                break
+        if len(shown) >= PHOTOS_PER_CIRCULAR:
+            break
+    return shown
 
 
 def visible_circulars(user: User) -> QuerySet[Circular]:
@@ -668,17 +726,27 @@ def visible_accountabilities(user: User) -> QuerySet[Accountability]:
 
 
 def check_history(user: User | None, unit: Unit) -> None:
-    """HQ sees every unit's history; a unit its own."""
+    """HQ sees every unit's history; a unit its own; a leader 包保领导 the units they contract."""
     if is_hq(user):
         return
-    if user is None or unit.pk not in scope_for(user).unit_ids:
-        raise PermissionDenied("只能查看本单位的考评历史")
+    if user is None or (unit.pk not in scope_for(user).unit_ids and unit.pk not in leader_unit_ids(user)):
+        raise PermissionDenied("只能查看本单位或包保单位的考评历史")
+
+
+def can_open_runs(user: User | None, unit: Unit) -> bool:
+    """Whether the history may link to the runs (their pages show every unit of the run): HQ and
+    the unit itself; a leader sees the contracted units' own rows only."""
+    return is_hq(user) or (user is not None and unit.pk in scope_for(user).unit_ids)
 
 
 def unit_history(user: User | None, unit: Unit) -> list[Score]:
     """The unit's scores in the latest published version of every run, newest period first, each
     with its movement against the scheme's previous period (when that was published too)."""
     check_history(user, unit)
+    return _history(unit)
+
+
+def _history(unit: Unit) -> list[Score]:
     scores = list(
         Score.objects.filter(run__in=latest_published(), unit=unit)
         .select_related("run__scheme", "unit")
@@ -693,6 +761,80 @@ def unit_history(user: User | None, unit: Unit) -> list[Score]:
         s.movement = movement_label(s.rank, s.previous_rank, compared)
     scores.sort(key=lambda s: (s.run.period_start, s.run.scheme.name), reverse=True)
     return scores
+
+
+# --- the leader's view 包保领导 ----------------------------------------------------------------------
+
+
+@dataclass
+class ContractedArea:
+    """One of a leader's active contracts 包保: the region or site, and the ranked units it covers."""
+
+    label: str
+    kind: str  # "region" or "site"
+    units: list[Unit]
+
+
+def check_leader_view(user: User | None) -> None:
+    """The leader's view is for leaders 包保领导 (what they contract, nothing else); a superuser,
+    who is offered every page, sees the contracts of their own (usually none)."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("只有包保领导可以查看包保单位的考评结果")
+    if not user.is_superuser and not scope_for(user).has_role(Role.LEADER):
+        raise PermissionDenied("只有包保领导可以查看包保单位的考评结果")
+
+
+def contracted_areas(user: User) -> list[ContractedArea]:
+    """The leader's active contracts (``org`` contracts, as ``org.scope`` reads them): a region
+    covers the ranked units located in it (its street office, communities …); a site the units
+    answering for that site 包保单位 in their own active contracts."""
+    areas = []
+    for contract in (
+        Contract.objects.active().filter(leader=user).select_related("region", "site").order_by("pk")
+    ):
+        ranked = Unit.objects.filter(kind__in=RANKED_KINDS, is_active=True).order_by("code")
+        if contract.region is not None:
+            units = ranked.filter(region__path__startswith=contract.region.path)
+            areas.append(ContractedArea(contract.region.name, "region", list(units)))
+        elif contract.site is not None:
+            answering = Contract.objects.active().filter(site_id=contract.site_id, unit__isnull=False)
+            units = ranked.filter(pk__in=answering.values("unit_id"))
+            areas.append(ContractedArea(f"{contract.site.name}（点位）", "site", list(units)))
+    return areas
+
+
+def leader_unit_ids(user: User) -> set[int]:
+    """The ids of the units a leader contracts (empty for anyone else)."""
+    if not scope_for(user).has_role(Role.LEADER):
+        return set()
+    return {u.pk for area in contracted_areas(user) for u in area.units}
+
+
+@dataclass
+class UnitResults:
+    unit: Unit
+    latest: list[Score]  # the newest published result of each scheme, with movement
+    history: list[Score]  # every published result, newest first
+
+
+def leader_view(user: User) -> list[tuple[ContractedArea, list[UnitResults]]]:
+    """For each contracted area, its units' results: the latest of each scheme and the history
+    (latest published versions only, as everywhere a period's result is read)."""
+    check_leader_view(user)
+    out = []
+    for area in contracted_areas(user):
+        rows = []
+        for unit in area.units:
+            history = _history(unit)  # the unit is the leader's: contracted_areas chose it
+            seen: set[int] = set()
+            latest = []
+            for score in history:  # newest first
+                if score.run.scheme_id not in seen:
+                    seen.add(score.run.scheme_id)
+                    latest.append(score)
+            rows.append(UnitResults(unit, latest, history))
+        out.append((area, rows))
+    return out
 
 
 # --- bonus and deduction entries 加减分 ------------------------------------------------------------

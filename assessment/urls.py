@@ -6,6 +6,7 @@ app_name = "assessment"
 urlpatterns = [
     path("", views.run_list, name="runs"),
     path("mine/", views.mine, name="mine"),
+    path("leader/", views.leader, name="leader"),
     path("schemes/", views.scheme_list, name="schemes"),
     path("schemes/new/", views.scheme_edit, name="scheme_new"),
     path("schemes/<int:pk>/", views.scheme_edit, name="scheme_edit"),

@@ -282,7 +282,18 @@ def download(request, pk: int, fmt: str = "docx"):
 def history(request, unit_pk: int):
     unit = get_object_or_404(Unit, pk=unit_pk)
     scores = services.unit_history(request.user, unit)
-    return render(request, "assessment/history.html", {"unit": unit, "scores": scores})
+    return render(
+        request,
+        "assessment/history.html",
+        {"unit": unit, "scores": scores, "link_runs": services.can_open_runs(request.user, unit)},
+    )
+
+
+@login_required
+def leader(request):
+    """包保考评: a leader's contracted areas and their units' results and history."""
+    areas = services.leader_view(request.user)
+    return render(request, "assessment/leader.html", {"areas": areas})
 
 
 @login_required

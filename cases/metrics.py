@@ -317,3 +317,71 @@ def parts_behind(selection: Selection, key: str, side: str = "numerator") -> Que
     if metric.cohort != "due":
         raise ValueError(f"{key} counts cases, not parts")
     return selection.part_base().filter(_side(selection.cohort("due"), metric, selection, side))
+
+
+def by_unit(
+    start: dt.datetime, end: dt.datetime, unit_ids: list[int], keys: list[str], *, at: dt.datetime
+) -> dict[int, dict[str, Figure]]:
+    """``compute(select(start, end, at=at, unit=unit))[key]`` for many units at once, by one grouped
+    query over parts (and one per accepted-cohort case metric) instead of two per unit. Only the
+    part metrics and 返工率 are offered (what the assessment 考评 reads); a unit without any part
+    in a cohort gets zero counts, as ``compute`` gives it."""
+    selection = select(start, end, at=at)
+    found: dict[int, dict[str, list[int]]] = {u: {k: [0, 0] for k in keys} for u in unit_ids}
+    due_keys = [k for k in keys if METRICS[k].cohort == "due"]
+    db = read_db()
+    with reading(db):
+        _count_by_unit(selection, unit_ids, keys, due_keys, db, found)
+    return {
+        unit_id: {k: Figure(k, METRICS[k].label, num, den) for k, (num, den) in figs.items()}
+        for unit_id, figs in found.items()
+    }
+
+
+def _count_by_unit(
+    selection: Selection,
+    unit_ids: list[int],
+    keys: list[str],
+    due_keys: list[str],
+    db: str,
+    found: dict[int, dict[str, list[int]]],
+) -> None:
+    t = selection.at
+    if due_keys:
+        counts = {"den": Count("pk")}
+        counts.update({f"{k}__num": Count("pk", filter=METRICS[k].numerator(t)) for k in due_keys})
+        rows = (
+            CasePart.objects.using(db)
+            .filter(unit_id__in=unit_ids)
+            .filter(selection.cohort("due"))
+            .order_by()
+            .values("unit_id")
+            .annotate(**counts)
+        )
+        for row in rows:
+            for k in due_keys:
+                found[row["unit_id"]][k] = [row[f"{k}__num"], row["den"]]
+    for k in keys:
+        if METRICS[k].cohort == "due":
+            continue
+        if k != "rework_rate":
+            raise ValueError(f"{k} is not offered by unit")
+        # The unit's cases: accepted in P, with a part of the unit dispatched by T (``case_unit``).
+        upper = min(selection.end, t + dt.timedelta(microseconds=1))
+        rows = (
+            CasePart.objects.using(db)
+            .filter(
+                unit_id__in=unit_ids,
+                dispatched_at__lte=t,
+                case__accepted_at__gte=selection.start,
+                case__accepted_at__lt=upper,
+            )
+            .order_by()
+            .values("unit_id")
+            .annotate(
+                den=Count("case_id", distinct=True),
+                num=Count("case_id", distinct=True, filter=reworked_by(t, "case_id")),
+            )
+        )
+        for row in rows:
+            found[row["unit_id"]][k] = [row["num"], row["den"]]

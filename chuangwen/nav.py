@@ -124,6 +124,7 @@ MENU: tuple[NavGroup, ...] = (
                 "通报", "assessment:circulars", frozenset({Role.HQ_ADMIN, Role.HANDLER, Role.REPORT_CLERK})
             ),
             NavItem("本单位考评结果", "assessment:mine", frozenset({Role.HANDLER, Role.REPORT_CLERK})),
+            NavItem("包保考评", "assessment:leader", frozenset({Role.LEADER})),
         ),
     ),
     NavGroup(
@@ -251,6 +252,7 @@ ROLE_TASKS: dict[str, tuple[NavItem, ...]] = {
         NavItem("督查与整改", "inspections:findings"),
         NavItem("任务矩阵", "indicators:matrix"),
         NavItem("我的包保", "org:contracts"),
+        NavItem("包保考评", "assessment:leader"),
     ),
 }
 

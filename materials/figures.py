@@ -12,11 +12,11 @@ Equal score rates (compared exactly, as fractions) share a rank; the next rank s
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from org.models import Region, Unit
@@ -149,3 +149,33 @@ def trend(months: list[dt.date], level: str = "unit", units: QuerySet[Unit] | No
             )
             line["cells"][index] = row
     return sorted(table.values(), key=lambda line: line["name"])
+
+
+@dataclass
+class UnitCards:
+    """A unit's cards over some months as of a moment: the submissions it was assigned (so it took
+    part in 网报) and the ids of the yellow and red cards in force then."""
+
+    submissions: list[int] = field(default_factory=list)
+    yellow: list[int] = field(default_factory=list)
+    red: list[int] = field(default_factory=list)
+
+
+def cards_as_of(months: list[dt.date], unit_ids: Iterable[int], at: dt.datetime) -> dict[int, UnitCards]:
+    """For the units that were assigned materials in ``months`` or got a card for one of them: the
+    submissions assigned and the cards issued by ``at`` and not revoked by then (a card revoked
+    later still counted at ``at``). Units with neither are left out (no data)."""
+    ids = list(unit_ids)
+    out: dict[int, UnitCards] = {}
+    subs = Submission.objects.filter(requirement__month__in=months, unit_id__in=ids)
+    for pk, unit_id in subs.order_by("pk").values_list("pk", "unit_id"):
+        out.setdefault(unit_id, UnitCards()).submissions.append(pk)
+    cards = (
+        Card.objects.filter(month__in=months, unit_id__in=ids, issued_at__lte=at)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        .order_by("pk")
+    )
+    for pk, unit_id, color in cards.values_list("pk", "unit_id", "color"):
+        mine = out.setdefault(unit_id, UnitCards())
+        (mine.red if color == Card.Color.RED else mine.yellow).append(pk)
+    return out

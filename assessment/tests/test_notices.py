@@ -17,7 +17,7 @@ from .helpers import at, scheme
 pytestmark = pytest.mark.django_db
 
 
-def test_a_circular_is_told_to_each_named_units_people(world):  # noqa: F811
+def test_a_circular_is_told_to_each_named_units_people(world):
     units, hq = world
     handler, clerk = member(units["D"], Role.HANDLER), member(units["A"], Role.REPORT_CLERK)
     run = services.compute_run(Actor(hq), scheme(hq), dt.date(2026, 11, 5), at=at(30, 23))

@@ -248,8 +248,10 @@ def test_circular_pdf_holds_number_title_figures_and_ranking(world):
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert circular.number in text and "关于2026年11月创文考评情况的通报" in text
     assert "— 1 —" in text and "巴州创文办" in text
-    # The ranking in order, with its figures: A 100, C 62, B 50 / F 50 (tied third), D 0.
-    lines = [line.strip() for line in text.splitlines()]
+    # The ranking in order, with its figures: A 100, C 62, B 50 / F 50 (tied third), D 0 (the
+    # table, before the chart that follows it).
+    table_text, chart_text = text.split("图 各单位总分")
+    lines = [line.strip() for line in table_text.splitlines()]
     figures = ("100.00", "62.00", "50.00", "0.00")
     ranked = [(lines[i - 2], lines[i - 1], line) for i, line in enumerate(lines) if line in figures]
     assert ranked == [
@@ -259,5 +261,7 @@ def test_circular_pdf_holds_number_title_figures_and_ranking(world):
         ("3", "F", "50.00"),
         ("5", "D", "0.00"),
     ]
+    # the chart: the ranked units by name with their totals (bars drawn best first)
+    assert all(label in chart_text for label in ("1. A", "2. C", "3. B", "3. F", "5. D", "62.00"))
     assert "第1名 A（100.00分）" in text.replace("\n", "")
     services.check_download(member(units["D"], Role.HANDLER), circular)

@@ -267,3 +267,21 @@ def test_a_unit_counts_only_the_parts_dispatched_to_it_before_the_moment(march):
     assert all(value == (0, 0) for value in before.values()), before
     after = figures(metrics.select(*MARCH, at=at(2026, 4, 16), unit=late_unit))
     assert any(value != (0, 0) for value in after.values()), after
+
+
+@pytest.mark.parametrize(
+    "moment", [at(2026, 3, 20, 12), at(2026, 4, 10, 12), at(2026, 4, 15, 12), at(2026, 5, 1)]
+)
+def test_by_unit_gives_what_compute_gives_for_each_unit(march, moment):
+    m = march
+    keys = ["handle_rate", "handle_on_time_rate", "overdue_pending_rate", "extension_rate", "rework_rate"]
+    units = [m["u1"], m["u2"], m["u3"], UnitFactory()]
+    grouped = metrics.by_unit(*MARCH, [u.pk for u in units], keys, at=moment)
+    for unit in units:
+        one = metrics.compute(metrics.select(*MARCH, at=moment, unit=unit))
+        assert {k: (f.numerator, f.denominator) for k, f in grouped[unit.pk].items()} == {
+            k: (one[k].numerator, one[k].denominator) for k in keys
+        }
+    assert any(f.denominator for f in grouped[m["u1"].pk].values())  # the march data is counted
+    with pytest.raises(ValueError):
+        metrics.by_unit(*MARCH, [m["u1"].pk], ["close_rate"], at=moment)
