@@ -69,7 +69,7 @@ def pytest_runtest_teardown(item, nextitem):
 def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The whole demo world, loaded once; yields the folder of its media files (photos, evidence):
     a test that serves them sets ``settings.MEDIA_ROOT`` to it."""
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.test import override_settings
 
     from org.management.commands.load_demo import load_world
@@ -80,6 +80,10 @@ def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         try:
             load_world()
+            # Check the deferred foreign keys of everything just loaded once, here: otherwise
+            # PostgreSQL keeps them pending in this outer transaction and every test's end (Django
+            # checks constraints before rolling a test back) checks them all again.
+            connection.check_constraints()
             yield media
         finally:
             transaction.set_rollback(True)

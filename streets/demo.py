@@ -113,6 +113,8 @@ def _history(rng: random.Random, today: dt.date) -> None:
     duties = Duty.objects.filter(
         day__lt=today, day__gte=today - dt.timedelta(weeks=WEEKS), segment__isnull=False
     ).select_related("segment__region")
+    patrols: list[Patrol] = []
+    extras: list[tuple[Patrol, StreetSegment, Decimal, Decimal, dt.datetime, int, bool, bool, bool]] = []
     for duty in duties.iterator():
         if rng.random() < 0.14:
             continue  # missed
@@ -124,7 +126,9 @@ def _history(rng: random.Random, today: dt.date) -> None:
         start = dt.datetime.combine(duty.day, dt.time(8 + rng.randrange(9), rng.randrange(60)), tz)
         minutes = 30 + rng.randrange(60)
         jump = rng.random() < 0.04
-        patrol = Patrol.objects.create(
+        visit = rng.random() < 0.08
+        social = rng.random() < 0.03
+        patrol = Patrol(
             user=duty.user,
             day=duty.day,
             status=Patrol.Status.ENDED,
@@ -136,9 +140,27 @@ def _history(rng: random.Random, today: dt.date) -> None:
             end_lng=lng,
             jumps=int(jump),
             distance_m=float(minutes * 40),
+            summary={
+                "segments": 1,
+                "minutes": minutes,
+                "points": 6,
+                "jumps": int(jump),
+                "distance_m": float(minutes * 40),
+                "reports": int(social),
+                "cases": 0,
+                "social": int(social),
+                "visits": int(visit),
+            },
+            off_roster=rng.random() < 0.03,
         )
-        step = Decimal("0.000300")
-        points = [
+        patrols.append(patrol)
+        extras.append((patrol, segment, lat, lng, start, minutes, jump, visit, social))
+    # Written in bulk: a patrol, its track, its check-in and what it found, a few statements in all.
+    Patrol.objects.bulk_create(patrols, batch_size=1000)
+    step = Decimal("0.000300")
+    points, checkins, visits, reports = [], [], [], []
+    for patrol, segment, lat, lng, start, minutes, jump, visit, social in extras:
+        points += [
             TrackPoint(
                 patrol=patrol,
                 at=start + dt.timedelta(minutes=i * minutes // 5),
@@ -148,51 +170,41 @@ def _history(rng: random.Random, today: dt.date) -> None:
             )
             for i in range(6)
         ]
-        TrackPoint.objects.bulk_create(points)
-        CheckIn.objects.create(
-            patrol=patrol, segment=segment, at=start + dt.timedelta(minutes=5), lat=lat, lng=lng
+        checkins.append(
+            CheckIn(patrol=patrol, segment=segment, at=start + dt.timedelta(minutes=5), lat=lat, lng=lng)
         )
-        visits = 0
-        if rng.random() < 0.08:
-            Visit.objects.create(
-                user=duty.user,
-                patrol=patrol,
-                kind=rng.choice(Visit.Kind.values),
-                place=f"{segment.name}{rng.randrange(1, 80)}号",
-                at=start + dt.timedelta(minutes=20),
-                lat=lat,
-                lng=lng,
-                note="到场了解情况",
+        if visit:
+            visits.append(
+                Visit(
+                    user=patrol.user,
+                    patrol=patrol,
+                    kind=rng.choice(Visit.Kind.values),
+                    place=f"{segment.name}{rng.randrange(1, 80)}号",
+                    at=start + dt.timedelta(minutes=20),
+                    lat=lat,
+                    lng=lng,
+                    note="到场了解情况",
+                )
             )
-            visits = 1
-        social = 0
-        if rng.random() < 0.03:
-            Report.objects.create(
-                patrol=patrol,
-                kind=rng.choice(Report.SOCIAL_KINDS),
-                reporter=duty.user,
-                reported_at=start + dt.timedelta(minutes=25),
-                lat=lat,
-                lng=lng,
-                description="巡查中发现，已告知社区",
-                community=segment.region,
-                person_name=rng.choice(NAMES) + rng.choice("明华强芳丽军"),
-                person_phone=f"13{rng.randrange(10**8, 10**9)}",
+        if social:
+            reports.append(
+                Report(
+                    patrol=patrol,
+                    kind=rng.choice(Report.SOCIAL_KINDS),
+                    reporter=patrol.user,
+                    reported_at=start + dt.timedelta(minutes=25),
+                    lat=lat,
+                    lng=lng,
+                    description="巡查中发现，已告知社区",
+                    community=segment.region,
+                    person_name=rng.choice(NAMES) + rng.choice("明华强芳丽军"),
+                    person_phone=f"13{rng.randrange(10**8, 10**9)}",
+                )
             )
-            social = 1
-        patrol.summary = {
-            "segments": 1,
-            "minutes": minutes,
-            "points": 6,
-            "jumps": int(jump),
-            "distance_m": patrol.distance_m,
-            "reports": social,
-            "cases": 0,
-            "social": social,
-            "visits": visits,
-        }
-        patrol.off_roster = rng.random() < 0.03
-        patrol.save(update_fields=["summary", "off_roster"])
+    TrackPoint.objects.bulk_create(points, batch_size=2000)
+    CheckIn.objects.bulk_create(checkins, batch_size=1000)
+    Visit.objects.bulk_create(visits, batch_size=1000)
+    Report.objects.bulk_create(reports, batch_size=1000)
 
 
 def _today(rng: random.Random, committees: list[Unit]) -> None:

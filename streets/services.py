@@ -134,19 +134,22 @@ def generate_week(actor: Actor, unit: Unit, monday: dt.date) -> int:
     for grid in unit_grids(unit).prefetch_related("workers"):
         places.extend((worker, None, grid) for worker in grid.workers.all())
     now = timezone.now()
-    added = 0
+    days = [monday + dt.timedelta(days=offset) for offset in range(7)]
     with transaction.atomic():
-        for offset in range(7):
-            day = monday + dt.timedelta(days=offset)
-            for user, place_segment, place_grid in places:
-                _, created = Duty.objects.get_or_create(
-                    day=day,
-                    user=user,
-                    segment=place_segment,
-                    grid=place_grid,
-                    defaults={"unit": unit, "created_by": actor.user, "created_at": now},
-                )
-                added += created
+        # One read of the week's duties of these people, one insert of the missing ones.
+        existing = set(
+            Duty.objects.filter(day__in=days, user__in={user.pk for user, _s, _g in places}).values_list(
+                "day", "user_id", "segment_id", "grid_id"
+            )
+        )
+        new = [
+            Duty(unit=unit, day=day, user=user, segment=seg, grid=grid, created_by=actor.user, created_at=now)
+            for day in days
+            for user, seg, grid in places
+            if (day, user.pk, seg.pk if seg else None, grid.pk if grid else None) not in existing
+        ]
+        Duty.objects.bulk_create(new)
+        added = len(new)
         record(actor, "streets.roster_generated", unit, f"生成 {monday} 起一周排班 {added} 条", added=added)
     return added
 
