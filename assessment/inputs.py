@@ -20,6 +20,10 @@ re-counted here): one value 0–100 per unit and component, or None when the uni
   yellow card − 20 per red card in force at T (issued by T, not revoked by then), held at 0 or
   above. A unit that was assigned no materials in those months and got no card has no data.
   Monthly like the materials, so a weekly scheme cannot weigh it.
+- joint 联合执法报到率: ``streets.services.attendance_by_unit``: the unit's summons to the joint
+  enforcement days 集中联合执法 of the period signed in by T ÷ those decided by T (signed in, or
+  the action's day over without a sign-in: a no-show). A unit never summoned, or whose actions
+  are all still to come, has no data.
 """
 
 import datetime as dt
@@ -36,6 +40,7 @@ from inspections import scoring
 from inspections.models import Inspection
 from materials import figures as material_figures
 from org.models import Unit
+from streets import services as streets_services
 from workdays.periods import local_midnight
 
 from .models import Bonus, Component, Scheme
@@ -234,6 +239,20 @@ def card_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.date
     return out
 
 
+def joint_values(units: Sequence[Unit], start: dt.date, end: dt.date, at: dt.datetime) -> dict[int, Value]:
+    # The period is [start, end): its last day is the day before ``end``.
+    found = streets_services.attendance_by_unit([u.pk for u in units], start, end - dt.timedelta(days=1), at)
+    return {
+        unit_id: Value(
+            _q(Decimal(len(attended)) * 100 / len(decided)),
+            Decimal(len(attended)),
+            Decimal(len(decided)),
+            {"decided": decided, "attended": attended},
+        )
+        for unit_id, (decided, attended) in found.items()
+    }
+
+
 READERS: dict[str, Callable[[Sequence[Unit], dt.date, dt.date, dt.datetime], dict[int, Value]]] = {
     Component.Kind.CASES: case_values,
     Component.Kind.INSPECTIONS: inspection_values,
@@ -241,4 +260,5 @@ READERS: dict[str, Callable[[Sequence[Unit], dt.date, dt.date, dt.datetime], dic
     Component.Kind.TASKS: task_values,
     Component.Kind.APPEALS: appeal_values,
     Component.Kind.CARDS: card_values,
+    Component.Kind.JOINT: joint_values,
 }

@@ -50,6 +50,7 @@ class Component(models.Model):
         BONUS = "bonus", "加减分"
         APPEALS = "appeals", "诉求化解率"
         CARDS = "cards", "红黄牌扣分"
+        JOINT = "joint", "联合执法报到率"
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="components")
     kind = models.CharField("组成部分", max_length=20, choices=Kind.choices)

@@ -7,9 +7,12 @@
   month's 结案率 read from the stored figures (the metrics page).
 """
 
+import datetime as dt
 from urllib.parse import urlencode
 
+from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from org.counts import Count
 from org.models import Role
@@ -65,11 +68,33 @@ def home_counts(user) -> list[Count]:
 
 
 def _close_rate(user, scope) -> Count:
-    """This month's 结案率 of the person's scope, from the stored figures (as the metrics page)."""
-    selection = CaseFilterSet(None, Case.objects.none(), scope=scope).selection(
-        viewer=None if scope.everything else user
-    )
-    figures, _at = stored_figures.metric_figures(selection)
-    figure = figures["close_rate"]
+    """This month's 结案率 of the person's scope, from the stored figures (as the metrics page),
+    with its change against last month's (a past month is stored once, as of its end)."""
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    rates = []
+    for month in (this_month, last_month):
+        selection = CaseFilterSet(
+            QueryDict(f"month={month:%Y-%m}"), Case.objects.none(), scope=scope
+        ).selection(viewer=None if scope.everything else user)
+        figures, _at = stored_figures.metric_figures(selection)
+        rates.append(figures["close_rate"])
+    figure, before = rates
     text = "无数据" if figure.percent is None else f"{figure.percent:g}%"
-    return Count("本月结案率", figure.denominator, reverse("cases:metrics"), text=text)
+    return Count(
+        "本月结案率",
+        figure.denominator,
+        reverse("cases:metrics"),
+        text=text,
+        change=change_text(figure, before),
+    )
+
+
+def change_text(now, before) -> str:
+    """较上月 in percentage points: "较上月 +3.2 个百分点", "较上月持平"; empty without both."""
+    if now.percent is None or before.percent is None:
+        return ""
+    points = round(now.percent - before.percent, 1)
+    if not points:
+        return "较上月持平"
+    return f"较上月 {points:+g} 个百分点"

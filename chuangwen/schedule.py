@@ -16,6 +16,7 @@ from cases.notices import daily_digest, sweep_deadlines
 from cases.photos import sweep_orphans
 from indicators.notices import task_warnings
 from materials.notices import materials_due
+from materials.services import monthly_cards_job
 from notices.schedule import Job, cleanup
 from org.imports import prune as prune_imports
 
@@ -48,6 +49,7 @@ JOBS = (
     Job("case_deadlines", "案件到期、超期与升级提醒", sweep_deadlines, every=dt.timedelta(minutes=15)),
     Job("case_digest", "每日 8:00 单位待办汇总", daily_digest, at=dt.time(8, 0), workdays_only=True),
     Job("task_warnings", "任务红黄预警", task_warnings, at=dt.time(8, 30), workdays_only=True),
+    Job("material_cards", "认定上月网报资料红黄牌（每月 1–3 日）", monthly_cards_job, at=dt.time(6, 0)),
     Job("materials_due", "网报资料截止提醒", materials_due, at=dt.time(9, 0), workdays_only=True),
     Job("recompute_deadlines", "按现行日历重算未结案件时限", recompute_nightly, at=dt.time(2, 0)),
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),

@@ -24,6 +24,9 @@ from cases import stored_figures
 from cases.models import Case, CaseQuerySet
 from indicators import queries as task_queries
 from indicators.models import IndexSystem, Task
+from inspections import scoring
+from inspections.models import Inspection
+from materials import figures as material_figures
 from org.models import Region, User
 from org.scope import Scope
 from workdays.periods import days, month_bounds
@@ -348,6 +351,63 @@ def appeal_resolution(user: User, today: dt.date, months: int = MONTHS) -> Chart
     )
 
 
+def inspection_scores(user: User, today: dt.date, months: int = MONTHS) -> Chart:
+    """Inspections submitted per month (of those the person may read) and their average score
+    rate 督查平均得分率 (``inspections.scoring.average_percent``); each point opens the records."""
+    visible = Inspection.objects.visible_to(user).filter(submitted_at__isnull=False)
+    periods = []
+    for year, month in _months(today, months):
+        first = dt.date(year, month, 1)
+        last = timezone.localtime(month_bounds(year, month)[1]).date() - dt.timedelta(days=1)
+        periods.append((year, month, first, last, *days(first, last)))
+    # One query for the whole window, bucketed by month here.
+    window = visible.filter(submitted_at__gte=periods[0][4], submitted_at__lt=periods[-1][5])
+    rows = list(window.only("submitted_at", "score", "full_points"))
+    counts, rates, labels = [], [], []
+    records = reverse("inspections:inspections")
+    for year, month, first, last, start, end in periods:
+        in_month = [i for i in rows if start <= i.submitted_at < end]
+        url = f"{records}?{urlencode({'start': _day(first), 'end': _day(last)})}"
+        labels.append(f"{year}年{month}月")
+        counts.append(Point(len(in_month), url))
+        average = scoring.average_percent(in_month)
+        rates.append(Point(None if average is None else float(average), url))
+    return Chart(
+        "inspections",
+        "实地督查平均得分率",
+        labels,
+        [Series("督查点位次", counts, unit="次"), Series("平均得分率", rates, kind="line", unit="%")],
+    )
+
+
+def material_ranking(scope: Scope, today: dt.date) -> Chart:
+    """Last month's 网报资料 score rate of the units ranked lowest (in the person's scope); each bar
+    opens that unit's submissions of the month."""
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    rows = material_figures.monthly(month, "unit", None if scope.everything else scope.units())
+    rows = [r for r in rows if r.points][-TOP:][::-1]
+    listed = reverse("materials:submissions")
+    return Chart(
+        "materials",
+        f"{month.year}年{month.month}月网报资料得分率（排名靠后的单位）",
+        [_short(r.name) for r in rows],
+        [
+            Series(
+                "得分率",
+                [
+                    Point(
+                        round(float(r.score * 100 / r.points), 2),
+                        f"{listed}?{urlencode({'month': f'{month:%Y-%m}', 'unit': r.key})}",
+                    )
+                    for r in rows
+                ],
+                unit="%",
+            )
+        ],
+        horizontal=True,
+    )
+
+
 def dashboard(user: User, scope: Scope) -> dict:
     """Every chart of the dashboard, for ``user`` within ``scope``."""
     today = timezone.localdate()
@@ -363,6 +423,8 @@ def dashboard(user: User, scope: Scope) -> dict:
         task_progress(user, system),
         task_progress(user, system, by="unit"),
         appeal_resolution(user, today),
+        inspection_scores(user, today),
+        material_ranking(scope, today),
     ]
     return {
         "at": timezone.now(),

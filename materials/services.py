@@ -685,6 +685,22 @@ def check_cards(user: User | None) -> None:
     check_plan(user)
 
 
+# The worker issues last month's cards on these first days of a month (then reviews of the last
+# submissions are done; running again issues nothing new).
+CARD_DAYS = 3
+
+
+def monthly_cards_job(now: dt.datetime) -> str:
+    """The periodic job 红黄牌认定 (``chuangwen/schedule.py``, ``manage.py run_job material_cards``):
+    on the first ``CARD_DAYS`` days of a month, last month's cards (as ``manage.py issue_cards``)."""
+    today = timezone.localdate(now)
+    if today.day > CARD_DAYS:
+        return f"每月 1–{CARD_DAYS} 日认定上月红黄牌，今日不执行"
+    month = previous_month(today)
+    cards = issue_monthly_cards(Actor.system(via="task"), month, today)
+    return f"{month:%Y-%m}：新认定 {len(cards)} 张红黄牌"
+
+
 def issue_monthly_cards(actor: Actor, month: dt.date, today: dt.date | None = None) -> list[Card]:
     """月度红黄牌: issue the cards ``month`` earns under its policy, once the month is over. Run it
     month by month in order (the quarter's earlier yellows count). Running it again issues nothing

@@ -16,3 +16,5 @@ class Count:
     tone: str = ""
     # A figure shown instead of ``n`` (a rate such as "92.5%"); ``n`` is then its denominator.
     text: str = ""
+    # The change against the previous period ("较上月 +3.2 个百分点"), for headline figures.
+    change: str = ""

@@ -1108,6 +1108,28 @@ def attendance(start: dt.date, end: dt.date, *, at: dt.datetime | None = None, u
     ]
 
 
+def attendance_by_unit(
+    unit_ids: Iterable[int], start: dt.date, end: dt.date, at: dt.datetime
+) -> dict[int, tuple[list[int], list[int]]]:
+    """The assessment's query point 联合执法报到: per unit, the ids of its summons to the joint
+    actions of days ``start``..``end`` that are decided as of ``at`` (signed in by ``at``, or the
+    action's day over by then without a sign-in) and of those signed in, by the rules of
+    ``attendance``. Units with nothing decided are left out. One query."""
+    today = timezone.localdate(at)
+    out: dict[int, tuple[list[int], list[int]]] = {}
+    rows = JointSummons.objects.filter(
+        unit_id__in=list(unit_ids), action__day__gte=start, action__day__lte=end
+    ).values_list("unit_id", "pk", "signed_in_at", "action__day")
+    for unit_id, pk, signed_in_at, day in rows.order_by("pk"):
+        signed = signed_in_at is not None and signed_in_at <= at
+        if signed or day < today:
+            decided, attended = out.setdefault(unit_id, ([], []))
+            decided.append(pk)
+            if signed:
+                attended.append(pk)
+    return out
+
+
 def check_view_attendance(user: User | None) -> None:
     """The attendance figures: district-wide roles, leaders, and the staff of territorial units."""
     if user is None or not user.is_authenticated:

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from org.audit import Actor
@@ -374,9 +374,19 @@ def staff(request, order_id: int, payload: StaffIn):
     return services.staff_order(_actor(request), order, chosen)
 
 
+SERVICE_PHOTOS = File(None, description="服务照片 (JPEG, PNG or WebP)")
+
+
 @router.post("/orders/{order_id}/complete", response=OrderOut)
-def complete(request, order_id: int, payload: VolunteerNoteIn):
-    return services.complete_order(_actor(request), _order(request, order_id), payload.note)
+def complete(
+    request,
+    order_id: int,
+    payload: Form[VolunteerNoteIn],
+    photos: list[UploadedFile] = SERVICE_PHOTOS,
+):
+    """服务完成: multipart form with the ``note`` 服务纪实 and the service's ``photos`` (optional;
+    capped per step as case photos)."""
+    return services.complete_order(_actor(request), _order(request, order_id), payload.note, photos or [])
 
 
 @router.post("/orders/{order_id}/contact", response=VolunteerContactOut)

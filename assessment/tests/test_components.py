@@ -157,3 +157,53 @@ def test_scheme_editor_offers_the_new_components(client, world):
         Component.Kind.APPEALS: 30,
         Component.Kind.CARDS: 70,
     }
+
+
+def joint(organiser, units_signed: dict, day: dt.date):
+    """A joint enforcement action on ``day`` summoning the units given, each signed in at the
+    moment given (None: no sign-in)."""
+    from streets.models import JointAction, JointSummons
+
+    action = JointAction.objects.create(
+        organiser=organiser,
+        title="集中整治",
+        day=day,
+        start_time=dt.time(9),
+        place="广场",
+        lat=Decimal("31.85"),
+        lng=Decimal("106.74"),
+        lead_unit=next(iter(units_signed)),
+        created_at=at(1),
+    )
+    for unit, signed in units_signed.items():
+        JointSummons.objects.create(action=action, unit=unit, signed_in_at=signed)
+    return action
+
+
+def test_joint_enforcement_attendance_component_hand_counted(world):
+    """联合执法报到率 (issue 17: attendance and no-shows feed the assessment), as of T."""
+    units, hq = world
+    a, b, c, d = units["A"], units["B"], units["C"], units["D"]
+    joint(a, {a: at(3, 9), b: None, c: at(3, 9)}, NOV + dt.timedelta(days=2))  # 3 Nov
+    joint(a, {a: None, b: None}, NOV + dt.timedelta(days=19))  # 20 Nov: A and B did not come
+    joint(a, {a: at(28, 9)}, dt.date(2026, 11, 28))
+    joint(a, {c: None}, dt.date(2026, 12, 1))  # the next period: not counted
+    joint(a, {d: at(20, 9, month=10)}, dt.date(2026, 10, 20))  # the period before
+    s = scheme(hq, no_data=Scheme.NoData.REWEIGHT, weights={"joint": 100})
+    run = services.compute_run(Actor(hq), s, dt.date(2026, 11, 15), at=T)
+    key = {unit.pk: name for name, unit in units.items()}
+    figures = {key[f.unit_id]: f for f in Figure.objects.filter(run=run, kind=Component.Kind.JOINT)}
+    # A: signed in 2 of 3 (3 Nov, 28 Nov; not 20 Nov) → 66.67; B: 0 of 2 → 0; C: 1 of 1 → 100;
+    # D and the rest: never summoned in November → no data.
+    assert {
+        code: (f.value, f.numerator, f.denominator) for code, f in figures.items() if f.value is not None
+    } == {
+        "A": (Decimal("66.67"), 2, 3),
+        "B": (Decimal("0.00"), 0, 2),
+        "C": (Decimal("100.00"), 1, 1),
+    }
+    assert len(figures["A"].source["decided"]) == 3 and len(figures["A"].source["attended"]) == 2
+    # As of 21 Nov 08:00: 3 Nov attended, 20 Nov a no-show (its day is over), 28 Nov still to come.
+    early = services.compute_run(Actor(hq), s, dt.date(2026, 11, 15), at=at(21, 8))
+    a_early = Figure.objects.get(run=early, unit=a, kind=Component.Kind.JOINT)
+    assert (a_early.numerator, a_early.denominator) == (1, 2)

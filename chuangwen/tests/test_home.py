@@ -97,3 +97,22 @@ def test_entries_a_role_cannot_use_are_not_in_its_menu(demo_world, db):
     body = login("volunteer").get("/").content.decode()
     assert "案件查询" not in body and "受理派遣" not in body
     assert "我的志愿服务" in body
+
+
+def test_headline_rates_say_their_change_against_last_month(demo_world, db):
+    """HQ's and a leader's 本月结案率 carries its change against last month's, in percentage points."""
+    from cases.counts import change_text
+    from cases.metrics import Figure
+
+    for username in ("hq", "leader"):
+        (rate,) = [c for c in login(username).get("/").context["counts"] if c.label == "本月结案率"]
+        assert rate.change.startswith("较上月"), (username, rate)
+        assert rate.change in login(username).get("/").content.decode()
+
+    def rate(numerator, denominator):
+        return Figure("close_rate", "结案率", numerator, denominator)
+
+    assert change_text(rate(95, 100), rate(918, 1000)) == "较上月 +3.2 个百分点"
+    assert change_text(rate(88, 100), rate(9, 10)) == "较上月 -2 个百分点"
+    assert change_text(rate(90, 100), rate(9, 10)) == "较上月持平"
+    assert change_text(rate(1, 2), rate(0, 0)) == ""

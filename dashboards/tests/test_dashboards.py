@@ -3,6 +3,7 @@ point opens the list behind it and that list has as many rows as the point says;
 their scope only; the JSON stays within its query budget; a display token reads the screen and
 nothing else."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -18,8 +19,9 @@ from org.scope import scope_for
 CHARTS = "/api/v1/dashboards/charts"
 SCREEN = "/api/v1/dashboards/screen"
 # The dashboard's JSON of the busiest person (HQ), its figures stored: session, scope, the
-# weekly, backlog, category and area aggregates, six stored months, the tasks, six months of appeals.
-CHARTS_QUERY_BUDGET = 45
+# weekly, backlog, category and area aggregates, six stored months, the tasks, six months of appeals,
+# six months of inspections (one query), last month's material ranking (submissions, cards, scope).
+CHARTS_QUERY_BUDGET = 49
 SCREEN_QUERY_BUDGET = 15
 
 
@@ -49,15 +51,35 @@ def test_each_data_point_opens_the_list_with_as_many_rows(demo_world, db, userna
     body = response.json()
     keys = {c["key"] for c in body["charts"]}
     assert {"weekly", "on_time", "backlog", "categories", "areas", "tasks", "task_units", "appeals"} <= keys
+    assert {"inspections", "materials"} <= keys
     checked = 0
     for chart, series, point in points(body):
         assert point["url"], (chart["key"], series["name"])
         opened = client.get(point["url"])
         assert opened.status_code == 200, point["url"]
-        if series["unit"] == "件":
+        if series["unit"] in ("件", "次"):
             assert rows_listed(opened) == point["value"], (chart["key"], series["name"], point["url"])
             checked += 1
     assert checked > 20
+
+
+def test_the_material_bars_are_the_months_ranking_of_the_units_they_open(demo_world, db):
+    from materials import figures as material_figures
+
+    client = login("hq")
+    chart = next(c for c in client.get(CHARTS).json()["charts"] if c["key"] == "materials")
+    assert chart["series"][0]["data"], "the demo has last month's submissions"
+    for point in chart["series"][0]["data"]:
+        month, unit = re.search(r"month=(\d{4}-\d{2})&unit=(\d+)", point["url"]).groups()
+        opened = client.get(point["url"])
+        units = {sub.unit_id for sub in opened.context["page"]}
+        assert units == {int(unit)}
+        (row,) = [
+            r for r in material_figures.monthly(dt.date.fromisoformat(month + "-01")) if r.key == int(unit)
+        ]
+        assert point["value"] == round(float(row.score * 100 / row.points), 2)
+    values = [p["value"] for p in chart["series"][0]["data"]]
+    assert values == sorted(values)  # the lowest first
 
 
 def test_the_on_time_rate_is_the_stored_metric_of_the_list_it_opens(demo_world, db):

@@ -136,3 +136,22 @@ def test_command_issues_last_month_once(world, october, clock):
     with pytest.raises(CommandError):
         call_command("issue_cards", month="2026/10")
     assert Card.objects.count() == 3
+
+
+def test_the_worker_issues_last_months_cards_on_the_first_days_of_a_month(world, october):
+    assert (
+        services.monthly_cards_job(dt.datetime(2026, 11, 10, 1, tzinfo=dt.UTC))
+        == "每月 1–3 日认定上月红黄牌，今日不执行"
+    )
+    assert not Card.objects.exists()
+    assert (
+        services.monthly_cards_job(dt.datetime(2026, 11, 2, 1, tzinfo=dt.UTC)) == "2026-10：新认定 3 张红黄牌"
+    )
+    assert {(c.unit.code, c.color) for c in Card.objects.all()} == {
+        ("S2C1", "yellow"),
+        ("D1", "red"),
+        ("S1", "yellow"),
+    }
+    assert (
+        services.monthly_cards_job(dt.datetime(2026, 11, 3, 1, tzinfo=dt.UTC)) == "2026-10：新认定 0 张红黄牌"
+    )

@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from cases.tests.conftest import jpeg
 from org.models import AuditLog
 from volunteers import services
-from volunteers.models import Order, PointsEntry
+from volunteers.models import Order, OrderPhoto, PointsEntry
 
 from .conftest import actor
 
@@ -56,7 +57,9 @@ def test_the_loop_through_the_api(world):
     signed = _post(alice, f"/records/{record['id']}/sign-in", {"lat": 31.0, "lng": 106.0}).json()
     assert signed["signed_in_at"] and not signed["far"]
     _post(alice, f"/records/{record['id']}/sign-out", {"lat": 31.0, "lng": 106.0})
-    assert _post(leader, f"/orders/{order.pk}/complete", {"note": "已完成"}).json()["status"] == "served"
+    served = leader.post(f"{API}/orders/{order.pk}/complete", {"note": "已完成", "photos": [jpeg()]}).json()
+    assert served["status"] == "served" and len(served["photos"]) == 1
+    assert OrderPhoto.objects.get(order=order).original.name.startswith("private/volunteers/")
     assert _post(leader, f"/records/{record['id']}/confirm", {}).status_code == 200
 
     rated = _post(

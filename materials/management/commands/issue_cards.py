@@ -1,7 +1,8 @@
 """``manage.py issue_cards [--month YYYY-MM]``: the monthly red and yellow card job 红黄牌认定 for
 a month that is over (default: last month), under that month's card policy. Safe to run again:
-cards already issued (or revoked) are not issued twice. There is no background worker yet; run it
-from cron on the first days of each month, months in order."""
+cards already issued (or revoked) are not issued twice. The worker runs the same step on the first
+days of each month (the ``material_cards`` job in ``chuangwen/schedule.py``); the command is for a
+month issued by hand or again."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
