@@ -105,9 +105,9 @@ def test_headline_rates_say_their_change_against_last_month(demo_world, db):
     from cases.metrics import Figure
 
     for username in ("hq", "leader"):
-        (rate,) = [c for c in login(username).get("/").context["counts"] if c.label == "本月结案率"]
-        assert rate.change.startswith("较上月"), (username, rate)
-        assert rate.change in login(username).get("/").content.decode()
+        (headline,) = [c for c in login(username).get("/").context["counts"] if c.label == "本月结案率"]
+        assert headline.change.startswith("较上月"), (username, headline)
+        assert headline.change in login(username).get("/").content.decode()
 
     def rate(numerator, denominator):
         return Figure("close_rate", "结案率", numerator, denominator)
