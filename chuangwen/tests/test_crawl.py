@@ -24,12 +24,6 @@ from cases.models import Case, CasePart
 from org.demo import DEMO_LOGINS
 from org.models import User
 
-if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # The walk checks pages and links (status, language, titles, CSRF, exports), which the apps'
-    # own tests cover on both databases; thousands of page views on PostgreSQL would take CI past
-    # its time limit, so CI walks the site in its SQLite pass only (.ci/run).
-    pytest.skip("the site walk runs in the SQLite pass of CI only", allow_module_level=True)
-
 MAX_PAGES = 150  # per role
 SAMPLES_PER_PATTERN = 1  # e.g. one case detail, not all of them
 VARIANTS_PER_ROUTE = 2  # e.g. the case list with two different sets of filters
