@@ -50,6 +50,10 @@ class Context:
     # OPEN311_PAGE requests each (the list of ~100 items).
     open311_numbers: list[str] = field(default_factory=list)
     open311_windows: list[tuple[str, str]] = field(default_factory=list)
+    # HQ's token (the dashboard) and a display token (the command-centre screen), when the demo
+    # world's HQ person is there.
+    hq_bearer: dict[str, str] = field(default_factory=dict)
+    display_bearer: dict[str, str] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(11))
 
     @classmethod
@@ -80,6 +84,7 @@ class Context:
         open311_key = open311.set_new_key()
         open311.save()
         numbers, windows = open311_samples()
+        hq_bearer, display_bearer = dashboard_credentials()
         return cls(
             bearer={"Authorization": f"Bearer {key}"},
             cookie={"Cookie": f"sessionid={session.session_key}"},
@@ -97,6 +102,8 @@ class Context:
             service_codes=[service_code(c) for c in services()],
             open311_numbers=numbers,
             open311_windows=windows,
+            hq_bearer=hq_bearer,
+            display_bearer=display_bearer,
         )
 
     def case_id(self) -> int:
@@ -118,6 +125,19 @@ class Context:
 
 
 OPEN311_PAGE = 100
+
+
+def dashboard_credentials(username: str = "hq") -> tuple[dict[str, str], dict[str, str]]:
+    """HQ's API token (the dashboard's JSON) and a display token (the screen's JSON)."""
+    from dashboards.services import issue_display
+    from org.audit import Actor
+
+    hq = User.objects.filter(username=username).first()
+    if hq is None:
+        return {}, {}
+    _token, key = ApiToken.issue(hq, "benchmark")
+    _display, display_key = issue_display(Actor(user=hq, via="command"), "压测大屏")
+    return {"Authorization": f"Bearer {key}"}, {"Authorization": f"Bearer {display_key}"}
 
 
 def open311_samples(count: int = 2000, windows: int = 200) -> tuple[list[str], list[tuple[str, str]]]:
@@ -271,6 +291,14 @@ def _metrics_api(ctx: Context, i: int) -> Request:
     return Request("GET", _api(f"/metrics?month={ctx.rng.choice(ctx.months)}"), headers=ctx.bearer)
 
 
+def _dashboard_api(ctx: Context, i: int) -> Request:
+    return Request("GET", "/api/v1/dashboards/charts", headers=ctx.hq_bearer)
+
+
+def _screen_api(ctx: Context, i: int) -> Request:
+    return Request("GET", "/api/v1/dashboards/screen", headers=ctx.display_bearer)
+
+
 def _map_page(ctx: Context, i: int) -> Request:
     # The list page's map asks the map endpoint for its view, with the list's filters: a quarter
     # of the views show the whole district (zoom 13), the rest a few streets on a phone (zoom 16,
@@ -401,6 +429,20 @@ LOAD_SCENARIOS = [
         _map_page,
         Target(100),
     ),
+    Scenario(
+        "dashboard_api",
+        "dashboard charts JSON, district-wide (HQ), its kept copy",
+        "/api/v1/dashboards/charts",
+        _dashboard_api,
+        Target(100),
+    ),
+    Scenario(
+        "screen_api",
+        "command-centre screen JSON (display token), its kept copy",
+        "/api/v1/dashboards/screen",
+        _screen_api,
+        Target(100),
+    ),
 ]
 
 
@@ -478,6 +520,39 @@ def _bulk_import(base_url: str, master: int, ctx: Context, options) -> dict:
         "errors": 0,
         "seconds": figures["total_s"],
         "detail": f"{figures['load_s']} s loading, {figures['cases_per_s']:,} cases/s, indexes kept",
+    }
+
+
+def _dashboard_compute(base_url: str, master: int, ctx: Context, options) -> dict:
+    """What the worker does every minute or so: compute the district-wide dashboard and the
+    screen's figures (``dashboards.stored.refresh_district``), in-process, the months' stored
+    figures already there (as ``freeze_figures`` leaves them). ``seconds`` is the dashboard."""
+    from django.db import DatabaseError
+
+    from dashboards import figures
+    from dashboards.stored import DISTRICT_WIDE
+
+    limit = getattr(options, "job_limit", 120)
+    began = time.perf_counter()
+    try:
+        with time_limit(limit):
+            charts = figures.dashboard(None, DISTRICT_WIDE)
+            board = time.perf_counter() - began
+            figures.screen()
+            wall = time.perf_counter() - began - board
+    except DatabaseError as exc:
+        return {
+            "count": 0,
+            "errors": 1,
+            "seconds": round(time.perf_counter() - began, 2),
+            "detail": f"stopped: {exc}",
+        }
+    return {
+        "count": len(charts["charts"]),
+        "errors": 0,
+        "seconds": round(board, 2),
+        "screen_s": round(wall, 2),
+        "detail": f"{len(charts['charts'])} charts in {board:.2f} s; the screen's figures in {wall:.2f} s",
     }
 
 
@@ -606,6 +681,13 @@ TIMED_SCENARIOS = [
     ),
     Timed(
         "bulk_import", "bulk import of 100k cases (COPY / executemany)", None, _bulk_import, Target(seconds=5)
+    ),
+    Timed(
+        "dashboard_compute",
+        "computing the district-wide dashboard and screen (the worker's refresh)",
+        "/api/v1/dashboards/charts",
+        _dashboard_compute,
+        Target(),
     ),
     Timed(
         "xlsx_export",

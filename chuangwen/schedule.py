@@ -14,6 +14,7 @@ from assessment.schedule import draft_runs
 from cases.deadlines import recompute_nightly
 from cases.notices import daily_digest, sweep_deadlines
 from cases.photos import sweep_orphans
+from dashboards.stored import refresh_district
 from indicators.notices import task_warnings
 from materials.notices import materials_due
 from materials.services import monthly_cards_job
@@ -52,6 +53,7 @@ JOBS = (
     Job("material_cards", "认定上月网报资料红黄牌（每月 1–3 日）", monthly_cards_job, at=dt.time(6, 0)),
     Job("materials_due", "网报资料截止提醒", materials_due, at=dt.time(9, 0), workdays_only=True),
     Job("recompute_deadlines", "按现行日历重算未结案件时限", recompute_nightly, at=dt.time(2, 0)),
+    Job("dashboards", "刷新全区数据看板与指挥大屏", refresh_district, every=dt.timedelta(minutes=1)),
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
     Job("assessment_runs", "计算刚结束周期的考评草稿", draft_runs, at=dt.time(2, 0)),
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import HttpBearer, SessionAuth
 
-from . import figures, services
+from . import services, stored
 from .models import DisplayToken
 
 router = Router(tags=["看板 dashboards"])
@@ -92,7 +92,7 @@ class DisplayAuth(HttpBearer):
 )
 def charts(request):
     scope = services.check_view_dashboard(request.user)
-    return figures.cached_dashboard(request.user, scope)
+    return stored.cached_dashboard(request.user, scope)
 
 
 @router.get(
@@ -105,4 +105,4 @@ def charts(request):
 def screen(request):
     if not isinstance(request.auth, DisplayToken):
         services.check_view_screen(request.user)
-    return figures.screen()
+    return stored.cached_screen()

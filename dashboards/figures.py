@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -267,13 +266,15 @@ TASK_GROUPS = {
 }
 
 
-def task_progress(user: User, system: IndexSystem | None, by: str = "item") -> Chart | None:
+def task_progress(user: User | None, system: IndexSystem | None, by: str = "item") -> Chart | None:
     """The active index system's tasks per item (or lead unit) by state, the least finished
-    first; each part opens the task board filtered to that item (or unit) and state."""
+    first; each part opens the task board filtered to that item (or unit) and state. ``user``
+    None: district-wide."""
     if system is None:
         return None
     column, label_columns, board_filter, key, title = TASK_GROUPS[by]
-    tasks = task_queries.filter_tasks(task_queries.visible_tasks(user), system_id=system.pk)
+    visible = Task.objects.all() if user is None else task_queries.visible_tasks(user)
+    tasks = task_queries.filter_tasks(visible, system_id=system.pk)
     rows = (
         tasks.filter(**{f"{column}__isnull": False})
         .values(column, *label_columns, "state")
@@ -322,9 +323,12 @@ def _short(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def appeal_resolution(user: User, today: dt.date, months: int = MONTHS) -> Chart:
-    """Appeals received per month and their 化解率 (DESIGN.md's definition, ``appeals.metrics``)."""
-    visible = Appeal.objects.filter(case__in=Case.objects.visible_to(user))
+def appeal_resolution(user: User | None, today: dt.date, months: int = MONTHS) -> Chart:
+    """Appeals received per month and their 化解率 (DESIGN.md's definition, ``appeals.metrics``);
+    ``user`` None: district-wide."""
+    visible = Appeal.objects.all()
+    if user is not None:
+        visible = visible.filter(case__in=Case.objects.visible_to(user))
     received_points, rate_points, labels = [], [], []
     appeals_url = reverse("appeals:list")
     for year, month in _months(today, months):
@@ -351,10 +355,14 @@ def appeal_resolution(user: User, today: dt.date, months: int = MONTHS) -> Chart
     )
 
 
-def inspection_scores(user: User, today: dt.date, months: int = MONTHS) -> Chart:
-    """Inspections submitted per month (of those the person may read) and their average score
-    rate 督查平均得分率 (``inspections.scoring.average_percent``); each point opens the records."""
-    visible = Inspection.objects.visible_to(user).filter(submitted_at__isnull=False)
+def inspection_scores(user: User | None, today: dt.date, months: int = MONTHS) -> Chart:
+    """Inspections submitted per month (of those the person may read; ``user`` None:
+    district-wide) and their average score rate 督查平均得分率 (``inspections.scoring.average_percent``);
+    each point opens the records."""
+    inspections = Inspection.objects.all()
+    visible = (inspections if user is None else inspections.visible_to(user)).filter(
+        submitted_at__isnull=False
+    )
     periods = []
     for year, month in _months(today, months):
         first = dt.date(year, month, 1)
@@ -408,22 +416,25 @@ def material_ranking(scope: Scope, today: dt.date) -> Chart:
     )
 
 
-def dashboard(user: User, scope: Scope) -> dict:
-    """Every chart of the dashboard, for ``user`` within ``scope``."""
+def dashboard(user: User | None, scope: Scope) -> dict:
+    """Every chart of the dashboard, for ``user`` within ``scope``, or district-wide when
+    ``scope`` is everything (the same for every district-wide viewer, so ``user`` may be None:
+    the worker computes it for nobody in particular)."""
     today = timezone.localdate()
-    cases = Case.objects.visible_to(user)
+    viewer = None if scope.everything else user
+    cases = Case.objects.all() if viewer is None else Case.objects.visible_to(viewer)
     areas, _unplaced = by_area(cases)
     system = IndexSystem.active()
     charts = [
         weekly_flow(cases, today),
-        on_time_rate(None if scope.everything else user, today),
+        on_time_rate(viewer, today),
         backlog_by_age(cases, today),
         worst_categories(cases),
         worst_areas(areas),
-        task_progress(user, system),
-        task_progress(user, system, by="unit"),
-        appeal_resolution(user, today),
-        inspection_scores(user, today),
+        task_progress(viewer, system),
+        task_progress(viewer, system, by="unit"),
+        appeal_resolution(viewer, today),
+        inspection_scores(viewer, today),
         material_ranking(scope, today),
     ]
     return {
@@ -433,19 +444,6 @@ def dashboard(user: User, scope: Scope) -> dict:
     }
 
 
-def cached_dashboard(user: User, scope: Scope) -> dict:
-    """The dashboard as computed at most ``CASES_FIGURES_MAX_AGE`` seconds ago (as the stored
-    figures): one computation a minute per scope, shared by everyone district-wide (HQ) and kept
-    per person otherwise (a leader's tasks and cases depend on the person). The answer carries
-    its moment ``at`` (数据截至)."""
-    key = f"dashboards.charts.{'all' if scope.everything else f'u{user.pk}'}"
-    data = cache.get(key)
-    if data is None:
-        data = dashboard(user, scope)
-        cache.set(key, data, timeout=stored_figures.max_age().total_seconds())
-    return data
-
-
 def screen() -> dict:
     """The command-centre screen's figures, district-wide: today's intake and closings, open and
     overdue cases by area (for the map), rankings and warnings."""
@@ -453,9 +451,7 @@ def screen() -> dict:
     today = timezone.localdate()
     midnight = _local_midnight(today)
     cases: CaseQuerySet = Case.objects.all()
-    headline = cases.aggregate(
-        received_today=Count("pk", filter=Q(reported_at__gte=midnight)),
-    )
+    headline = cases.filter(reported_at__gte=midnight).aggregate(received_today=Count("pk"))
     headline.update(cases.filter(closed_at__gte=midnight).aggregate(closed_today=Count("pk")))
     headline.update(
         cases.open().aggregate(

@@ -56,6 +56,7 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server, settin
     assert Appeal.objects.values("code").distinct().count() == Appeal.objects.count()
 
     ctx = scenarios.Context.build()
+    assert ctx.hq_bearer and ctx.display_bearer  # the dashboard and screen scenarios sign in
     for scenario in scenarios.LOAD_SCENARIOS:
         assert scenario.available(), scenario.name
         # One client: the test database may be SQLite in memory, whose shared cache locks whole

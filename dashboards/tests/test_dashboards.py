@@ -22,7 +22,7 @@ SCREEN = "/api/v1/dashboards/screen"
 # weekly, backlog, category and area aggregates, six stored months, the tasks, six months of appeals,
 # six months of inspections (one query), last month's material ranking (submissions, cards, scope).
 CHARTS_QUERY_BUDGET = 49
-SCREEN_QUERY_BUDGET = 15
+SCREEN_QUERY_BUDGET = 20  # 15 to compute, 5 to read and keep the copy (the database cache)
 
 
 def login(username: str) -> Client:
@@ -142,9 +142,13 @@ def test_the_dashboard_json_stays_within_its_query_budget(
 
 def test_the_screen_json_stays_within_its_query_budget(demo_world, db, django_assert_max_num_queries):
     client = login("dispatcher")
+    cache.clear()  # count a computation (and keeping its copy), not a kept copy
     with django_assert_max_num_queries(SCREEN_QUERY_BUDGET):
         response = client.get(SCREEN)
     assert response.status_code == 200
+    # Within the minute: session, user, the scope and the cache.
+    with django_assert_max_num_queries(6):
+        assert client.get(SCREEN).json() == response.json()
     body = response.json()
     assert body["headline"]["open"] == Case.objects.open().count()
     assert body["headline"]["overdue"] == Case.objects.overdue().count()
