@@ -125,3 +125,21 @@ def test_a_request_detail_is_cacheable_until_its_case_changes(world):
     assert changed.status_code == 200
     assert changed.json()[0]["description"] == "垃圾已堆到路中间"
     assert changed["ETag"] != first["ETag"]
+
+
+def test_the_request_rows_query_is_planned_once_and_reused_on_postgresql(world):
+    """The rows' query runs as a prepared statement (``open311._cursor``): one per connection,
+    reused by every later detail, so PostgreSQL stops planning the dozen joins each time."""
+    appeals = [AppealFactory(case__region=world.c1, case__category=world.garbage) for _ in range(3)]
+    for appeal in appeals:
+        body = Client().get(f"/open311/v2/requests/{appeal.case.number}.json").json()
+        assert body[0]["service_request_id"] == appeal.case.number
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's; on SQLite the answers above are the check")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%appeals_appeal%"],
+        )
+        runs = [row[0] for row in cursor.fetchall()]
+    assert runs == [3]
