@@ -55,6 +55,8 @@ class AreaOut(Schema):
     name: str
     lat: float | None
     lng: float | None
+    # The street's or township's outline, a closed ring of [lng, lat] (GeoJSON order), if drawn.
+    boundary: list[list[float]] | None = None
     open: int
     overdue: int
 

@@ -478,7 +478,10 @@ def screen() -> dict:
     return {
         "at": now,
         "headline": {**headline, "unplaced": unplaced, "late_tasks": late_tasks},
-        "areas": [{"name": r.name, "lat": r.lat, "lng": r.lng, "open": n, "overdue": o} for r, n, o in areas],
+        "areas": [
+            {"name": r.name, "lat": r.lat, "lng": r.lng, "boundary": r.boundary, "open": n, "overdue": o}
+            for r, n, o in areas
+        ],
         "unit_ranking": [{"name": u["lead_unit__name"], "overdue": u["n"]} for u in units],
         "warnings": [
             {

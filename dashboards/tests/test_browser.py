@@ -222,6 +222,8 @@ def test_pages_in_a_real_browser(migrated_data_back, live_server, browser, shots
             problems.append(f"screen: weekly chart not drawn {charts}")
         if not browser.find_elements("css selector", "#screen-map path.leaflet-interactive"):
             problems.append("screen: no area on the map")
+        if not browser.find_elements("css selector", "#screen-map path:not(.leaflet-interactive)"):
+            problems.append("screen: no street outline on the map")
 
     visit("screen", f"/dashboards/screen/#token={key}", (1920, 1080), screen_ready)
     assert not problems, "\n".join(p[:400] for p in problems)

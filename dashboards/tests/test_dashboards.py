@@ -13,7 +13,7 @@ from django.test import Client
 
 from cases.models import Case
 from dashboards.models import DisplayToken
-from org.models import AuditLog, User
+from org.models import AuditLog, Region, User
 from org.scope import scope_for
 
 CHARTS = "/api/v1/dashboards/charts"
@@ -153,6 +153,13 @@ def test_the_screen_json_stays_within_its_query_budget(demo_world, db, django_as
     assert body["headline"]["open"] == Case.objects.open().count()
     assert body["headline"]["overdue"] == Case.objects.overdue().count()
     assert sum(a["open"] for a in body["areas"]) + body["headline"]["unplaced"] == body["headline"]["open"]
+    # Each street or township comes with its outline for the map, as stored on the region.
+    outlines = dict(
+        Region.objects.filter(name__in=[a["name"] for a in body["areas"]]).values_list("name", "boundary")
+    )
+    assert body["areas"] and all(
+        a["boundary"] and a["boundary"] == outlines[a["name"]] for a in body["areas"]
+    )
 
 
 def create_display(client: Client, name: str = "指挥中心主屏") -> str:

@@ -32,8 +32,18 @@
     layer.clearLayers();
     var bounds = [];
     data.areas.forEach(function (a) {
+      var late = a.overdue > 0;
+      // The street's outline, tinted by its state, under its circle.
+      if (a.boundary && a.boundary.length > 2) {
+        var ring = a.boundary.map(function (p) { return show(p[1], p[0]); });
+        L.polygon(ring, {
+          color: late ? "#ff7b72" : "#58a6ff", weight: 1.5, fillColor: late ? "#da3633" : "#1f6feb", fillOpacity: 0.12,
+          interactive: false
+        }).addTo(layer);
+        ring.forEach(function (p) { bounds.push(p); });
+      }
       if (a.lat === null || a.lng === null) return;
-      var at = show(a.lat, a.lng), late = a.overdue > 0;
+      var at = show(a.lat, a.lng);
       bounds.push(at);
       L.circleMarker(at, {
         radius: 8 + Math.min(30, Math.sqrt(a.open) * 3),
