@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from org.filters import date_from, date_to
 from org.models import Region, SiteType, Unit
 from org.scope import scope_for
 
@@ -44,16 +45,8 @@ class _InStreet(django_filters.ModelChoiceFilter):
 class RoundFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Round.Kind.choices, empty_label="全部类型")
     status = django_filters.ChoiceFilter(choices=Round.Status.choices, empty_label="全部状态")
-    start = django_filters.DateFilter(
-        field_name="ends_on",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
-    )
-    end = django_filters.DateFilter(
-        field_name="starts_on",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
-    )
+    start = date_from("ends_on")
+    end = date_to("starts_on")
 
     class Meta:
         model = Round
@@ -72,16 +65,8 @@ class InspectionFilterSet(django_filters.FilterSet):
     unit = django_filters.ModelChoiceFilter(
         field_name="responsible_unit", queryset=_units, empty_label="全部包保单位"
     )
-    start = django_filters.DateFilter(
-        field_name="submitted_at__date",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
-    )
-    end = django_filters.DateFilter(
-        field_name="submitted_at__date",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
-    )
+    start = date_from("submitted_at__date")
+    end = date_to("submitted_at__date")
 
     class Meta:
         model = Inspection
@@ -113,16 +98,8 @@ class FindingFilterSet(django_filters.FilterSet):
     )
     street = _InStreet(queryset=_streets, empty_label="全部街道/乡镇")
     item = django_filters.NumberFilter(field_name="item_id", widget=forms.HiddenInput)
-    start = django_filters.DateFilter(
-        field_name="found_at__date",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
-    )
-    end = django_filters.DateFilter(
-        field_name="found_at__date",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
-    )
+    start = date_from("found_at__date")
+    end = date_to("found_at__date")
 
     class Meta:
         model = Finding

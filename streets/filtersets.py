@@ -5,21 +5,14 @@ import django_filters
 from django import forms
 
 from cases.models import FieldCheck
+from org.filters import date_from, date_to
 
 from .models import JointAction, Patrol, Report
 
 
 class PatrolFilterSet(django_filters.FilterSet):
-    start = django_filters.DateFilter(
-        field_name="day",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
-    )
-    end = django_filters.DateFilter(
-        field_name="day",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
-    )
+    start = date_from("day")
+    end = date_to("day")
     status = django_filters.ChoiceFilter(choices=Patrol.Status.choices, empty_label="全部状态")
     off_roster = django_filters.BooleanFilter(
         widget=forms.Select(choices=[("", "排班情况"), ("true", "未排班巡查"), ("false", "按排班巡查")])
@@ -43,16 +36,8 @@ class SocialReportFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=[(k, Report.Kind(k).label) for k in Report.SOCIAL_KINDS], empty_label="全部类型"
     )
-    start = django_filters.DateFilter(
-        field_name="reported_at",
-        lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
-    )
-    end = django_filters.DateFilter(
-        field_name="reported_at",
-        lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
-    )
+    start = date_from("reported_at", "date__gte")
+    end = date_to("reported_at", "date__lte")
 
     class Meta:
         model = Report
@@ -68,16 +53,8 @@ class FieldCheckFilterSet(django_filters.FilterSet):
 
 
 class JointActionFilterSet(django_filters.FilterSet):
-    start = django_filters.DateFilter(
-        field_name="day",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "从"}),
-    )
-    end = django_filters.DateFilter(
-        field_name="day",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": "至"}),
-    )
+    start = date_from("day")
+    end = date_to("day")
 
     class Meta:
         model = JointAction
