@@ -187,30 +187,28 @@ def _case_query(run: Run) -> str:
     )
 
 
-@login_required
-@require_POST
-def publish(request, pk: int):
+def _on_run(request, pk: int, action, done: str):
+    """One button on a run's page: the service's action on the run, its refusal or ``done``."""
     run = get_object_or_404(services.visible_runs(request.user), pk=pk)
     try:
-        services.publish_run(Actor.from_request(request), run)
+        action(Actor.from_request(request), run)
     except REFUSED as exc:
         _error(request, exc)
     else:
-        messages.success(request, "已发布，本期数据已冻结")
+        messages.success(request, done)
     return redirect("assessment:run", run.pk)
+
+
+@login_required
+@require_POST
+def publish(request, pk: int):
+    return _on_run(request, pk, services.publish_run, "已发布，本期数据已冻结")
 
 
 @login_required
 @require_POST
 def recompute(request, pk: int):
-    run = get_object_or_404(services.visible_runs(request.user), pk=pk)
-    try:
-        services.recompute_run(Actor.from_request(request), run)
-    except REFUSED as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, "已按现在的数据重新计算（草稿）")
-    return redirect("assessment:run", run.pk)
+    return _on_run(request, pk, services.recompute_run, "已按现在的数据重新计算（草稿）")
 
 
 @login_required
