@@ -53,6 +53,29 @@ def test_a_missing_copy_is_computed_once_then_served(django_capture_on_commit_ca
     assert compute.runs == 1 and later == []
 
 
+def test_while_one_request_computes_the_first_copy_the_others_wait_for_it(monkeypatch, later):
+    compute = Counter()
+    cache.add("k.refresh", time.time())  # another request is computing it
+    looks = []
+
+    def other_request_stores(seconds):
+        looks.append(seconds)
+        if len(looks) == 2:
+            stored.store("k", lambda: {"run": "the other request's"})
+
+    monkeypatch.setattr(stored, "_pause", other_request_stores)
+    assert stored.kept("k", compute, lambda: later.append("k")) == {"run": "the other request's"}
+    assert compute.runs == 0 and len(looks) == 2
+
+
+def test_a_first_copy_that_never_comes_is_computed_after_the_wait(monkeypatch, later):
+    compute = Counter()
+    cache.add("k.refresh", time.time())  # claimed by a process that died
+    monkeypatch.setattr(stored, "FIRST_WAIT_SECONDS", 0)
+    assert stored.kept("k", compute, lambda: later.append("k")) == {"run": 1}
+    assert stored.kept("k", compute, lambda: later.append("k")) == {"run": 1}
+
+
 def test_a_stale_copy_is_served_while_the_worker_refreshes_it_once(django_capture_on_commit_callbacks, later):
     compute = Counter()
     stored.kept("k", compute, lambda: later.append("k"))
