@@ -608,27 +608,33 @@ def _create(request, fmt, params):
     key = params.get("api_key", "").strip()
     if not key:
         raise Open311Error(403, "缺少 api_key（api_key is missing）")
-    # One transaction: the client and the services from the shared cache (one read), the case,
-    # its report event, the appeal, the audit entry and, last, the rate-limit counters (one
-    # UPSERT): a refused attempt writes nothing, and the counter rows are held only to the commit.
-    with case_photos.atomic():
-        client_key = Open311Client.cache_key(Open311Client.hash_key(key))
-        cached = cache.get_many([CATALOGUE_KEY, client_key])
-        client = cached.get(client_key)
+    # The client and the services from the shared cache (one read); the rate-limit counters (one
+    # UPSERT, a statement of its own: every POST of a client counts on the same row, and counted
+    # inside the transaction the row stayed locked until the commit, so a busy client's POSTs
+    # queued behind each other); then one transaction: the case, its report event, the appeal and
+    # the audit entry. An attempt counts once authenticated, a refused one too.
+    client_key = Open311Client.cache_key(Open311Client.hash_key(key))
+    cached = cache.get_many([CATALOGUE_KEY, client_key])
+    client = cached.get(client_key)
+    if client is None:
+        client = Open311Client.authenticate(key)
         if client is None:
-            client = Open311Client.authenticate(key)
-            if client is None:
-                raise Open311Error(403, "api_key 无效或已吊销（invalid api_key）")
-            cache.set(client_key, client, CLIENT_SECONDS)
-        code = params.get("service_code", "").strip()
-        if not code:
-            raise Open311Error(400, "缺少 service_code（service_code is missing）")
-        catalogue = _catalogue(cached)
-        category = _category(code, catalogue)
-        lat, lng, address = _location(params)
-        answers = _attributes(request, catalogue["attributes"].get(category.pk, []))
-        phone = params.get("phone", "").strip()
-        name = params.get("last_name", "").strip() + params.get("first_name", "").strip()
+            raise Open311Error(403, "api_key 无效或已吊销（invalid api_key）")
+        cache.set(client_key, client, CLIENT_SECONDS)
+    phone = params.get("phone", "").strip()
+    try:
+        limits.check(request, "open311", phone=phone, client=str(client.pk))
+    except limits.Throttled as exc:
+        raise Open311Error(429, str(exc)) from None
+    code = params.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, "缺少 service_code（service_code is missing）")
+    catalogue = _catalogue(cached)
+    category = _category(code, catalogue)
+    lat, lng, address = _location(params)
+    answers = _attributes(request, catalogue["attributes"].get(category.pk, []))
+    name = params.get("last_name", "").strip() + params.get("first_name", "").strip()
+    with case_photos.atomic():
         try:
             appeal = submit_appeal(
                 Actor.from_request(request, via="open311"),
@@ -648,10 +654,6 @@ def _create(request, fmt, params):
             raise Open311Error(403, str(exc)) from None
         except ValidationError as exc:
             raise Open311Error(400, *exc.messages) from None
-        try:
-            limits.check(request, "open311", phone=phone, client=str(client.pk))
-        except limits.Throttled as exc:
-            raise Open311Error(429, str(exc)) from None
     notice = (
         f"已受理登记，{category.time_limit_days} 个工作日内处置。查询码 {appeal.code}，"
         f"可凭提交时的手机号在 {request.build_absolute_uri(reverse('appeals:track'))} 查询进度"
