@@ -54,11 +54,13 @@ def find_duplicates(
     )
     if exclude is not None:
         candidates = candidates.exclude(pk=exclude.pk)
-    nearest = (
-        candidates.alias(approx=dlat * dlat + dlng * dlng)
-        .select_related("category")
-        .order_by("approx", "pk")[: duplicate_limit() if limit is None else limit]
+    nearest = list(
+        candidates.alias(approx=dlat * dlat + dlng * dlng).order_by("approx", "pk")[
+            : duplicate_limit() if limit is None else limit
+        ]
     )
+    for c in nearest:
+        c.category = category  # all of the one category asked for: no join for it
     near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in nearest]
     return [c for d, c in sorted(near, key=lambda x: (x[0], x[1].pk)) if d <= radius]
 
