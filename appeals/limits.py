@@ -14,9 +14,10 @@ Rates are ``count/period`` strings (``20/h``, ``5/m``, ``100/10s``) and may be t
 that limit off and nothing is counted for it (behind a proxy that hides the clients' addresses,
 say, or in the benchmark, whose clients all share one address). Windows are fixed (aligned on
 the period); keys are hashed, so no phone number is stored. Every attempt counts, a refused one
-too, unless the transaction it was counted in rolls back. An Open311 POST counts before its
-transaction, in a statement of its own: all the POSTs of one client count on one row, which a
-transaction would keep locked until its commit.
+too, unless the transaction it was counted in rolls back. An Open311 POST counts before the
+case's transaction, in a short one of its own (rolled back when refused, so the counters stay at
+their limit): all the POSTs of one client count on one row, which the case's transaction would
+keep locked until its commit.
 """
 
 import functools

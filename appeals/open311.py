@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.urls import reverse
@@ -609,10 +609,10 @@ def _create(request, fmt, params):
     if not key:
         raise Open311Error(403, "缺少 api_key（api_key is missing）")
     # The client and the services from the shared cache (one read); the rate-limit counters (one
-    # UPSERT, a statement of its own: every POST of a client counts on the same row, and counted
-    # inside the transaction the row stayed locked until the commit, so a busy client's POSTs
-    # queued behind each other); then one transaction: the case, its report event, the appeal and
-    # the audit entry. An attempt counts once authenticated, a refused one too.
+    # UPSERT in a transaction of its own: every POST of a client counts on the same row, and
+    # counted inside the case's transaction the row stayed locked until that commit, so a busy
+    # client's POSTs queued behind each other); then one transaction: the case, its report event,
+    # the appeal and the audit entry. An authenticated attempt counts unless it is refused.
     client_key = Open311Client.cache_key(Open311Client.hash_key(key))
     cached = cache.get_many([CATALOGUE_KEY, client_key])
     client = cached.get(client_key)
@@ -623,7 +623,10 @@ def _create(request, fmt, params):
         cache.set(client_key, client, CLIENT_SECONDS)
     phone = params.get("phone", "").strip()
     try:
-        limits.check(request, "open311", phone=phone, client=str(client.pk))
+        # A transaction of its own: a refused attempt counts nothing (the counters stay at their
+        # limit), and the counter rows are held for one statement, not while the case is written.
+        with transaction.atomic():
+            limits.check(request, "open311", phone=phone, client=str(client.pk))
     except limits.Throttled as exc:
         raise Open311Error(429, str(exc)) from None
     code = params.get("service_code", "").strip()
