@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.urls import reverse
@@ -33,6 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from cases import photos as case_photos
 from cases.models import Case, CaseEvent, CasePhoto, Category
 from org.audit import Actor
+from org.compiled import compiled
 from workdays.clock import deadline_after
 from workdays.models import DeadlineRule
 
@@ -356,95 +357,6 @@ def _body(r: dict[str, Any], appeal: dict[str, Any], media: _Media) -> dict:
     }
 
 
-class _Compiled:
-    """A values() queryset compiled to SQL once per process and shape, then run with new arguments.
-
-    Building and compiling the request rows' query (a dozen joins and three subqueries) costs
-    Django more CPU than PostgreSQL takes to answer it, so each shape (how many numbers, which
-    filters) is compiled once with marker arguments, and later requests put their own arguments
-    where the markers are. Rows come back as dicts through the same converters ``values()`` uses.
-    """
-
-    def __init__(self, queryset, marks: list[Any]):
-        connection = connections[queryset.db]
-        self.db = queryset.db
-        compiler = queryset.query.get_compiler(queryset.db)
-        self.sql, params = compiler.as_sql()
-        adapted = [self._adapt(connection, m) for m in marks]
-        self.params = list(params)
-        self.slots = [self._slot(p, adapted) for p in self.params]
-        if sorted(s for s in self.slots if s is not None) != list(range(len(marks))):
-            raise RuntimeError("a marker argument was not found once in the compiled query")
-        self.converters = list(
-            compiler.get_converters([col[0] for col in compiler.select[: compiler.col_count]]).items()
-        )
-
-    @staticmethod
-    def _adapt(connection, value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return connection.ops.adapt_datetimefield_value(value)
-        return value
-
-    @staticmethod
-    def _slot(param: Any, adapted: list[Any]) -> int | None:
-        for k, mark in enumerate(adapted):
-            if type(param) is type(mark) and param == mark:
-                return k
-        return None
-
-    def rows(self, arguments: list[Any]) -> list[dict[str, Any]]:
-        connection = connections[self.db]
-        params = [
-            p if slot is None else self._adapt(connection, arguments[slot])
-            for p, slot in zip(self.params, self.slots, strict=True)
-        ]
-        with _cursor(connection) as cursor:
-            cursor.execute(self.sql, params)
-            names = [column[0] for column in cursor.description]
-            found = [list(row) for row in cursor.fetchall()]
-        for row in found:
-            for pos, (functions, expression) in self.converters:
-                value = row[pos]
-                for convert in functions:
-                    value = convert(value, expression, connection)
-                row[pos] = value
-        return [dict(zip(names, row, strict=True)) for row in found]
-
-
-def _cursor(connection):
-    """A cursor for a compiled query. On PostgreSQL one that binds its arguments on the server and
-    prepares the statement (psycopg's ``Cursor`` with ``prepare=True``; Django's default cursor
-    binds them in the client and never prepares), so PostgreSQL plans each shape once per
-    connection: planning the dozen-join query took longer than running it (≈ 2.6 ms against
-    0.5 ms). psycopg keeps at most ``prepared_max`` (100) statements a connection. Still wrapped by
-    Django (database errors, query logging, execute wrappers)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    conn = connection.connection
-    if conn.prepare_threshold is None:
-        # Django opens connections with preparing off (None), which also refuses an explicit
-        # prepare; a threshold never reached turns it on for the cursors that ask only
-        # (Django's own client-binding cursors never prepare).
-        conn.prepare_threshold = 2**31 - 1
-    with connection.wrap_database_errors:
-        raw = _preparing_cursor()(conn)
-    connection.validate_thread_sharing()
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-
-
-@functools.cache
-def _preparing_cursor() -> type:
-    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
-
-    class PreparingCursor(ServerBindingCursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparingCursor
-
-
-_COMPILED: dict[tuple, _Compiled] = {}
 # Marker arguments: values no request sends.
 _MARK_TIMES = [dt.datetime(2000, 1, 1, 0, 0, k, tzinfo=dt.UTC) for k in (1, 2)]
 
@@ -453,13 +365,6 @@ def _marks(kind: str, count: int) -> list[Any]:
     if kind == "int":
         return [-7_310_000 - k for k in range(count)]
     return [f"~open311-mark-{k}~" for k in range(count)]
-
-
-def _compiled(shape: tuple, build, marks: list[Any]) -> _Compiled:
-    found = _COMPILED.get(shape)
-    if found is None:
-        found = _COMPILED[shape] = _Compiled(build(marks), marks)
-    return found
 
 
 def _modified(r: dict[str, Any]) -> dt.datetime:
@@ -528,10 +433,10 @@ def _search(request, fmt, params):
             "received_at", "location_approximate", "media_url", **_case_values("case__")
         )[:MAX_REQUESTS]
 
-    compiled = _compiled(
+    query = compiled(
         ("list", len(categories), status, MAX_REQUESTS), build, _MARK_TIMES + _marks("int", len(categories))
     )
-    rows = compiled.rows([start, end, *categories])
+    rows = query.rows([start, end, *categories])
     media = _Media(request)
     return render([_body(r, r, media) for r in rows], fmt, "service_requests")
 
@@ -699,7 +604,7 @@ def _by_number(request, numbers: list[str]) -> list[tuple[dict[str, Any], dict]]
             **_case_values(""), **{alias: F(path) for alias, path in _APPEAL_VALUES.items()}
         )
 
-    rows = _compiled(("numbers", len(numbers)), build, _marks("str", len(numbers))).rows(numbers)
+    rows = compiled(("numbers", len(numbers)), build, _marks("str", len(numbers))).rows(numbers)
     media = _Media(request)
     found = []
     for r in rows:

@@ -134,12 +134,15 @@ def test_a_request_detail_is_cacheable_until_its_case_changes(world):
 
 
 def test_the_request_rows_query_is_planned_once_and_reused_on_postgresql(world):
-    """The rows' query runs as a prepared statement (``open311._cursor``): one per connection,
+    """The rows' query runs as a prepared statement (``org.compiled.cursor_for``): one per connection,
     reused by every later detail, so PostgreSQL stops planning the dozen joins each time."""
     appeals = [AppealFactory(case__region=world.c1, case__category=world.garbage) for _ in range(3)]
     for appeal in appeals:
-        body = Client().get(f"/open311/v2/requests/{appeal.case.number}.json").json()
+        with CaptureQueriesContext(connection) as ctx:
+            body = Client().get(f"/open311/v2/requests/{appeal.case.number}.json").json()
         assert body[0]["service_request_id"] == appeal.case.number
+        # Logged with its arguments, as every other statement (the query log, the budgets).
+        assert any(appeal.case.number in (q["sql"] or "") for q in ctx.captured_queries)
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's; on SQLite the answers above are the check")
     with connection.cursor() as cursor:
