@@ -523,6 +523,16 @@ def _bulk_import(base_url: str, master: int, ctx: Context, options) -> dict:
     }
 
 
+def _stopped(began: float, exc: Exception) -> dict:
+    """A timed job stopped by its time limit (or another database error)."""
+    return {
+        "count": 0,
+        "errors": 1,
+        "seconds": round(time.perf_counter() - began, 2),
+        "detail": f"stopped: {exc}",
+    }
+
+
 def _dashboard_compute(base_url: str, master: int, ctx: Context, options) -> dict:
     """What the worker does every minute or so: compute the district-wide dashboard and the
     screen's figures (``dashboards.stored.refresh_district``), in-process, the months' stored
@@ -530,23 +540,18 @@ def _dashboard_compute(base_url: str, master: int, ctx: Context, options) -> dic
     from django.db import DatabaseError
 
     from dashboards import figures
-    from dashboards.stored import DISTRICT_WIDE
+    from dashboards.stored import district_dashboard
 
     limit = getattr(options, "job_limit", 120)
     began = time.perf_counter()
     try:
         with time_limit(limit):
-            charts = figures.dashboard(None, DISTRICT_WIDE)
+            charts = district_dashboard()
             board = time.perf_counter() - began
             figures.screen()
             wall = time.perf_counter() - began - board
     except DatabaseError as exc:
-        return {
-            "count": 0,
-            "errors": 1,
-            "seconds": round(time.perf_counter() - began, 2),
-            "detail": f"stopped: {exc}",
-        }
+        return _stopped(began, exc)
     return {
         "count": len(charts["charts"]),
         "errors": 0,
@@ -659,12 +664,7 @@ def _ranking(base_url: str, master: int, ctx: Context, options) -> dict:
             stored, ranked = job()
             warm = time.perf_counter() - began
     except DatabaseError as exc:
-        return {
-            "count": 0,
-            "errors": 1,
-            "seconds": round(time.perf_counter() - began, 2),
-            "detail": f"stopped: {exc}",
-        }
+        return _stopped(began, exc)
     return {
         "count": len(ranked),
         "errors": 0 if len(stored) == len(metrics.METRICS) else 1,

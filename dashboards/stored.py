@@ -48,6 +48,21 @@ def _fresh_seconds(entry: dict) -> float:
     return max(stored_figures.max_age().total_seconds(), entry["took"] * stored_figures.REFRESH_COST_FACTOR)
 
 
+def district_dashboard() -> dict:
+    """The district-wide dashboard (the same for every district-wide viewer)."""
+    return figures.dashboard(None, DISTRICT_WIDE)
+
+
+def _claim(key: str) -> bool:
+    """Claim the computation of the copy under ``key`` (False if somebody holds the claim); a
+    claim left by a process that died lapses after ``REFRESH_CLAIM_SECONDS``."""
+    return cache.add(_claim_key(key), time.time(), timeout=stored_figures.REFRESH_CLAIM_SECONDS)
+
+
+def _claim_key(key: str) -> str:
+    return f"{key}.refresh"
+
+
 def store(key: str, compute: Callable[[], dict]) -> dict:
     """Compute now and keep the copy (with when and how long it took)."""
     started = time.monotonic()
@@ -66,8 +81,7 @@ def kept(key: str, compute: Callable[[], dict], refresh_later: Callable[[], obje
     fresh = _fresh_seconds(entry)
     if age < fresh:
         return entry["data"]
-    claim = f"{key}.refresh"
-    if not cache.add(claim, time.time(), timeout=stored_figures.REFRESH_CLAIM_SECONDS):
+    if not _claim(key):
         return entry["data"]  # somebody refreshes it already
     if age < fresh + STALE_SERVE_SECONDS:
         transaction.on_commit(refresh_later)
@@ -75,7 +89,7 @@ def kept(key: str, compute: Callable[[], dict], refresh_later: Callable[[], obje
     try:
         return store(key, compute)
     finally:
-        cache.delete(claim)
+        cache.delete(_claim_key(key))
 
 
 def _first(key: str, compute: Callable[[], dict]) -> dict:
@@ -83,12 +97,11 @@ def _first(key: str, compute: Callable[[], dict]) -> dict:
     copy rather than compute the same at once (at 10M cases, four HQ people opening the dashboard
     together took 42 s each, computing it four times), and compute it themselves only if none
     comes within ``FIRST_WAIT_SECONDS``."""
-    claim = f"{key}.refresh"
-    if cache.add(claim, time.time(), timeout=stored_figures.REFRESH_CLAIM_SECONDS):
+    if _claim(key):
         try:
             return store(key, compute)
         finally:
-            cache.delete(claim)
+            cache.delete(_claim_key(key))
     deadline = time.monotonic() + FIRST_WAIT_SECONDS
     while time.monotonic() < deadline:
         _pause(FIRST_POLL_SECONDS)
@@ -112,7 +125,7 @@ def refresh(key: str, compute: Callable[[], dict], *, only_stale: bool = False) 
         store(key, compute)
         return True
     finally:
-        cache.delete(f"{key}.refresh")
+        cache.delete(_claim_key(key))
 
 
 def cached_dashboard(user: User, scope: Scope) -> dict:
@@ -121,7 +134,7 @@ def cached_dashboard(user: User, scope: Scope) -> dict:
     ``at`` (数据截至)."""
     return kept(
         dashboard_key(user, scope),
-        lambda: figures.dashboard(None if scope.everything else user, scope),
+        lambda: figures.dashboard(user, scope),
         lambda: refresh_dashboard.enqueue(None if scope.everything else user.pk),
     )
 
@@ -135,7 +148,7 @@ def cached_screen() -> dict:
 def refresh_dashboard(user_id: int | None) -> str:
     """Compute the kept dashboard again: district-wide (``None``) or one person's."""
     if user_id is None:
-        refresh(DISTRICT, lambda: figures.dashboard(None, DISTRICT_WIDE))
+        refresh(DISTRICT, district_dashboard)
         return "全区数据看板已刷新"
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
@@ -156,7 +169,7 @@ def refresh_district(now) -> str:
     done = [
         name
         for name, key, compute in (
-            ("数据看板", DISTRICT, lambda: figures.dashboard(None, DISTRICT_WIDE)),
+            ("数据看板", DISTRICT, district_dashboard),
             ("指挥大屏", SCREEN, figures.screen),
         )
         if refresh(key, compute, only_stale=True)
