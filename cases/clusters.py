@@ -1,12 +1,17 @@
 """The case map 案件地图: the cases in a map view, or grid clusters when there are many.
 
 A view (``bbox`` in WGS-84 and a ``zoom``) with the case list's filters (``cases.filtersets``)
-and the person's scope gives each case when at most ``MAP_LIMIT`` match, otherwise clusters
-counted by the database over cells of a global grid (a quarter of a 256-pixel tile at the zoom,
-doubled until the view holds at most ``MAP_MAX_CELLS``), cached per scope, filters, zoom and cells
-for ``CASES_MAP_MAX_AGE`` seconds. Used by the API's ``map`` endpoint.
+and the person's scope gives each case when at most ``MAP_LIMIT`` match, otherwise clusters over
+the cells of a global grid (a quarter of a 256-pixel tile at the zoom, doubled until the view
+holds at most ``MAP_MAX_CELLS``). Clusters come from the kept per-cell counts
+(``cases.mapcells``: exact, a sum over the view's cells whatever the number of cases) when the
+person sees the whole district and the filters are ones the counts keep (status, open, region,
+whole months of report dates); otherwise the database counts the matching cases per cell, cached
+per scope, filters, zoom and cells for ``CASES_MAP_MAX_AGE`` seconds. Used by the API's ``map``
+endpoint.
 """
 
+import datetime as dt
 import hashlib
 import math
 
@@ -18,16 +23,16 @@ from django.db.models.functions import Cast, Floor
 from django.urls import reverse
 from django.utils import timezone
 
-from org.models import User
+from org.models import Region, User
+from org.scope import scope_for
 
-from . import stored_figures
+from . import mapcells, stored_figures
 from .filtersets import CaseFilterSet
 from .models import Case
 
 MAP_LIMIT = 500
 # A cluster cell is a quarter of a 256-pixel map tile at the zoom asked for; cells double in size
 # until the view holds at most MAP_MAX_CELLS of them, so a view never returns more than that.
-MAP_CELLS_PER_TILE = 4
 MAP_MAX_CELLS = 400
 BAD_BBOX = "bbox 应为“最小经度,最小纬度,最大经度,最大纬度”，且最小值小于最大值"
 BAD_ZOOM = "zoom 应为 0 到 22 之间的整数"
@@ -35,10 +40,21 @@ BAD_ZOOM = "zoom 应为 0 到 22 之间的整数"
 
 def map_view(user: User, params, bbox: str, zoom: str) -> dict:
     """The answer for one view: ``{"mode": "points"|"clusters", "total", "cell"?, "items"}``."""
-    box, level = _bbox(bbox), _zoom(zoom)
+    box, zoom_level = _bbox(bbox), _zoom(zoom)
     filterset = CaseFilterSet(params, Case.objects.visible_to(user))
     filterset.check()
     west, south, east, north = box
+    level = grid_level(box, zoom_level)
+    cell = mapcells.cell_size(level)
+    x0, y0 = math.floor(west / cell), math.floor(south / cell)
+    x1, y1 = math.floor(east / cell) + 1, math.floor(north / cell) + 1
+    selection = kept_selection(user, filterset)
+    if selection is not None:
+        # The kept counts of the view's whole cells: clusters when they hold more than the limit
+        # (a view with fewer gets its cases below).
+        kept = mapcells.clusters(level, x0, y0, x1, y1, selection)
+        if kept is not None and (total := sum(c["count"] for c in kept)) > MAP_LIMIT:
+            return {"mode": "clusters", "total": total, "cell": cell, "items": kept}
     qs = filterset.qs.filter(lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north)
     rows = list(
         qs.order_by().values("pk", "number", "lat", "lng", "status", "category__name")[: MAP_LIMIT + 1]
@@ -60,9 +76,6 @@ def map_view(user: User, params, bbox: str, zoom: str) -> dict:
     # Clusters: counted over the view widened to whole cells of the global grid, so every view
     # with the same cells, zoom, filters and scope gets the same answer, cached for
     # CASES_MAP_MAX_AGE seconds (a district-wide view reads every case in it).
-    cell = cell_size(box, level)
-    x0, y0 = math.floor(west / cell), math.floor(south / cell)
-    x1, y1 = math.floor(east / cell) + 1, math.floor(north / cell) + 1
     filters = sorted((k, v) for k, vs in params.lists() if k not in ("bbox", "zoom") for v in vs)
     raw = repr((stored_figures.scope_key(user, timezone.now()), filters, level, cell, x0, y0, x1, y1))
     key = "cases:map:" + hashlib.sha256(raw.encode()).hexdigest()
@@ -96,15 +109,69 @@ def _zoom(text: str) -> int:
     return zoom
 
 
-def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
-    """Degrees per cluster cell: aligned to a global grid (cells stay put while the map pans)."""
+def grid_level(bbox: tuple[float, float, float, float], zoom: int) -> int:
+    """The level of the cluster cells (``mapcells.cell_size``): a quarter tile at ``zoom``, made
+    coarser until the view holds at most ``MAP_MAX_CELLS``. The grid is global, so cells stay put
+    while the map pans."""
     west, south, east, north = bbox
-    cell = 360 / 2**zoom / MAP_CELLS_PER_TILE
-    while (math.floor(east / cell) - math.floor(west / cell) + 1) * (
-        math.floor(north / cell) - math.floor(south / cell) + 1
-    ) > MAP_MAX_CELLS:
-        cell *= 2
-    return cell
+    level = zoom  # a quarter of a tile: 360 / 2**zoom / 4 degrees = 90 / 2**zoom
+    while True:
+        cell = mapcells.cell_size(level)
+        cells = (math.floor(east / cell) - math.floor(west / cell) + 1) * (
+            math.floor(north / cell) - math.floor(south / cell) + 1
+        )
+        if cells <= MAP_MAX_CELLS:
+            return level
+        level -= 1
+
+
+def cell_size(bbox: tuple[float, float, float, float], zoom: int) -> float:
+    """Degrees per cluster cell of the view."""
+    return mapcells.cell_size(grid_level(bbox, zoom))
+
+
+# The filters the kept counts answer (``kept_selection``); any other sends the view to the cases.
+KEPT_FILTERS = frozenset({"status", "state", "region", "date_field", "start", "end", "due_soon_hours"})
+
+
+def kept_selection(user: User, filterset: CaseFilterSet) -> mapcells.Selection | None:
+    """What the kept per-cell counts must add up for this view, or None when they cannot answer:
+    a scope short of the whole district (its edges are units and grids, not cells), or a filter
+    they do not keep (a unit, category, text, a state other than open, dates other than whole
+    months of report)."""
+    if not scope_for(user).everything:
+        return None
+    data = filterset.data_used
+    if any(value not in (None, "", []) for name, value in data.items() if name not in KEPT_FILTERS):
+        return None
+    statuses: set[str] | None = {s for s in data.get("status") or [] if s} or None
+    state = data.get("state")
+    if state == "open":
+        statuses = (statuses or set(Case.Status.values)) & set(Case.OPEN_STATUSES)
+    elif state:
+        return None
+    regions = None
+    if region := data.get("region"):
+        regions = frozenset(Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True))
+    lo, hi = filterset.date_range()
+    if lo or hi:
+        if (data.get("date_field") or "reported") != "reported":
+            return None
+        if not all(_month_start(moment) for moment in (lo, hi) if moment):
+            return None
+    return mapcells.Selection(
+        statuses=frozenset(statuses) if statuses is not None else None,
+        regions=regions,
+        month_from=mapcells.month_of(lo) if lo else None,
+        month_to=mapcells.month_of(hi) if hi else None,
+        reported_from=lo,
+        reported_to=hi,
+    )
+
+
+def _month_start(moment) -> bool:
+    local = timezone.localtime(moment)
+    return local.day == 1 and local.time() == dt.time(0)
 
 
 def map_max_age() -> int:

@@ -665,3 +665,52 @@ class FigureSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.month} {self.scope_key} {self.filters}"
+
+
+class MapCell(models.Model):
+    """案件地图格网计数: how many cases of one status, reported in one month, in one region, lie in
+    one cell of the map's global grid at one level (a cell is ``90 / 2**level`` degrees square),
+    with their coordinates summed for the centroid. Kept by ``cases.mapcells``: each change of a
+    case's place, region, status or report time writes a ``MapDelta`` in the change's own
+    transaction (database triggers), folded in here every minute; the map's cluster views sum
+    these rows and the pending changes."""
+
+    level = models.PositiveSmallIntegerField("层级")
+    cx = models.IntegerField("列")
+    cy = models.IntegerField("行")
+    region_key = models.IntegerField("区域")  # the case's region id, 0 for none
+    status = models.CharField("状态", max_length=12)
+    month = models.IntegerField("上报月份")  # YYYYMM, local time
+    count = models.IntegerField("案件数", default=0)
+    sum_lat = models.FloatField("纬度和", default=0)
+    sum_lng = models.FloatField("经度和", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件地图格网计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "cx", "cy", "region_key", "status", "month"], name="mapcell_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"L{self.level} ({self.cx}, {self.cy}) {self.status} {self.month}: {self.count}"
+
+
+class MapDelta(models.Model):
+    """A change not yet folded into ``MapCell``: a case arriving at (+1) or leaving (−1) a place,
+    region, status and report time. Written by the database's triggers on the case table in the
+    changing transaction (an insert only: concurrent changes never wait for each other)."""
+
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6)
+    region_key = models.IntegerField("区域")
+    status = models.CharField("状态", max_length=12)
+    reported_at = models.DateTimeField("上报时间")
+    delta = models.SmallIntegerField("增减")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "案件地图待归并变化"
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.delta:+d}"

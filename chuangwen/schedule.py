@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from appeals.limits import prune as prune_rate_counters
 from assessment.schedule import draft_runs
+from cases import mapcells
 from cases.deadlines import recompute_nightly
 from cases.notices import daily_digest, sweep_deadlines
 from cases.photos import sweep_orphans
@@ -41,6 +42,11 @@ def prune_counters(now: dt.datetime) -> str:
     return f"删除过期的限流计数 {prune_rate_counters(now.timestamp())} 条"
 
 
+def fold_map_cells(now: dt.datetime) -> str:
+    """Fold the cases' pending map changes into the kept per-cell counts (cases/mapcells.py)."""
+    return f"归并案件地图变化 {mapcells.fold()} 条"
+
+
 def sweep_photo_files(now: dt.datetime) -> str:
     """Remove photo files that no row names, left by a process killed mid-step (cases/photos.py)."""
     return f"删除无记录的照片文件 {len(sweep_orphans())} 个"
@@ -54,6 +60,7 @@ JOBS = (
     Job("materials_due", "网报资料截止提醒", materials_due, at=dt.time(9, 0), workdays_only=True),
     Job("recompute_deadlines", "按现行日历重算未结案件时限", recompute_nightly, at=dt.time(2, 0)),
     Job("dashboards", "刷新全区数据看板与指挥大屏", refresh_district, every=dt.timedelta(minutes=1)),
+    Job("map_cells", "归并案件地图格网计数", fold_map_cells, every=dt.timedelta(minutes=1)),
     Job("case_figures", "存储本月案件汇总", freeze_figures, at=dt.time(1, 0)),
     Job("assessment_runs", "计算刚结束周期的考评草稿", draft_runs, at=dt.time(2, 0)),
     Job("cleanup", "清理定时任务执行记录", cleanup, at=dt.time(3, 0)),

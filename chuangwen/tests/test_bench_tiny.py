@@ -6,12 +6,13 @@ import os
 from types import SimpleNamespace
 
 import pytest
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 
 from appeals.models import Appeal
 from bench import scenarios
 from bench.generate import generate
-from cases.models import Case, CaseEvent, CasePart, CasePhoto
+from cases import mapcells
+from cases.models import Case, CaseEvent, CasePart, CasePhoto, MapCell, MapDelta
 
 # serialized_rollback: the catalogue from the data migrations is back even after another
 # transactional test (e.g. the restore drill) flushed the database.
@@ -54,6 +55,10 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server, settin
     assert Appeal.objects.count() == citizens.count() and 120 <= citizens.count() <= 280
     assert Appeal.objects.filter(case__in=citizens).count() == citizens.count()
     assert Appeal.objects.values("code").distinct().count() == Appeal.objects.count()
+    # The map's per-cell counts were rebuilt once, not written row by row.
+    assert not MapDelta.objects.exists()
+    for level in (mapcells.LEVEL_MIN, mapcells.LEVEL_MAX):
+        assert MapCell.objects.filter(level=level).aggregate(n=Sum("count"))["n"] == 1000
 
     ctx = scenarios.Context.build()
     assert ctx.hq_bearer and ctx.display_bearer  # the dashboard and screen scenarios sign in

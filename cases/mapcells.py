@@ -1,0 +1,265 @@
+"""Per-cell case counts for the map 案件地图格网计数 (``MapCell``), kept as cases move.
+
+The map's clusters (``cases.clusters``) count the cases in the cells of a global grid: a cell
+at level ``k`` is ``90 / 2**k`` degrees square, ``cx = floor(lng / size)``, ``cy = floor(lat /
+size)`` (the same cells the live count groups by). For every level from ``LEVEL_MIN`` to
+``LEVEL_MAX`` the table holds, per cell, region, status and report month (local time), the number
+of cases and the sums of their coordinates (the centroid); a view is then a sum over the few
+hundred to few thousand rows of its cells, whatever the number of cases.
+
+How the counts follow the cases: triggers on the case table (installed by the migration, for
+PostgreSQL and SQLite) write one ``MapDelta`` row per case entering (+1) or leaving (−1) a
+place, region, status or report time, in the changing transaction. A delta is an insert, so
+concurrent steps never wait on a shared counter row (a district-wide cell would be one). ``fold``
+moves the deltas into the cells (the ``map_cells`` job, every minute); a view reads the cells
+and the pending deltas together, so it is exact at every moment.
+
+Bulk loads (``bench.generate``) pause the triggers and ``rebuild`` the table afterwards.
+"""
+
+import contextlib
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count, F, FloatField, IntegerField, Sum, Value
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Floor
+from django.utils import timezone
+
+from .models import Case, MapCell, MapDelta
+
+LEVEL_MIN, LEVEL_MAX = 6, 17
+LEVELS = range(LEVEL_MIN, LEVEL_MAX + 1)
+FOLD_BATCH = 20_000
+KEY = ("level", "cx", "cy", "region_key", "status", "month")
+
+CASE = "cases_case"
+TRACKED = ("lat", "lng", "region_id", "status", "reported_at")
+_ROW = "({p}.lat, {p}.lng, COALESCE({p}.region_id, 0), {p}.status, {p}.reported_at, {d})"
+_INSERT = "INSERT INTO cases_mapdelta (lat, lng, region_key, status, reported_at, delta) VALUES "
+_OLD, _NEW = _ROW.format(p="OLD", d=-1), _ROW.format(p="NEW", d=1)
+TRIGGERS = ("cases_map_insert", "cases_map_delete", "cases_map_update")
+
+
+def cell_size(level: int) -> float:
+    """Degrees per cell at ``level`` (exact in binary floating point)."""
+    return 90 / 2**level
+
+
+def _postgresql_sql() -> list[str]:
+    moved = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in TRACKED)
+    return [
+        f"""CREATE OR REPLACE FUNCTION cases_map_delta() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    {_INSERT}{_NEW};
+  ELSIF TG_OP = 'DELETE' THEN
+    {_INSERT}{_OLD};
+  ELSE
+    {_INSERT}{_OLD}, {_NEW};
+  END IF;
+  RETURN NULL;
+END $$""",
+        f"CREATE TRIGGER cases_map_insert AFTER INSERT ON {CASE} FOR EACH ROW EXECUTE FUNCTION cases_map_delta()",
+        f"CREATE TRIGGER cases_map_delete AFTER DELETE ON {CASE} FOR EACH ROW EXECUTE FUNCTION cases_map_delta()",
+        f"CREATE TRIGGER cases_map_update AFTER UPDATE OF {', '.join(TRACKED)} ON {CASE} FOR EACH ROW "
+        f"WHEN ({moved}) EXECUTE FUNCTION cases_map_delta()",
+    ]
+
+
+def _sqlite_sql() -> list[str]:
+    moved = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in TRACKED)
+    return [
+        f"CREATE TRIGGER cases_map_insert AFTER INSERT ON {CASE} BEGIN {_INSERT}{_NEW}; END",
+        f"CREATE TRIGGER cases_map_delete AFTER DELETE ON {CASE} BEGIN {_INSERT}{_OLD}; END",
+        f"CREATE TRIGGER cases_map_update AFTER UPDATE OF {', '.join(TRACKED)} ON {CASE} "
+        f"WHEN {moved} BEGIN {_INSERT}{_OLD}, {_NEW}; END",
+    ]
+
+
+def install(conn=connection) -> None:
+    """Create the triggers (replacing any of the same name)."""
+    statements = _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql()
+    drop(conn)
+    with conn.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def drop(conn=connection) -> None:
+    on = f" ON {CASE}" if conn.vendor == "postgresql" else ""
+    with conn.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+
+
+@contextlib.contextmanager
+def paused(conn=connection) -> Iterator[None]:
+    """No deltas while the block loads cases in bulk; ``rebuild`` afterwards."""
+    drop(conn)
+    try:
+        yield
+    finally:
+        install(conn)
+
+
+def month_of(moment: dt.datetime) -> int:
+    local = timezone.localtime(moment)
+    return local.year * 100 + local.month
+
+
+def fold(batch: int = FOLD_BATCH) -> int:
+    """Move the pending deltas into the cells, ``batch`` at a time; the number folded.
+
+    Each batch is one transaction: the deltas read (locked on PostgreSQL, so a concurrent fold
+    skips them) are added to their cells at every level and deleted by their ids, so a delta
+    committed meanwhile waits for the next batch and none is counted twice."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                MapDelta.objects.order_by("pk")
+                .select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+                .values_list("pk", "lat", "lng", "region_key", "status", "reported_at", "delta")[:batch]
+            )
+            if not rows:
+                return done
+            _add(_cells(rows))
+            ids = [r[0] for r in rows]
+            for start in range(0, len(ids), 500):
+                MapDelta.objects.filter(pk__in=ids[start : start + 500]).delete()
+        done += len(rows)
+        if len(rows) < batch:
+            return done
+
+
+def _cells(rows: Iterable[tuple]) -> dict[tuple, list]:
+    totals: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0])
+    for _pk, lat, lng, region, status, reported_at, delta in rows:
+        lat, lng, month = float(lat), float(lng), month_of(reported_at)
+        for level in LEVELS:
+            size = cell_size(level)
+            total = totals[(level, _floor(lng / size), _floor(lat / size), region, status, month)]
+            total[0] += delta
+            total[1] += delta * lat
+            total[2] += delta * lng
+    return totals
+
+
+def _floor(value: float) -> int:
+    whole = int(value)
+    return whole - 1 if value < whole else whole
+
+
+def _add(totals: dict[tuple, list]) -> None:
+    table = MapCell._meta.db_table
+    columns = ", ".join(KEY)
+    sql = (
+        f"INSERT INTO {table} ({columns}, count, sum_lat, sum_lng) VALUES ({', '.join(['%s'] * 9)}) "
+        f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count, "
+        f"sum_lat = {table}.sum_lat + excluded.sum_lat, sum_lng = {table}.sum_lng + excluded.sum_lng"
+    )
+    with connection.cursor() as cursor:
+        # Sorted: concurrent folds (several workers) lock the cells in one order.
+        cursor.executemany(sql, [(*key, *total) for key, total in sorted(totals.items())])
+
+
+def rebuild() -> dict[int, int]:
+    """Count every case afresh (after a bulk load, or to check the kept counts); rows per level.
+
+    One transaction that sees one snapshot (REPEATABLE READ on PostgreSQL, when it is the
+    outermost): the deltas it drops are exactly those of the cases it counts, so changes
+    committed meanwhile stay pending."""
+    rows = {}
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and outermost:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        MapDelta.objects.all().delete()
+        MapCell.objects.all().delete()
+        for level in LEVELS:
+            sql, params = _count_query(level).query.sql_with_params()
+            columns = ", ".join((*KEY, "count", "sum_lat", "sum_lng"))
+            cursor.execute(f"INSERT INTO {MapCell._meta.db_table} ({columns}) {sql}", params)
+            rows[level] = cursor.rowcount
+    return rows
+
+
+def _count_query(level: int):
+    size = cell_size(level)
+    return (
+        Case.objects.order_by()
+        .annotate(
+            m_level=Value(level, output_field=IntegerField()),
+            m_cx=Floor(Cast("lng", FloatField()) / size),
+            m_cy=Floor(Cast("lat", FloatField()) / size),
+            m_region=Coalesce("region_id", 0),
+            m_status=F("status"),
+            m_month=ExtractYear("reported_at") * 100 + ExtractMonth("reported_at"),
+        )
+        .values("m_level", "m_cx", "m_cy", "m_region", "m_status", "m_month")
+        .annotate(
+            m_count=Count("pk"),
+            m_lat=Sum(Cast("lat", FloatField())),
+            m_lng=Sum(Cast("lng", FloatField())),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The cases a cluster view counts: statuses (None: all), regions (ids; None: all), report
+    months ``[month_from, month_to)`` as YYYYMM (None: open-ended) with the same bounds as
+    moments for the pending deltas."""
+
+    statuses: frozenset[str] | None = None
+    regions: frozenset[int] | None = None
+    month_from: int | None = None
+    month_to: int | None = None
+    reported_from: dt.datetime | None = None
+    reported_to: dt.datetime | None = None
+
+
+def clusters(level: int, x0: int, y0: int, x1: int, y1: int, sel: Selection) -> list[dict] | None:
+    """The clusters of cells ``[x0, x1) × [y0, y1)`` at ``level``: ``{"lat", "lng", "count"}``
+    per non-empty cell; None when the level is finer than the kept ones (count the cases then).
+    A level coarser than ``LEVEL_MIN`` adds up the cells of ``LEVEL_MIN`` inside each."""
+    if level > LEVEL_MAX:
+        return None
+    read = max(level, LEVEL_MIN)
+    shift = read - level
+    bx0, by0, bx1, by1 = x0 << shift, y0 << shift, x1 << shift, y1 << shift
+    cells = MapCell.objects.filter(level=read, cx__gte=bx0, cx__lt=bx1, cy__gte=by0, cy__lt=by1)
+    size = cell_size(read)
+    pending = MapDelta.objects.annotate(
+        cx=Floor(Cast("lng", FloatField()) / size), cy=Floor(Cast("lat", FloatField()) / size)
+    ).filter(cx__gte=bx0, cx__lt=bx1, cy__gte=by0, cy__lt=by1)
+    if sel.statuses is not None:
+        cells, pending = cells.filter(status__in=sel.statuses), pending.filter(status__in=sel.statuses)
+    if sel.regions is not None:
+        cells, pending = cells.filter(region_key__in=sel.regions), pending.filter(region_key__in=sel.regions)
+    if sel.month_from is not None:
+        cells = cells.filter(month__gte=sel.month_from)
+        pending = pending.filter(reported_at__gte=sel.reported_from)
+    if sel.month_to is not None:
+        cells = cells.filter(month__lt=sel.month_to)
+        pending = pending.filter(reported_at__lt=sel.reported_to)
+    totals: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0.0, 0.0])
+    summed = cells.order_by().values("cx", "cy").annotate(n=Sum("count"), a=Sum("sum_lat"), o=Sum("sum_lng"))
+    changes = (
+        pending.order_by()
+        .values("cx", "cy")
+        .annotate(
+            n=Sum("delta"),
+            a=Sum(F("delta") * Cast("lat", FloatField())),
+            o=Sum(F("delta") * Cast("lng", FloatField())),
+        )
+    )
+    for row in (*summed, *changes):
+        total = totals[(int(row["cx"]) >> shift, int(row["cy"]) >> shift)]
+        total[0] += row["n"]
+        total[1] += row["a"]
+        total[2] += row["o"]
+    return [{"lat": a / n, "lng": o / n, "count": n} for n, a, o in totals.values() if n > 0]
