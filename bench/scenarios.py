@@ -7,6 +7,7 @@ whose endpoint is not part of this build is reported as such, never faked.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 import threading
@@ -117,11 +118,16 @@ class Context:
         month = rng.choice(self.months)
         options: list[dict[str, Any]] = [
             {"unit": rng.choice(self.units), "status": rng.choice(["dispatched", "handling", "closed"])},
-            {"region": rng.choice(self.regions), "start": f"{month}-01", "end": f"{month}-28"},
+            {"region": rng.choice(self.regions), "start": f"{month}-01", "end": _month_end(month)},
             {"status": "closed", "start": f"{month}-01", "end": f"{month}-15"},
             {},
         ]
         return options[rng.randrange(4)]
+
+
+def _month_end(month: str) -> str:
+    year, number = (int(v) for v in month.split("-"))
+    return f"{month}-{calendar.monthrange(year, number)[1]:02d}"
 
 
 OPEN311_PAGE = 100
@@ -317,6 +323,33 @@ def _map_page(ctx: Context, i: int) -> Request:
     return Request("GET", _api("/map?" + urlencode(query, doseq=True)), headers=ctx.bearer)
 
 
+def _map_wide(ctx: Context, i: int) -> Request:
+    # A district-wide person's wide views, with the filters the kept per-cell counts keep
+    # (cases.mapcells): the whole district (zoom 12-13) or a street or two (zoom 14-15), all
+    # cases, the open ones, one status, a region's month or a month.
+    rng = ctx.rng
+    lats = [p[0] for p in ctx.points] + [p[0] + p[2] for p in ctx.points] or [30.0, 30.1]
+    lngs = [p[1] for p in ctx.points] + [p[1] + p[3] for p in ctx.points] or [120.0, 120.1]
+    if rng.random() < 0.5:
+        box, zoom = (min(lngs), min(lats), max(lngs), max(lats)), rng.choice([12, 13])
+    else:
+        lat, lng = rng.uniform(min(lats), max(lats)), rng.uniform(min(lngs), max(lngs))
+        box, zoom = (lng - 0.03, lat - 0.025, lng + 0.03, lat + 0.025), rng.choice([14, 15])
+    month = rng.choice(ctx.months)
+    query: dict[str, Any] = rng.choice(
+        [
+            {},
+            {"state": "open"},
+            {"status": rng.choice(["dispatched", "handling", "closed"])},
+            {"region": rng.choice(ctx.regions), "start": f"{month}-01", "end": _month_end(month)},
+            {"start": f"{month}-01", "end": _month_end(month)},
+        ]
+    )
+    query["bbox"] = ",".join(f"{v:.6f}" for v in box)
+    query["zoom"] = zoom
+    return Request("GET", _api("/map?" + urlencode(query, doseq=True)), headers=ctx.bearer)
+
+
 def _intake_open311(ctx: Context, i: int) -> Request:
     lat, lng, dlat, dlng = ctx.rng.choice(ctx.points)
     form = {
@@ -427,6 +460,13 @@ LOAD_SCENARIOS = [
         "map endpoint: cases or clusters in a view (≤ 500)",
         "/api/v1/cases/map",
         _map_page,
+        Target(100),
+    ),
+    Scenario(
+        "map_wide",
+        "map endpoint: wide views with the filters the kept per-cell counts keep",
+        "/api/v1/cases/map",
+        _map_wide,
         Target(100),
     ),
     Scenario(

@@ -14,7 +14,7 @@ from cases.filtersets import CaseFilterSet
 from cases.models import Case, MapCell, MapDelta
 from cases.tests.conftest import actor, at, jpeg
 from cases.tests.factories import CaseFactory
-from chuangwen.schedule import JOBS
+from notices.schedule import job as scheduled_job
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +194,7 @@ def test_the_map_sees_a_change_at_once_and_reads_a_fixed_number_of_rows(client, 
 
 
 def test_the_job_folds_the_changes_and_rebuild_counts_afresh(world, spread):
-    job = next(j for j in JOBS if j.name == "map_cells")
+    job = scheduled_job("map_cells")
     assert MapDelta.objects.count() == 700  # the bulk insert's, in its transaction
     assert job.run(at(2026, 11, 20, 9)) == "归并案件地图变化 700 条"
     assert not MapDelta.objects.exists()
