@@ -49,13 +49,26 @@ def map_view(user: User, params, bbox: str, zoom: str) -> dict:
     x0, y0 = math.floor(west / cell), math.floor(south / cell)
     x1, y1 = math.floor(east / cell) + 1, math.floor(north / cell) + 1
     selection = kept_selection(user, filterset)
-    if selection is not None:
-        # The kept counts of the view's whole cells: clusters when they hold more than the limit
-        # (a view with fewer gets its cases below).
-        kept = mapcells.clusters(level, x0, y0, x1, y1, selection)
-        if kept is not None and (total := sum(c["count"] for c in kept)) > MAP_LIMIT:
-            return {"mode": "clusters", "total": total, "cell": cell, "items": kept}
-    qs = filterset.qs.filter(lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north)
+    kept = mapcells.clusters(level, x0, y0, x1, y1, selection) if selection is not None else None
+    if kept is not None:
+        # The kept counts of the view's whole cells: clusters when they hold more than the
+        # limit; otherwise their cases, looked for only in the cells that hold some and by the
+        # filters' own columns (region ids, not the region path), so a sparse view stays a seek.
+        total = sum(c.count for c in kept)
+        if total > MAP_LIMIT:
+            found = [{"lat": c.lat, "lng": c.lng, "count": c.count} for c in kept]
+            return {"mode": "clusters", "total": total, "cell": cell, "items": found}
+        if not kept:
+            return {"mode": "points", "total": 0, "items": []}
+        assert selection is not None
+        west = max(west, min(c.cx for c in kept) * cell)
+        east = min(east, (max(c.cx for c in kept) + 1) * cell)
+        south = max(south, min(c.cy for c in kept) * cell)
+        north = min(north, (max(c.cy for c in kept) + 1) * cell)
+        qs = selection.cases(Case.objects.all())
+    else:
+        qs = filterset.qs
+    qs = qs.filter(lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north)
     rows = list(
         qs.order_by().values("pk", "number", "lat", "lng", "status", "category__name")[: MAP_LIMIT + 1]
     )

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, F, FloatField, IntegerField, Sum, Value
+from django.db.models import Count, F, FloatField, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Floor
 from django.utils import timezone
 
@@ -221,10 +221,33 @@ class Selection:
     reported_from: dt.datetime | None = None
     reported_to: dt.datetime | None = None
 
+    def cases(self, qs: QuerySet[Case]) -> QuerySet[Case]:
+        """The cases of ``qs`` this selection counts."""
+        if self.statuses is not None:
+            qs = qs.filter(status__in=self.statuses)
+        if self.regions is not None:
+            qs = qs.filter(region_id__in=self.regions)
+        if self.reported_from is not None:
+            qs = qs.filter(reported_at__gte=self.reported_from)
+        if self.reported_to is not None:
+            qs = qs.filter(reported_at__lt=self.reported_to)
+        return qs
 
-def clusters(level: int, x0: int, y0: int, x1: int, y1: int, sel: Selection) -> list[dict] | None:
-    """The clusters of cells ``[x0, x1) × [y0, y1)`` at ``level``: ``{"lat", "lng", "count"}``
-    per non-empty cell; None when the level is finer than the kept ones (count the cases then).
+
+@dataclass(frozen=True)
+class Cell:
+    """One non-empty cell of a view: its place in the grid, its count and its cases' centroid."""
+
+    cx: int
+    cy: int
+    count: int
+    lat: float
+    lng: float
+
+
+def clusters(level: int, x0: int, y0: int, x1: int, y1: int, sel: Selection) -> list[Cell] | None:
+    """The non-empty cells of ``[x0, x1) × [y0, y1)`` at ``level`` with the cases ``sel`` counts;
+    None when the level is finer than the kept ones (count the cases then).
     A level coarser than ``LEVEL_MIN`` adds up the cells of ``LEVEL_MIN`` inside each."""
     if level > LEVEL_MAX:
         return None
@@ -262,4 +285,4 @@ def clusters(level: int, x0: int, y0: int, x1: int, y1: int, sel: Selection) -> 
         total[0] += row["n"]
         total[1] += row["a"]
         total[2] += row["o"]
-    return [{"lat": a / n, "lng": o / n, "count": n} for n, a, o in totals.values() if n > 0]
+    return [Cell(cx, cy, n, a / n, o / n) for (cx, cy), (n, a, o) in totals.items() if n > 0]
