@@ -6,12 +6,11 @@ the cells of a global grid (a quarter of a 256-pixel tile at the zoom, doubled u
 holds at most ``MAP_MAX_CELLS``). Clusters come from the kept per-cell counts
 (``cases.mapcells``: exact, a sum over the view's cells whatever the number of cases) when the
 person sees the whole district and the filters are ones the counts keep (status, open, region,
-whole months of report dates); otherwise the database counts the matching cases per cell, cached
+report dates); otherwise the database counts the matching cases per cell, cached
 per scope, filters, zoom and cells for ``CASES_MAP_MAX_AGE`` seconds. Used by the API's ``map``
 endpoint.
 """
 
-import datetime as dt
 import hashlib
 import math
 
@@ -150,8 +149,8 @@ KEPT_FILTERS = frozenset({"status", "state", "region", "date_field", "start", "e
 def kept_selection(user: User, filterset: CaseFilterSet) -> mapcells.Selection | None:
     """What the kept per-cell counts must add up for this view, or None when they cannot answer:
     a scope short of the whole district (its edges are units and grids, not cells), or a filter
-    they do not keep (a unit, category, text, a state other than open, dates other than whole
-    months of report)."""
+    they do not keep (a unit, category, text, a state other than open, dates other than the
+    report's)."""
     if not scope_for(user).everything:
         return None
     data = filterset.data_used
@@ -166,25 +165,17 @@ def kept_selection(user: User, filterset: CaseFilterSet) -> mapcells.Selection |
     regions = None
     if region := data.get("region"):
         regions = frozenset(Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True))
-    lo, hi = filterset.date_range()
-    if lo or hi:
-        if (data.get("date_field") or "reported") != "reported":
-            return None
-        if not all(_month_start(moment) for moment in (lo, hi) if moment):
-            return None
+    lo, hi = filterset.date_range()  # local midnights
+    if (lo or hi) and (data.get("date_field") or "reported") != "reported":
+        return None
     return mapcells.Selection(
         statuses=frozenset(statuses) if statuses is not None else None,
         regions=regions,
-        month_from=mapcells.month_of(lo) if lo else None,
-        month_to=mapcells.month_of(hi) if hi else None,
+        date_from=timezone.localtime(lo).date() if lo else None,
+        date_to=timezone.localtime(hi).date() if hi else None,
         reported_from=lo,
         reported_to=hi,
     )
-
-
-def _month_start(moment) -> bool:
-    local = timezone.localtime(moment)
-    return local.day == 1 and local.time() == dt.time(0)
 
 
 def map_max_age() -> int:

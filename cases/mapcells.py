@@ -4,8 +4,9 @@ The map's clusters (``cases.clusters``) count the cases in the cells of a global
 at level ``k`` is ``90 / 2**k`` degrees square, ``cx = floor(lng / size)``, ``cy = floor(lat /
 size)`` (the same cells the live count groups by). For every level from ``LEVEL_MIN`` to
 ``LEVEL_MAX`` the table holds, per cell, region, status and report month (local time), the number
-of cases and the sums of their coordinates (the centroid); a view is then a sum over the few
-hundred to few thousand rows of its cells, whatever the number of cases.
+of cases and the sums of their coordinates (the centroid), and the same per report day (for
+date ranges that are not whole months); a view is then a sum over the few hundred to few
+thousand rows of its cells, whatever the number of cases.
 
 How the counts follow the cases: triggers on the case table (installed by the migration, for
 PostgreSQL and SQLite) write one ``MapDelta`` row per case entering (+1) or leaving (−1) a
@@ -19,13 +20,15 @@ Bulk loads (``bench.generate``) pause the triggers and ``rebuild`` the table aft
 
 import contextlib
 import datetime as dt
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, F, FloatField, IntegerField, QuerySet, Sum, Value
-from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Floor
+from django.db.models import Count, F, FloatField, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce, ExtractDay, ExtractMonth, ExtractYear, Floor
 from django.utils import timezone
 
 from .models import Case, MapCell, MapDelta
@@ -33,7 +36,7 @@ from .models import Case, MapCell, MapDelta
 LEVEL_MIN, LEVEL_MAX = 6, 17
 LEVELS = range(LEVEL_MIN, LEVEL_MAX + 1)
 FOLD_BATCH = 20_000
-KEY = ("level", "cx", "cy", "region_key", "status", "month")
+KEY = ("level", "cx", "cy", "region_key", "status", "month", "day")
 
 CASE = "cases_case"
 TRACKED = ("lat", "lng", "region_id", "status", "reported_at")
@@ -105,9 +108,8 @@ def paused(conn=connection) -> Iterator[None]:
         install(conn)
 
 
-def month_of(moment: dt.datetime) -> int:
-    local = timezone.localtime(moment)
-    return local.year * 100 + local.month
+def _ym(day: dt.date) -> int:
+    return day.year * 100 + day.month
 
 
 def fold(batch: int = FOLD_BATCH) -> int:
@@ -138,13 +140,16 @@ def fold(batch: int = FOLD_BATCH) -> int:
 def _cells(rows: Iterable[tuple]) -> dict[tuple, list]:
     totals: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0])
     for _pk, lat, lng, region, status, reported_at, delta in rows:
-        lat, lng, month = float(lat), float(lng), month_of(reported_at)
+        lat, lng, local = float(lat), float(lng), timezone.localtime(reported_at)
+        month = local.year * 100 + local.month
         for level in LEVELS:
             size = cell_size(level)
-            total = totals[(level, _floor(lng / size), _floor(lat / size), region, status, month)]
-            total[0] += delta
-            total[1] += delta * lat
-            total[2] += delta * lng
+            cx, cy = _floor(lng / size), _floor(lat / size)
+            for day in (0, local.day):  # the month's row and the day's
+                total = totals[(level, cx, cy, region, status, month, day)]
+                total[0] += delta
+                total[1] += delta * lat
+                total[2] += delta * lng
     return totals
 
 
@@ -157,7 +162,7 @@ def _add(totals: dict[tuple, list]) -> None:
     table = MapCell._meta.db_table
     columns = ", ".join(KEY)
     sql = (
-        f"INSERT INTO {table} ({columns}, count, sum_lat, sum_lng) VALUES ({', '.join(['%s'] * 9)}) "
+        f"INSERT INTO {table} ({columns}, count, sum_lat, sum_lng) VALUES ({', '.join(['%s'] * 10)}) "
         f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count, "
         f"sum_lat = {table}.sum_lat + excluded.sum_lat, sum_lng = {table}.sum_lng + excluded.sum_lng"
     )
@@ -180,14 +185,17 @@ def rebuild() -> dict[int, int]:
         MapDelta.objects.all().delete()
         MapCell.objects.all().delete()
         for level in LEVELS:
-            sql, params = _count_query(level).query.sql_with_params()
-            columns = ", ".join((*KEY, "count", "sum_lat", "sum_lng"))
-            cursor.execute(f"INSERT INTO {MapCell._meta.db_table} ({columns}) {sql}", params)
-            rows[level] = cursor.rowcount
+            rows[level] = 0
+            for by_day in (False, True):
+                sql, params = _count_query(level, by_day).query.sql_with_params()
+                columns = ", ".join((*KEY, "count", "sum_lat", "sum_lng"))
+                cursor.execute(f"INSERT INTO {MapCell._meta.db_table} ({columns}) {sql}", params)
+                rows[level] += cursor.rowcount
     return rows
 
 
-def _count_query(level: int):
+def _count_query(level: int, by_day: bool = False):
+    """The counts of ``level`` per month (``day`` 0), or per day, from the cases as they are."""
     size = cell_size(level)
     return (
         Case.objects.order_by()
@@ -198,8 +206,9 @@ def _count_query(level: int):
             m_region=Coalesce("region_id", 0),
             m_status=F("status"),
             m_month=ExtractYear("reported_at") * 100 + ExtractMonth("reported_at"),
+            m_day=ExtractDay("reported_at") if by_day else Value(0, output_field=IntegerField()),
         )
-        .values("m_level", "m_cx", "m_cy", "m_region", "m_status", "m_month")
+        .values("m_level", "m_cx", "m_cy", "m_region", "m_status", "m_month", "m_day")
         .annotate(
             m_count=Count("pk"),
             m_lat=Sum(Cast("lat", FloatField())),
@@ -211,15 +220,39 @@ def _count_query(level: int):
 @dataclass(frozen=True)
 class Selection:
     """The cases a cluster view counts: statuses (None: all), regions (ids; None: all), report
-    months ``[month_from, month_to)`` as YYYYMM (None: open-ended) with the same bounds as
-    moments for the pending deltas."""
+    days ``[date_from, date_to)`` in local time (None: open-ended) with the same bounds as
+    moments (``reported_from``, ``reported_to``: local midnights) for the pending deltas."""
 
     statuses: frozenset[str] | None = None
     regions: frozenset[int] | None = None
-    month_from: int | None = None
-    month_to: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
     reported_from: dt.datetime | None = None
     reported_to: dt.datetime | None = None
+
+    def periods(self) -> Q:
+        """The cell rows of the report days: whole months from their month rows, the days of a
+        month taken in part from its day rows (``day`` 0 is a month row)."""
+        lo, hi = self.date_from, self.date_to
+        if lo is None and hi is None:
+            return Q(day=0)
+        parts = []
+        if lo is not None and lo.day != 1:  # a first month in part
+            within = hi is not None and _ym(hi) == _ym(lo)
+            parts.append(Q(month=_ym(lo), day__gte=lo.day) & (Q(day__lt=hi.day) if hi and within else Q()))
+            if within:
+                return parts[0]
+            lo = (lo.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        if hi is not None and hi.day != 1:  # a last month in part
+            parts.append(Q(month=_ym(hi), day__gte=1, day__lt=hi.day))
+            hi = hi.replace(day=1)
+        if lo is None or hi is None or lo < hi:  # the whole months between
+            parts.append(
+                Q(day=0)
+                & (Q(month__gte=_ym(lo)) if lo is not None else Q())
+                & (Q(month__lt=_ym(hi)) if hi is not None else Q())
+            )
+        return functools.reduce(operator.or_, parts)
 
     def cases(self, qs: QuerySet[Case]) -> QuerySet[Case]:
         """The cases of ``qs`` this selection counts."""
@@ -263,11 +296,10 @@ def clusters(level: int, x0: int, y0: int, x1: int, y1: int, sel: Selection) -> 
         cells, pending = cells.filter(status__in=sel.statuses), pending.filter(status__in=sel.statuses)
     if sel.regions is not None:
         cells, pending = cells.filter(region_key__in=sel.regions), pending.filter(region_key__in=sel.regions)
-    if sel.month_from is not None:
-        cells = cells.filter(month__gte=sel.month_from)
+    cells = cells.filter(sel.periods())
+    if sel.reported_from is not None:
         pending = pending.filter(reported_at__gte=sel.reported_from)
-    if sel.month_to is not None:
-        cells = cells.filter(month__lt=sel.month_to)
+    if sel.reported_to is not None:
         pending = pending.filter(reported_at__lt=sel.reported_to)
     totals: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0.0, 0.0])
     summed = cells.order_by().values("cx", "cy").annotate(n=Sum("count"), a=Sum("sum_lat"), o=Sum("sum_lng"))

@@ -668,9 +668,9 @@ class FigureSnapshot(models.Model):
 
 
 class MapCell(models.Model):
-    """案件地图格网计数: how many cases of one status, reported in one month, in one region, lie in
-    one cell of the map's global grid at one level (a cell is ``90 / 2**level`` degrees square),
-    with their coordinates summed for the centroid. Kept by ``cases.mapcells``: each change of a
+    """案件地图格网计数: how many cases of one status, reported in one month (``day`` 0) or on one
+    day of it, in one region, lie in one cell of the map's global grid at one level (a cell is
+    ``90 / 2**level`` degrees square), with their coordinates summed for the centroid. Kept by ``cases.mapcells``: each change of a
     case's place, region, status or report time writes a ``MapDelta`` in the change's own
     transaction (database triggers), folded in here every minute; the map's cluster views sum
     these rows and the pending changes."""
@@ -681,6 +681,7 @@ class MapCell(models.Model):
     region_key = models.IntegerField("区域")  # the case's region id, 0 for none
     status = models.CharField("状态", max_length=12)
     month = models.IntegerField("上报月份")  # YYYYMM, local time
+    day = models.PositiveSmallIntegerField("上报日")  # 0: the whole month; 1-31: that day only
     count = models.IntegerField("案件数", default=0)
     sum_lat = models.FloatField("纬度和", default=0)
     sum_lng = models.FloatField("经度和", default=0)
@@ -689,7 +690,7 @@ class MapCell(models.Model):
         verbose_name = verbose_name_plural = "案件地图格网计数"
         constraints = [
             models.UniqueConstraint(
-                fields=["level", "cx", "cy", "region_key", "status", "month"], name="mapcell_key"
+                fields=["level", "cx", "cy", "region_key", "status", "month", "day"], name="mapcell_key"
             )
         ]
 

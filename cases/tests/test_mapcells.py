@@ -43,10 +43,11 @@ def spread(world):
 
 
 def _fresh(level: int) -> dict[tuple, int]:
-    """The counts of ``level`` computed from the cases now."""
+    """The counts of ``level`` per month (day 0) and per day computed from the cases now."""
     return {
-        (r["m_cx"], r["m_cy"], r["m_region"], r["m_status"], r["m_month"]): r["m_count"]
-        for r in mapcells._count_query(level)
+        (r["m_cx"], r["m_cy"], r["m_region"], r["m_status"], r["m_month"], r["m_day"]): r["m_count"]
+        for by_day in (False, True)
+        for r in mapcells._count_query(level, by_day)
     }
 
 
@@ -54,7 +55,7 @@ def _kept(level: int) -> dict[tuple, int]:
     """The kept counts of ``level`` (folded first)."""
     mapcells.fold()
     rows = MapCell.objects.filter(level=level).exclude(count=0)
-    return {(r.cx, r.cy, r.region_key, r.status, r.month): r.count for r in rows}
+    return {(r.cx, r.cy, r.region_key, r.status, r.month, r.day): r.count for r in rows}
 
 
 def _view(user, query: str, bbox=DISTRICT_BBOX, zoom=13) -> tuple[dict, dict]:
@@ -86,7 +87,7 @@ def _same(answer: dict, counted: dict) -> None:
 
 def test_the_counts_follow_every_kind_of_change_at_every_level(world, spread):
     for level in (mapcells.LEVEL_MIN, 12, mapcells.LEVEL_MAX):
-        assert _kept(level) == _fresh(level) and sum(_fresh(level).values()) == 700
+        assert _kept(level) == _fresh(level) and sum(_fresh(level).values()) == 2 * 700
     second, third = spread[1:3]
     Case.objects.filter(pk=spread[3].pk).update(status=Case.Status.CLOSED)  # a bulk update
     second.lat, second.lng, second.region = Decimal("31.8900"), Decimal("106.7900"), world.c2
@@ -117,7 +118,7 @@ def test_a_step_counts_in_its_own_transaction(world, clock):
         raise RuntimeError("rolled back")
     case.refresh_from_db()
     assert case.status == Case.Status.REPORTED
-    assert _kept(17) == _fresh(17) == {(k[0], k[1], k[2], "reported", 202611): 1 for k in _fresh(17)}
+    assert _kept(17) == _fresh(17) == {(*k[:3], "reported", 202611, d): 1 for k in _fresh(17) for d in (0, 2)}
     services.accept_case(actor(world.dispatcher), case)
     assert {k[3] for k in _fresh(17)} == {"accepted"} and _kept(17) == _fresh(17)
 
@@ -134,6 +135,13 @@ def test_a_step_counts_in_its_own_transaction(world, clock):
         "date_field=reported&start=2026-11-01&end=2026-11-30",
         "start=2026-10-01&end=2026-10-31&state=open",
         "start=2026-11-01",
+        "start=2026-10-31&end=2026-11-03&status=closed",
+        "start=2026-11-02&end=2026-11-02",
+        "start=2026-10-31&end=2026-11-03",  # > 500: a day of October and days of November
+        "start=2026-11-01&end=2026-11-01",  # > 500: one day
+        "start=2026-10-31&end=2026-10-31",
+        "end=2026-10-31",
+        "start=2026-09-15&end=2026-12-15",
     ],
 )
 @pytest.mark.parametrize("zoom", [13, 16, 4])
@@ -174,7 +182,8 @@ def test_clusters_at_a_level_finer_than_the_kept_ones_are_counted_from_the_cases
 
 
 @pytest.mark.parametrize(
-    "query", ["unit={dept}", "category={garbage}", "start=2026-11-01&end=2026-11-15", "state=overdue", "q=G-"]
+    "query",
+    ["unit={dept}", "category={garbage}", "date_field=closed&start=2026-11-01", "state=overdue", "q=G-"],
 )
 def test_filters_the_counts_do_not_keep_are_counted_from_the_cases(world, spread, query):
     filterset = CaseFilterSet(QueryDict(query.format(dept=world.dept.pk, garbage=world.garbage.pk)))
@@ -224,4 +233,4 @@ def test_paused_counts_nothing_until_rebuilt(world):
     CaseFactory(lat=Decimal("31.8500"), lng=Decimal("106.7500"))  # the triggers are back
     assert MapDelta.objects.count() == 1
     mapcells.rebuild()
-    assert _kept(17) == _fresh(17) and sum(_fresh(17).values()) == 2
+    assert _kept(17) == _fresh(17) and sum(_fresh(17).values()) == 2 * 2
