@@ -243,6 +243,7 @@ def run(args, stamp: str) -> int:
     print(f"Generating {max(missing, 0):,} cases on {args.db} …", flush=True)
     generation = generate(missing, months=args.months) if missing > 0 else {"cases": 0, "reused": True}
     print(f"  {generation}", flush=True)
+    sc.ensure_hot_spot()
     ctx = sc.Context.build()
 
     @contextmanager

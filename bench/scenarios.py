@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +56,8 @@ class Context:
     # world's HQ person is there.
     hq_bearer: dict[str, str] = field(default_factory=dict)
     display_bearer: dict[str, str] = field(default_factory=dict)
+    # Reported cases at one hot spot (``ensure_hot_spot``), whose details suggest duplicates.
+    hot_ids: list[int] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(11))
 
     @classmethod
@@ -105,6 +108,11 @@ class Context:
             open311_windows=windows,
             hq_bearer=hq_bearer,
             display_bearer=display_bearer,
+            hot_ids=list(
+                Case.objects.filter(number__startswith=HOT_PREFIX)
+                .order_by("?")
+                .values_list("pk", flat=True)[:200]
+            ),
         )
 
     def case_id(self) -> int:
@@ -131,6 +139,44 @@ def _month_end(month: str) -> str:
 
 
 OPEN311_PAGE = 100
+HOT_PREFIX, HOT_SPOT_CASES = "HOT-", 4000
+
+
+def ensure_hot_spot(n: int = HOT_SPOT_CASES) -> int:
+    """``n`` open reports of one category within 30 m of one spot (a busy market, the issue's
+    3,818), reported over the last two weeks: the case detail of one of them suggests its
+    duplicates among all the others. Made once; the number made now."""
+    from cases.geo import locate
+
+    have = Case.objects.filter(number__startswith=HOT_PREFIX).count()
+    grid = Grid.objects.exclude(boundary=None).order_by("pk").first()
+    category = Category.objects.staff_selectable().order_by("pk").first()
+    if have >= n or grid is None or category is None:
+        return 0
+    lngs, lats = [p[0] for p in grid.boundary or []], [p[1] for p in grid.boundary or []]
+    lat, lng = (min(lats) + max(lats)) / 2, (min(lngs) + max(lngs)) / 2
+    region, spot_grid = locate(lat, lng)
+    rng, now = random.Random(23), timezone.now()
+    Case.objects.bulk_create(
+        (
+            Case(
+                number=f"{HOT_PREFIX}{k:06d}",
+                source=Case.Source.APPEAL,
+                category=category,
+                description="市场门口占道经营、垃圾堆放",
+                address="农贸市场东门",
+                lat=round(Decimal(lat + rng.uniform(-0.0002, 0.0002)), 6),
+                lng=round(Decimal(lng + rng.uniform(-0.0002, 0.0002)), 6),
+                region=region,
+                grid=spot_grid,
+                status=Case.Status.REPORTED,
+                reported_at=now - dt.timedelta(minutes=rng.randrange(14 * 24 * 60)),
+            )
+            for k in range(have, n)
+        ),
+        batch_size=1000,
+    )
+    return n - have
 
 
 def dashboard_credentials(username: str = "hq") -> tuple[dict[str, str], dict[str, str]]:
@@ -283,6 +329,11 @@ def _list_page(ctx: Context, i: int) -> Request:
 
 def _detail_api(ctx: Context, i: int) -> Request:
     return Request("GET", _api(f"/cases/{ctx.case_id()}"), headers=ctx.bearer)
+
+
+def _detail_hot_spot(ctx: Context, i: int) -> Request:
+    case_id = ctx.rng.choice(ctx.hot_ids) if ctx.hot_ids else ctx.case_id()
+    return Request("GET", _api(f"/cases/{case_id}"), headers=ctx.bearer)
 
 
 def _detail_page(ctx: Context, i: int) -> Request:
@@ -443,6 +494,14 @@ LOAD_SCENARIOS = [
         "case detail API with timeline",
         "/api/v1/cases/cases",
         _detail_api,
+        Target(30),
+        DETAIL_OK,
+    ),
+    Scenario(
+        "detail_hot_spot",
+        f"case detail API of a report at a hot spot ({HOT_SPOT_CASES:,} open reports of its category)",
+        "/api/v1/cases/cases",
+        _detail_hot_spot,
         Target(30),
         DETAIL_OK,
     ),

@@ -58,9 +58,11 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server, settin
     # The map's per-cell counts were rebuilt once, not written row by row.
     assert not MapDelta.objects.exists()
     for level in (mapcells.LEVEL_MIN, mapcells.LEVEL_MAX):
-        assert MapCell.objects.filter(level=level).aggregate(n=Sum("count"))["n"] == 1000
+        assert MapCell.objects.filter(level=level, day=0).aggregate(n=Sum("count"))["n"] == 1000
 
+    assert scenarios.ensure_hot_spot(60) == 60 and scenarios.ensure_hot_spot(60) == 0
     ctx = scenarios.Context.build()
+    assert len(ctx.hot_ids) == 60
     assert ctx.hq_bearer and ctx.display_bearer  # the dashboard and screen scenarios sign in
     for scenario in scenarios.LOAD_SCENARIOS:
         assert scenario.available(), scenario.name
@@ -76,4 +78,5 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server, settin
         assert figures["errors"] == 0, (timed.name, figures)
         assert figures["count"] > 0
     intakes = sum(1 for s in scenarios.LOAD_SCENARIOS if s.name.startswith("intake"))
-    assert Case.objects.count() == 1000 + 4 * intakes + 200  # the intakes and the import added theirs
+    # The hot spot, the intakes and the import added theirs.
+    assert Case.objects.count() == 1000 + 60 + 4 * intakes + 200
