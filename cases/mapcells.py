@@ -25,6 +25,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, FloatField, IntegerField, Q, QuerySet, Sum, Value
@@ -174,24 +175,54 @@ def _add(totals: dict[tuple, list]) -> None:
 def rebuild() -> dict[int, int]:
     """Count every case afresh (after a bulk load, or to check the kept counts); rows per level.
 
-    One transaction that sees one snapshot (REPEATABLE READ on PostgreSQL, when it is the
-    outermost): the deltas it drops are exactly those of the cases it counts, so changes
-    committed meanwhile stay pending."""
-    rows = {}
+    The cases are read once, per day at the finest level; the month rows add up its day rows
+    and each coarser level adds up the four cells of the level below (``floor(x / 2)`` of a cell
+    is the cell of ``x / 2``, the size doubling exactly). One transaction that sees one snapshot
+    (REPEATABLE READ on PostgreSQL, when it is the outermost): the deltas it drops are exactly
+    those of the cases it counts, so changes committed meanwhile stay pending."""
     outermost = not connection.in_atomic_block
+    columns = ", ".join((*KEY, "count", "sum_lat", "sum_lng"))
+    table = MapCell._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql" and outermost:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         MapDelta.objects.all().delete()
         MapCell.objects.all().delete()
-        for level in LEVELS:
-            rows[level] = 0
-            for by_day in (False, True):
-                sql, params = _count_query(level, by_day).query.sql_with_params()
-                columns = ", ".join((*KEY, "count", "sum_lat", "sum_lng"))
-                cursor.execute(f"INSERT INTO {MapCell._meta.db_table} ({columns}) {sql}", params)
-                rows[level] += cursor.rowcount
-    return rows
+        for query in (
+            _count_query(LEVEL_MAX, by_day=True),
+            _summed(MapCell.objects.filter(level=LEVEL_MAX, day__gt=0), LEVEL_MAX, months=True),
+            *(_summed(MapCell.objects.filter(level=level + 1), level) for level in reversed(LEVELS[:-1])),
+        ):
+            sql, params = query.query.sql_with_params()
+            cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
+    counted = MapCell.objects.order_by().values("level").annotate(n=Count("pk"))
+    return {row["level"]: row["n"] for row in counted}
+
+
+def _summed(rows: QuerySet[MapCell], level: int, months: bool = False):
+    """``rows`` added up into the cells of ``level`` (the cells of ``rows`` halved when
+    ``level`` is coarser), or into their months (``months``: day rows into the month's row)."""
+    whole = Value(0, output_field=IntegerField())
+    cx: Any
+    cy: Any
+    if months:
+        cx, cy = F("cx"), F("cy")
+    else:
+        cx, cy = Floor(F("cx") / Value(2.0)), Floor(F("cy") / Value(2.0))
+    return (
+        rows.order_by()
+        .annotate(
+            m_level=Value(level, output_field=IntegerField()),
+            m_cx=cx,
+            m_cy=cy,
+            m_region=F("region_key"),
+            m_status=F("status"),
+            m_month=F("month"),
+            m_day=whole if months else F("day"),
+        )
+        .values("m_level", "m_cx", "m_cy", "m_region", "m_status", "m_month", "m_day")
+        .annotate(m_count=Sum("count"), m_lat=Sum("sum_lat"), m_lng=Sum("sum_lng"))
+    )
 
 
 def _count_query(level: int, by_day: bool = False):
