@@ -27,6 +27,7 @@ from org.models import Grid, Membership, Region, Role, Unit, User
 from workdays.clock import Deadline, add_working_days, deadline_after, extend
 from workdays.models import DeadlineRule
 
+from . import mapcells
 from .models import Case, CaseCounter, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, RoutingRule
 from .routing import RoutingTable
 from .services import dispatch_days, last_case_numbers, verify_days
@@ -633,6 +634,7 @@ def load() -> None:
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     ExtensionRequest.objects.bulk_create(extensions, batch_size=1000)
     CasePhoto.objects.bulk_create(photo_rows, batch_size=1000)
+    mapcells.fold()  # the new cases' map deltas into the kept counts now, not at the first job
 
 
 def _bulk_cases(cases: list[Case]) -> None:

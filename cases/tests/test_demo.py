@@ -1,11 +1,11 @@
 """The demo cases: every state, consistent with the rules of the services, loaded once."""
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from cases import demo
 from cases.deadlines import recompute_open_deadlines
-from cases.models import Case, CaseEvent, CasePart, RoutingRule
+from cases.models import Case, CaseEvent, CasePart, MapCell, MapDelta, RoutingRule
 from cases.services import verify_case
 from org import demo as org_demo
 from org.audit import Actor
@@ -44,6 +44,9 @@ def test_demo_cases_cover_every_state_and_follow_the_rules(loaded):
         assert case.rework_count == events.count("rework")
         assert case.return_count == events.count("return")
     assert CasePart.objects.filter(status="handled", handled_at__isnull=True).count() == 0
+    # The map's kept counts hold every demo case already (folded, nothing pending).
+    assert not MapDelta.objects.exists()
+    assert MapCell.objects.filter(level=12, day=0).aggregate(n=Sum("count"))["n"] == 500
 
 
 def test_demo_deadlines_are_the_working_hours_clocks(loaded):
