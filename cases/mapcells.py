@@ -21,6 +21,7 @@ Bulk loads (``bench.generate``) pause the triggers and ``rebuild`` the table aft
 import contextlib
 import datetime as dt
 import functools
+import math
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -145,18 +146,13 @@ def _cells(rows: Iterable[tuple]) -> dict[tuple, list]:
         month = local.year * 100 + local.month
         for level in LEVELS:
             size = cell_size(level)
-            cx, cy = _floor(lng / size), _floor(lat / size)
+            cx, cy = math.floor(lng / size), math.floor(lat / size)
             for day in (0, local.day):  # the month's row and the day's
                 total = totals[(level, cx, cy, region, status, month, day)]
                 total[0] += delta
                 total[1] += delta * lat
                 total[2] += delta * lng
     return totals
-
-
-def _floor(value: float) -> int:
-    whole = int(value)
-    return whole - 1 if value < whole else whole
 
 
 def _add(totals: dict[tuple, list]) -> None:
