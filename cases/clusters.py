@@ -1,8 +1,8 @@
 """The case map 案件地图: the cases in a map view, or grid clusters when there are many.
 
 A view (``bbox`` in WGS-84 and a ``zoom``) with the case list's filters (``cases.filtersets``)
-and the person's scope gives each case when at most ``MAP_LIMIT`` match, otherwise clusters over
-the cells of a global grid (a quarter of a 256-pixel tile at the zoom, doubled until the view
+and the person's scope gives each case in the view when the grid cells it touches hold at most
+``MAP_LIMIT`` matching cases, otherwise clusters over the cells of a global grid (a quarter of a 256-pixel tile at the zoom, doubled until the view
 holds at most ``MAP_MAX_CELLS``). Clusters come from the kept per-cell counts
 (``cases.mapcells``: exact, a sum over the view's cells whatever the number of cases) when the
 person sees the whole district and the filters are ones the counts keep (status, open, region,
@@ -64,14 +64,18 @@ def map_view(user: User, params, bbox: str, zoom: str) -> dict:
         east = min(east, (max(c.cx for c in kept) + 1) * cell)
         south = max(south, min(c.cy for c in kept) * cell)
         north = min(north, (max(c.cy for c in kept) + 1) * cell)
-        qs = selection.cases(Case.objects.all())
+        qs = selection.cases(Case.objects.all()).filter(
+            lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north
+        )
     else:
-        qs = filterset.qs
-    qs = qs.filter(lng__gte=west, lng__lte=east, lat__gte=south, lat__lte=north)
+        # The same rule as the kept counts': points when the view's whole cells hold at most
+        # the limit (so a view answers alike whichever way it is counted), those in the view shown.
+        qs = filterset.qs.filter(lng__gte=x0 * cell, lng__lt=x1 * cell, lat__gte=y0 * cell, lat__lt=y1 * cell)
     rows = list(
         qs.order_by().values("pk", "number", "lat", "lng", "status", "category__name")[: MAP_LIMIT + 1]
     )
     if len(rows) <= MAP_LIMIT:
+        rows = [r for r in rows if west <= r["lng"] <= east and south <= r["lat"] <= north]
         items = [
             {
                 "id": r["pk"],
