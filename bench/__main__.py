@@ -245,6 +245,7 @@ def run(args, stamp: str) -> int:
     print(f"  {generation}", flush=True)
     sc.ensure_hot_spot()
     from cases import mapcells
+
     ctx = sc.Context.build()
 
     @contextmanager
