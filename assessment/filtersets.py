@@ -1,9 +1,11 @@
 import django_filters
 
+from org.filters import ListFilterSet
+
 from .models import Bonus, PeriodKind, Run
 
 
-class RunFilter(django_filters.FilterSet):
+class RunFilter(ListFilterSet):
     """The one filter of runs: the list page and the API list."""
 
     period_kind = django_filters.ChoiceFilter(
@@ -17,7 +19,7 @@ class RunFilter(django_filters.FilterSet):
         fields = ["period_kind", "status", "scheme"]
 
 
-class BonusFilter(django_filters.FilterSet):
+class BonusFilter(ListFilterSet):
     """The one filter of bonus and deduction entries 加减分: the page and the API list."""
 
     status = django_filters.ChoiceFilter(label="状态", choices=Bonus.Status.choices, empty_label="全部状态")

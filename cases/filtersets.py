@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from org.filters import ListFilterSet
 from org.models import Region, Unit, User
 from workdays.periods import aware, day_range, parse_month
 
@@ -42,7 +43,7 @@ class StatusSelect(forms.Select):
         return context
 
 
-class CaseFilterSet(django_filters.FilterSet):
+class CaseFilterSet(ListFilterSet):
     STATE_CHOICES = [
         ("open", "未结案"),
         ("overdue", "已超期"),
@@ -121,8 +122,6 @@ class CaseFilterSet(django_filters.FilterSet):
             # department that worked on cases in a leader's area.
             form.fields["unit"].widget.choices = _choices("全部单位", scope.units().order_by("kind", "code"))
             form.fields["region"].widget.choices = _choices("全部区域", scope.regions().order_by("path"))
-        for field in form.fields.values():
-            field.widget.attrs.setdefault("aria-label", field.label or "")
         form.fields["q"].widget.attrs["placeholder"] = "编号、地址或描述"
         form.clean = self._clean_form  # type: ignore[method-assign]
 

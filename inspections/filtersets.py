@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from org.filters import date_from, date_to
+from org.filters import ListFilterSet, date_from, date_to
 from org.models import Region, SiteType, Unit
 from org.scope import scope_for
 
@@ -42,7 +42,7 @@ class _InStreet(django_filters.ModelChoiceFilter):
         return qs.filter(**{f"{self.site_field}__region__path__startswith": value.path})
 
 
-class RoundFilterSet(django_filters.FilterSet):
+class RoundFilterSet(ListFilterSet):
     kind = django_filters.ChoiceFilter(choices=Round.Kind.choices, empty_label="全部类型")
     status = django_filters.ChoiceFilter(choices=Round.Status.choices, empty_label="全部状态")
     start = date_from("ends_on")
@@ -53,7 +53,7 @@ class RoundFilterSet(django_filters.FilterSet):
         fields = ["kind", "status", "start", "end"]
 
 
-class InspectionFilterSet(django_filters.FilterSet):
+class InspectionFilterSet(ListFilterSet):
     round = django_filters.NumberFilter(field_name="round_id", widget=forms.HiddenInput)
     kind = django_filters.ChoiceFilter(
         field_name="round__kind", choices=Round.Kind.choices, empty_label="全部类型"
@@ -73,7 +73,7 @@ class InspectionFilterSet(django_filters.FilterSet):
         fields = ["round", "kind", "site_kind", "street", "unit", "start", "end"]
 
 
-class FindingFilterSet(django_filters.FilterSet):
+class FindingFilterSet(ListFilterSet):
     """The rectification list 整改清单: by state (open, overdue, rectified), unit, round, place."""
 
     STATES = (

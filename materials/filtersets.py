@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from org.filters import ListFilterSet
 from org.models import Region, Unit, User
 
 from .models import Card, Submission
@@ -35,7 +36,7 @@ class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
 
-class SubmissionFilter(django_filters.FilterSet):
+class SubmissionFilter(ListFilterSet):
     """资料报送 list: by month, unit, area (subtree), state, late, returned, reviewer, text."""
 
     month = MonthFilter(field_name="requirement__month", label="月份")
@@ -71,7 +72,7 @@ class SubmissionFilter(django_filters.FilterSet):
         return qs.filter(Q(requirement__title__icontains=value) | Q(unit__name__icontains=value))
 
 
-class CardFilter(django_filters.FilterSet):
+class CardFilter(ListFilterSet):
     """红黄牌 list: by month, unit, colour and whether revoked."""
 
     month = MonthFilter(field_name="month", label="月份")

@@ -2,13 +2,14 @@
 
 import django_filters
 
+from org.filters import ListFilterSet
 from org.models import Unit
 
 from .kinds import Kind
 from .models import Channel, Delivery, Receipt
 
 
-class ReceiptFilterSet(django_filters.FilterSet):
+class ReceiptFilterSet(ListFilterSet):
     unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label="未读")
     kind = django_filters.ChoiceFilter(field_name="notice__kind", choices=Kind.choices, label="事件")
 
@@ -17,7 +18,7 @@ class ReceiptFilterSet(django_filters.FilterSet):
         fields = ["unread", "kind"]
 
 
-class DeliveryFilterSet(django_filters.FilterSet):
+class DeliveryFilterSet(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=Delivery.Status.choices, label="状态")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label="渠道")
     kind = django_filters.ChoiceFilter(field_name="notice__kind", choices=Kind.choices, label="事件")

@@ -5,12 +5,12 @@ import django_filters
 from django import forms
 
 from cases.models import FieldCheck
-from org.filters import date_from, date_to
+from org.filters import ListFilterSet, date_from, date_to
 
 from .models import JointAction, Patrol, Report
 
 
-class PatrolFilterSet(django_filters.FilterSet):
+class PatrolFilterSet(ListFilterSet):
     start = date_from("day")
     end = date_to("day")
     status = django_filters.ChoiceFilter(choices=Patrol.Status.choices, empty_label="全部状态")
@@ -32,7 +32,7 @@ class PatrolFilterSet(django_filters.FilterSet):
         return qs.filter(jumps__gt=0) if value else qs.filter(jumps=0)
 
 
-class SocialReportFilterSet(django_filters.FilterSet):
+class SocialReportFilterSet(ListFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=[(k, Report.Kind(k).label) for k in Report.SOCIAL_KINDS], empty_label="全部类型"
     )
@@ -44,7 +44,7 @@ class SocialReportFilterSet(django_filters.FilterSet):
         fields = ["kind", "start", "end"]
 
 
-class FieldCheckFilterSet(django_filters.FilterSet):
+class FieldCheckFilterSet(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=FieldCheck.Status.choices, empty_label="全部状态")
 
     class Meta:
@@ -52,7 +52,7 @@ class FieldCheckFilterSet(django_filters.FilterSet):
         fields = ["status"]
 
 
-class JointActionFilterSet(django_filters.FilterSet):
+class JointActionFilterSet(ListFilterSet):
     start = date_from("day")
     end = date_to("day")
 

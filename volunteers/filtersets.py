@@ -4,10 +4,12 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from org.filters import ListFilterSet
+
 from .models import Activity, Order, ServiceKind, Station, Team, Volunteer, clean_code
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(ListFilterSet):
     q = django_filters.CharFilter(method="search", label="查询码/内容")
     status = django_filters.ChoiceFilter(choices=Order.Status.choices, label="状态", empty_label="全部状态")
     kind = django_filters.ChoiceFilter(
@@ -36,7 +38,7 @@ class OrderFilter(django_filters.FilterSet):
         return qs.filter(late) if value else qs.exclude(late)
 
 
-class VolunteerFilter(django_filters.FilterSet):
+class VolunteerFilter(ListFilterSet):
     q = django_filters.CharFilter(method="search", label="编号/特长")
     team = django_filters.ModelChoiceFilter(field_name="teams", queryset=Team.objects.all(), label="服务队")
     is_active = django_filters.BooleanFilter(label="在册")
@@ -51,7 +53,7 @@ class VolunteerFilter(django_filters.FilterSet):
         return qs.filter(Q(number=value) | Q(skills__contains=value)) if value else qs
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(ListFilterSet):
     kind = django_filters.ChoiceFilter(choices=ServiceKind.choices, label="服务类别", empty_label="全部类别")
     team = django_filters.ModelChoiceFilter(
         queryset=Team.objects.all(), label="服务队", empty_label="全部服务队"

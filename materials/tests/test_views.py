@@ -199,3 +199,17 @@ def test_template_file_checked_and_served_within_scope(world):
             world.actor(world.hq), MONTH, spec, [world.c1], template=upload("x.docx", b"MZ")
         )
     assert Requirement.objects.count() == 1
+
+
+def test_list_filters_say_what_they_are_without_labels(world, req):
+    # The filter bar shows menus only (on a phone): each says which filter it is.
+    for path in ("/materials/submissions/", "/materials/cards/"):
+        page = client_for(world.inspector).get(path)
+        assert page.status_code == 200
+        form = page.content.decode().split('<form class="filters"', 1)[1].split("</form>", 1)[0]
+        assert "---------" not in form and "未知" not in form
+        assert "全部单位" in form
+    form = client_for(world.inspector).get("/materials/submissions/").content.decode()
+    assert "逾期提交：不限" in form and "曾被退回：是" in form and 'aria-label="审核人"' in form
+    # The menus' values are unchanged: a yes/no filter still reads true/false.
+    assert client_for(world.inspector).get("/materials/submissions/", {"late": "true"}).status_code == 200
