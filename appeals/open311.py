@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
+import secrets
 import time
 from functools import wraps
 from typing import Any
@@ -129,10 +130,13 @@ def _service(category, with_metadata: set[int]) -> dict:
     }
 
 
-# The services, their categories and attribute definitions, kept in the shared cache (one read
-# per request); ``forget_services`` (signals on Category and ServiceAttribute) drops it as soon
-# as either changes, and it expires after CATALOGUE_SECONDS in any case.
-CATALOGUE_KEY = "appeals.open311.catalogue"
+# The services, their categories and attribute definitions, built once per process and kept as
+# long as the catalogue's version in the shared cache stays the one it was built at (a request
+# reads the version with whatever else it reads from the cache: a few bytes, not sixty pickled
+# categories). ``forget_services`` (signals on Category and ServiceAttribute) drops the version
+# when a change commits, so every process builds afresh; it expires after CATALOGUE_SECONDS in any
+# case.
+CATALOGUE_KEY = "appeals.open311.catalogue.version"
 CATALOGUE_SECONDS = 600
 # An authenticated client is kept for a minute; revoking its key drops it at once.
 CLIENT_SECONDS = 60
@@ -150,17 +154,30 @@ def _build_catalogue() -> dict[str, Any]:
     }
 
 
+class _Built:
+    """This process's catalogue and the version it was built at."""
+
+    version: str | None = None
+    catalogue: dict[str, Any] = {}
+
+
 def _catalogue(cached: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The catalogue from ``cached`` (a ``cache.get_many`` already done) or the cache, else built."""
-    found = cached.get(CATALOGUE_KEY) if cached is not None else cache.get(CATALOGUE_KEY)
-    if found is None:
-        found = _build_catalogue()
-        cache.set(CATALOGUE_KEY, found, CATALOGUE_SECONDS)
-    return found
+    """The catalogue, current by the version in ``cached`` (a ``cache.get_many`` already done) or
+    in the cache; built again when the version is another or gone."""
+    version = cached.get(CATALOGUE_KEY) if cached is not None else cache.get(CATALOGUE_KEY)
+    if version is None or version != _Built.version:
+        if version is None:
+            version = secrets.token_hex(8)
+            cache.set(CATALOGUE_KEY, version, CATALOGUE_SECONDS)
+        # Version first, then the rows: a change committing in between drops the version again.
+        _Built.catalogue, _Built.version = _build_catalogue(), version
+    return _Built.catalogue
 
 
 def forget_services(**kwargs) -> None:
-    cache.delete(CATALOGUE_KEY)
+    """Drop the catalogue's version once the change commits (dropped earlier, a request could
+    build from the rows before the change and keep them under a fresh version)."""
+    transaction.on_commit(lambda: cache.delete(CATALOGUE_KEY))
 
 
 def _service_category(code: str, catalogue: dict[str, Any]) -> Category | None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from cases import photos
 from cases import services as case_services
 from cases.models import Case, Category
+from org import compiled
 from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import Region, Role
@@ -160,21 +161,23 @@ def submit_appeal(
             source=SOURCES.get(channel, Case.Source.CLERK),
             for_citizen=True,
         )
-        appeal = Appeal.objects.create(
-            case=case,
-            # 31^10 ≈ 8×10^14 codes: no look-up first; the unique index refuses the astronomically
-            # rare repeat (a 500 the client retries), one statement fewer on every submission.
-            code=new_tracking_code(),
-            channel=channel,
-            received_at=case.reported_at,
-            phone=phone,
-            name=name,
-            category_unsure=category is None,
-            location_approximate=not has_point,
-            media_url=media_url,
-            attributes=attributes or {},
-            entered_by=actor.user if channel in Appeal.CLERK_CHANNELS else None,
-            client=client if channel == Appeal.Channel.OPEN311 else None,
+        appeal = compiled.insert(
+            Appeal(
+                case=case,
+                # 31^10 ≈ 8×10^14 codes: no look-up first; the unique index refuses the astronomically
+                # rare repeat (a 500 the client retries), one statement fewer on every submission.
+                code=new_tracking_code(),
+                channel=channel,
+                received_at=case.reported_at,
+                phone=phone,
+                name=name,
+                category_unsure=category is None,
+                location_approximate=not has_point,
+                media_url=media_url,
+                attributes=attributes or {},
+                entered_by=actor.user if channel in Appeal.CLERK_CHANNELS else None,
+                client=client if channel == Appeal.Channel.OPEN311 else None,
+            )
         )
         record(
             actor,

@@ -36,6 +36,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from org import compiled
 from org.audit import Actor
 from org.errors import ActionRefused
 from org.models import Grid, Role, Unit, User
@@ -192,18 +193,20 @@ def _event(
     at: dt.datetime | None = None,
     **data,
 ) -> CaseEvent:
-    event = CaseEvent.objects.create(
-        case=case,
-        part=part,
-        action=action,
-        actor=actor.user,
-        actor_role=role,
-        actor_unit_id=unit_id,
-        at=at or timezone.now(),
-        reason=reason,
-        via=actor.via,
-        ip=actor.ip,
-        data=data,
+    event = compiled.insert(
+        CaseEvent(
+            case=case,
+            part=part,
+            action=action,
+            actor=actor.user,
+            actor_role=role,
+            actor_unit_id=unit_id,
+            at=at or timezone.now(),
+            reason=reason,
+            via=actor.via,
+            ip=actor.ip,
+            data=data,
+        )
     )
     notify_case(event)  # the outbox, in the step's transaction (cases.notices)
     return event
@@ -295,20 +298,22 @@ def report_case(
         # Open cases of the category nearby, looked for before the new case exists (so it is not
         # among them): recorded on the report event for the dispatcher who accepts or merges.
         duplicates = find_duplicates(category, lat_d, lng_d)
-        case = Case.objects.create(
-            number=next_number(now),
-            source=source,
-            category=category,
-            description=description,
-            address=address,
-            lat=lat_d,
-            lng=lng_d,
-            region=region,
-            grid=grid,
-            urgent=urgent,
-            reporter=actor.user,
-            reporter_unit_id=unit_id,
-            reported_at=now,
+        case = compiled.insert(
+            Case(
+                number=next_number(now),
+                source=source,
+                category=category,
+                description=description,
+                address=address,
+                lat=lat_d,
+                lng=lng_d,
+                region=region,
+                grid=grid,
+                urgent=urgent,
+                reporter=actor.user,
+                reporter_unit_id=unit_id,
+                reported_at=now,
+            )
         )
         event = _event(
             actor, case, CaseEvent.Action.REPORT, role, unit_id, at=now, duplicates=[c.pk for c in duplicates]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
+from . import compiled
 from .models import AuditLog, User
 
 
@@ -68,13 +69,15 @@ def record(
     actor: Actor, action: str, obj: models.Model | None = None, summary: str = "", **data: Any
 ) -> AuditLog:
     """Write one audit entry. Call it inside the transaction of the change it describes."""
-    return AuditLog.objects.create(
-        actor=actor.user,
-        ip=actor.ip,
-        via=actor.via,
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        summary=summary[:300],
-        data=data,
+    return compiled.insert(
+        AuditLog(
+            actor=actor.user,
+            ip=actor.ip,
+            via=actor.via,
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            summary=summary[:300],
+            data=data,
+        )
     )
