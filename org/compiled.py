@@ -8,7 +8,7 @@ every report and step inserts: ``insert``).
 import datetime as dt
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.backends.utils import CursorDebugWrapper
@@ -147,7 +147,10 @@ class _Insert:
 _INSERTS: dict[tuple[type[Model], str], _Insert] = {}
 
 
-def insert(obj: Model) -> Model:
+M = TypeVar("M", bound=Model)
+
+
+def insert(obj: M) -> M:
     """Save the new row ``obj`` as ``obj.save()`` would (the same ``pre_save`` and ``post_save``
     signals, field ``pre_save`` such as ``auto_now_add``, values prepared by each field), with the
     statement built once per model and process and, on PostgreSQL, prepared once per connection.
@@ -162,7 +165,7 @@ def insert(obj: Model) -> Model:
     compiled_insert = _INSERTS.get((model, alias))
     if compiled_insert is None:
         compiled_insert = _INSERTS[(model, alias)] = _Insert(model, connection)
-    obj._prepare_related_fields_for_save(operation_name="save")
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
     params = []
     for field in compiled_insert.fields:
@@ -176,7 +179,9 @@ def insert(obj: Model) -> Model:
             pk = cursor.fetchone()[0]
         else:  # pragma: no cover - SQLite before 3.35
             pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
-    setattr(obj, model._meta.auto_field.attname, pk)
+    auto_field = model._meta.auto_field
+    assert auto_field is not None, "insert() needs an auto primary key"
+    setattr(obj, auto_field.attname, pk)
     obj._state.adding, obj._state.db = False, alias
     post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
     return obj

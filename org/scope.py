@@ -18,6 +18,7 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
+from .compiled import compiled
 from .models import Contract, Membership, Region, Role, Unit, User
 
 DISTRICT_WIDE_ROLES = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR})
@@ -108,21 +109,33 @@ def _minimal_paths(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
+# A person's roles, the units they hold them in and those units' kind and territory: asked on every
+# request that checks a permission, so compiled once per process (``org.compiled``); the marker is
+# a user id no person has.
+_MEMBERSHIP_MARKS = [-7_310_011]
+
+
+def _memberships(marks: list) -> QuerySet:
+    return Membership.objects.filter(user_id=marks[0]).values(
+        "role", "unit_id", "unit__kind", "unit__region__path"
+    )
+
+
 def compute_scope(user: User) -> Scope:
     if not user.is_authenticated or not user.is_active:
         return EMPTY
-    memberships = list(Membership.objects.filter(user=user).select_related("unit__region"))
-    roles = frozenset(m.role for m in memberships)
+    memberships = compiled(("org.scope.memberships",), _memberships, _MEMBERSHIP_MARKS).rows([user.pk])
+    roles = frozenset(m["role"] for m in memberships)
     unit_roles: dict[int, set[str]] = {}
     for m in memberships:
-        unit_roles.setdefault(m.unit_id, set()).add(m.role)
+        unit_roles.setdefault(m["unit_id"], set()).add(m["role"])
     frozen_roles = {k: frozenset(v) for k, v in unit_roles.items()}
     if user.is_superuser or roles & DISTRICT_WIDE_ROLES:
         return Scope(everything=True, roles=roles, unit_ids=frozenset(unit_roles), unit_roles=frozen_roles)
 
-    working = [m for m in memberships if m.role in UNIT_WORK_ROLES]
-    unit_ids = {m.unit_id for m in working}
-    paths = {m.unit.region.path for m in working if m.unit.is_territorial}
+    working = [m for m in memberships if m["role"] in UNIT_WORK_ROLES]
+    unit_ids = {m["unit_id"] for m in working}
+    paths = {m["unit__region__path"] for m in working if m["unit__kind"] in Unit.TERRITORIAL_KINDS}
     contracts = Contract.objects.active().filter(Q(leader=user) | Q(unit_id__in=unit_ids))
     site_ids: set[int] = set()
     for contract in contracts.select_related("region"):
