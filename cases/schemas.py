@@ -203,7 +203,8 @@ class CaseDetailOut(CaseOut):
         reported = getattr(obj, "reported", None)  # just reported: the report looked already
         if reported is not None:
             return duplicates.visible(user, reported.duplicates)
-        return services.suggestions_for(user, [obj])[obj.pk]
+        # The report event (where the report's look-up is kept) is among the timeline's rows.
+        return services.suggestions_for(user, [obj], list(obj.events.all()))[obj.pk]
 
     @staticmethod
     def resolve_suggested_unit_id(obj: Case) -> int | None:

@@ -8,11 +8,11 @@ every report and step inserts: ``insert``).
 import datetime as dt
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connections, router
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
 
 
@@ -184,4 +184,34 @@ def insert(obj: M) -> M:
     setattr(obj, auto_field.attname, pk)
     obj._state.adding, obj._state.db = False, alias
     post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+    return obj
+
+
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The names to ask ``values()`` for so that ``instance`` can build a ``model`` from each row:
+    every concrete field's attname, after ``prefix`` (``"unit__"`` for a related row)."""
+    return [prefix + name for name in _attnames(model)]
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def instance(model: type[M], db: str, row: dict[str, Any], prefix: str = "", related: tuple = ()) -> M:
+    """A ``model`` built from a row of ``Compiled.rows`` as the ORM would build it (``from_db``),
+    read under ``columns(model, prefix)``; each name in ``related`` is a foreign key whose row was
+    read too (``columns(related_model, prefix + name + "__")``) and is cached on the object, as
+    ``select_related`` does (None when the key is empty)."""
+    names = _attnames(model)
+    obj = model.from_db(db, names, [row[prefix + name] for name in names])
+    for name in related:
+        field = model._meta.get_field(name)
+        assert isinstance(field, ForeignKey), f"{model._meta.label}.{name} is not a foreign key"
+        target = cast(type[Model], field.related_model)
+        inner = f"{prefix}{name}__"
+        found = None
+        if row[inner + target._meta.pk.attname] is not None:
+            found = instance(target, db, row, inner)
+        field.set_cached_value(obj, found)
     return obj

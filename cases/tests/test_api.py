@@ -305,3 +305,98 @@ def test_a_dispatcher_reclassifies_through_the_api(world):
     )
     assert r.status_code == 403
     assert Case.objects.get(pk=case_id).category == w.garbage
+
+
+def _as_ninja_answers(user, case_id: int) -> dict:
+    """The detail as ninja answers it by validating the ORM's objects against ``CaseDetailOut``
+    (what the API did before ``org.dump``): the reference the fast answer must equal."""
+    import json
+
+    from django.db.models import Prefetch
+    from django.test import RequestFactory
+    from ninja.responses import NinjaJSONEncoder
+
+    from cases.models import CaseEvent, CasePart, ExtensionRequest, FieldCheck
+    from cases.schemas import CaseDetailOut
+
+    parts = CasePart.objects.select_related("unit").prefetch_related(
+        Prefetch("extension_requests", queryset=ExtensionRequest.objects.order_by())
+    )
+    case = (
+        Case.objects.select_related("category")
+        .prefetch_related(
+            Prefetch("parts", queryset=parts),
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+            "photos",
+            Prefetch("field_checks", queryset=FieldCheck.objects.select_related("verifier")),
+        )
+        .get(pk=case_id)
+    )
+    request = RequestFactory().get("/")
+    request.user = user
+    validated = CaseDetailOut.model_validate(case, context={"request": request, "response_status": 200})
+    return json.loads(json.dumps(validated.model_dump(), cls=NinjaJSONEncoder))
+
+
+def _instants(value):
+    """``value`` with every ISO date-time string read as an instant (the report's own answer
+    carries its times in local time as written, a read-back answer in UTC)."""
+    from django.utils.dateparse import parse_datetime
+
+    if isinstance(value, dict):
+        return {k: _instants(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_instants(v) for v in value]
+    if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and "T" in value:
+        return parse_datetime(value) or value
+    return value
+
+
+def test_the_detail_answer_equals_ninjas_validated_answer_at_every_step(world, clock):
+    """The detail is built by ``org.dump`` from rows read by compiled queries, without pydantic's
+    validation; at every step of a loop with a joint dispatch, an extension, a field check and
+    a duplicate, each caller's answer equals the one ninja builds through the schema."""
+    w = world
+    w.road.field_verification = True
+    w.road.save()
+    RoutingRuleFactory(category=w.road, region=w.c1, unit=w.dept)
+    collector, dispatcher, handler = client_for(w.collector), client_for(w.dispatcher), client_for(w.handler)
+    clock.set(at(2026, 3, 2, 9))
+    statuses = []
+
+    def same(user, response, case_id=None):
+        assert response.status_code in (200, 201), response.content
+        answer = response.json()
+        expected = _as_ninja_answers(user, case_id or answer["id"])
+        if response.status_code == 201:
+            assert _instants(answer) == _instants(expected)
+        else:
+            assert answer == expected
+        statuses.append(answer["status"])
+        return answer
+
+    first = same(w.collector, report(collector, w))["id"]
+    case_id = same(w.collector, report(collector, w, photos=2))["id"]  # a duplicate of the first
+    assert same(w.dispatcher, dispatcher.get(f"{BASE}/cases/{case_id}"))["duplicates"][0]["id"] == first
+    same(w.dispatcher, post(dispatcher, f"/cases/{case_id}/accept", {"note": "属实"}))
+    same(
+        w.dispatcher,
+        post(
+            dispatcher, f"/cases/{case_id}/dispatch", {"lead_unit_id": w.dept.pk, "co_unit_ids": [w.dept2.pk]}
+        ),
+    )
+    same(w.handler, post(handler, f"/cases/{case_id}/start"))
+    ext_id = post(handler, f"/cases/{case_id}/extensions", {"days": 2, "reason": "等待材料"}).json()["id"]
+    post(dispatcher, f"/cases/{case_id}/extensions/{ext_id}/decide", {"approve": True, "note": "同意"})
+    same(w.handler, handler.get(f"{BASE}/cases/{case_id}"))
+    same(w.handler, handler.post(f"{BASE}/cases/{case_id}/handle", {"photos": [jpeg()]}))
+    same(w.handler2, client_for(w.handler2).post(f"{BASE}/cases/{case_id}/handle", {"photos": [jpeg()]}))
+    lat, lng = w.in_grid
+    check = {"passed": "true", "lat": lat, "lng": lng, "photos": [jpeg()]}
+    same(w.collector, collector.post(f"{BASE}/cases/{case_id}/field-check", check))
+    same(w.dispatcher, post(dispatcher, f"/cases/{case_id}/verify", {"note": "核查通过"}))
+    final = same(w.dispatcher, dispatcher.get(f"{BASE}/cases/{case_id}"))
+    assert statuses[-1] == "closed" and {"reported", "accepted", "dispatched", "handling", "handled"} <= set(
+        statuses
+    )
+    assert final["field_checks"] and final["extensions"] and len(final["parts"]) == 2
