@@ -185,6 +185,8 @@ def test_errors_are_json_bodies_with_the_right_status(world):
     assert r.status_code == 403
     r = report(client_for(w.collector), w, photos=0)
     assert r.status_code == 400
+    r = report(client_for(w.collector), w, category=CategoryFactory.build(pk=987_654))
+    assert r.status_code == 404 and r.json()["detail"] == "对象不存在或不在您的权限范围内"
     assert Case.objects.count() == 1
 
 
