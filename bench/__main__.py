@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--keep",
         action="store_true",
         help="keep the database at the end (PostgreSQL left running, prints how to stop it)",
+    )
+    p.add_argument(
+        "--redis",
+        action="store_true",
+        help="start a Redis server (Debian's redis-server) and use it as the shared cache and for "
+        "the rate-limit counters, instead of the database",
     )
     p.add_argument(
         "--database-url",
@@ -112,7 +118,8 @@ def median_result(results: list[dict]) -> dict:
 
 def markdown(report: dict) -> str:
     lines = [
-        f"Database: {report['database']} · cases: {report['cases']:,} · clients: {report['clients']} · "
+        f"Database: {report['database']}{' + Redis' if report.get('redis') else ''} · "
+        f"cases: {report['cases']:,} · clients: {report['clients']} · "
         f"machine: {report['machine']['nproc']} cores, {report['machine']['memory_gib']} GiB",
         "",
         "| scenario | requests | req/s | of calibration | p50 ms | p95 ms | p99 ms | errors | 1 client p50/p95 ms | target | met |",
@@ -181,7 +188,19 @@ def main(argv=None) -> int:
         env["DATABASE_URL"] = f"sqlite:///{path}"
     os.environ.update(env)
     try:
-        return run(args, stamp)
+        with ExitStack() as stack:
+            if args.redis:
+                from bench.redis_server import redis_server
+
+                url = stack.enter_context(redis_server())
+                # The shared cache in database 0, the counters in database 1 (settings.py).
+                os.environ.update(
+                    CACHE_BACKEND="django_redis.cache.RedisCache",
+                    CACHE_LOCATION=url,
+                    RATE_LIMIT_REDIS_URL=url[: -len("/0")] + "/1",
+                )
+                print(f"Redis: {url} (the shared cache and the rate-limit counters)", flush=True)
+            return run(args, stamp)
     finally:
         if pg and args.keep:
             print(f"PostgreSQL left running: {pg['PG_URL']} (data {pg['PG_DATA']}); stop it with")
@@ -333,6 +352,7 @@ def run(args, stamp: str) -> int:
         "database": args.db,
         "cases": args.cases,
         "clients": args.clients,
+        "redis": bool(args.redis),
         "duration_s": args.duration,
         "runs": args.runs,
         "machine": sc.machine_versions(host),

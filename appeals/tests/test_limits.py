@@ -96,38 +96,17 @@ def test_rates_are_parsed_with_their_periods():
 @pytest.fixture
 def redis_url():
     """A real redis-server on a free loopback port, started for the test and stopped after it."""
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
+    from bench.redis_server import RedisMissing, redis_server
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server): Redis counters not tested")
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as workdir:
-        server = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", workdir],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )  # fmt: skip
-        try:
-            # Its log says when it listens (no polling, no sleeping); it ends if the server exits.
-            assert server.stdout is not None
-            for line in server.stdout:
-                if "Ready to accept connections" in line:
-                    break
-            else:
-                pytest.fail("redis-server exited before accepting connections")
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    try:
+        server = redis_server()
+        url = server.__enter__()
+    except RedisMissing as exc:
+        pytest.skip(f"{exc}: Redis counters not tested")
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
 
 
 def test_redis_counts_the_same_limits_in_one_round_trip(settings, redis_url):

@@ -50,3 +50,32 @@ def test_overdue_and_due_soon_use_the_current_stage_deadline():
     assert list(Case.objects.due_soon(at=now)) == [soon]
     assert list(Case.objects.due_soon(hours=21, at=now)) == [soon]
     assert set(Case.objects.due_soon(hours=22, at=now)) == {soon, later}
+
+
+@pytest.mark.django_db
+def test_each_foreign_key_without_its_own_index_still_leads_one():
+    """Migration 0014 dropped the single-column indexes of the case's category, region and lead
+    unit and of the event's case; look-ups by them (and the checks a deletion makes) still find
+    an index beginning with the column, and the map's triggers survived (no table rebuild)."""
+    import importlib
+
+    from django.db import connection
+
+    from cases import mapcells
+
+    dropped = importlib.import_module("cases.migrations.0014_fewer_case_indexes").DROPPED
+    with connection.cursor() as cursor:
+        for table, column, index in dropped:
+            constraints = connection.introspection.get_constraints(cursor, table)
+            assert index not in constraints
+            leading = [name for name, c in constraints.items() if c["index"] and c["columns"][:1] == [column]]
+            assert leading, f"no index begins with {table}.{column}"
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases_case'"
+            )
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'cases_case'::regclass AND NOT tgisinternal"
+            )
+        assert {row[0] for row in cursor.fetchall()} >= set(mapcells.TRIGGERS)
