@@ -49,6 +49,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="keep the database at the end (PostgreSQL left running, prints how to stop it)",
     )
     p.add_argument(
+        "--server",
+        choices=["gunicorn", "granian"],
+        default="gunicorn",
+        help="the HTTP server that runs the application: gunicorn (as in production) or granian",
+    )
+    p.add_argument(
         "--redis",
         action="store_true",
         help="start a Redis server (Debian's redis-server) and use it as the shared cache and for "
@@ -119,6 +125,7 @@ def median_result(results: list[dict]) -> dict:
 def markdown(report: dict) -> str:
     lines = [
         f"Database: {report['database']}{' + Redis' if report.get('redis') else ''} · "
+        f"server: {report.get('server', 'gunicorn')} · "
         f"cases: {report['cases']:,} · clients: {report['clients']} · "
         f"machine: {report['machine']['nproc']} cores, {report['machine']['memory_gib']} GiB",
         "",
@@ -177,6 +184,7 @@ def main(argv=None) -> int:
         "STATIC_ROOT": str(OUT / "static"),
         "MEDIA_ROOT": str(OUT / "media"),
         "AXES_ENABLED": "0",
+        "BENCH_SERVER": args.server,
     }
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
@@ -353,6 +361,7 @@ def run(args, stamp: str) -> int:
         "cases": args.cases,
         "clients": args.clients,
         "redis": bool(args.redis),
+        "server": args.server,
         "duration_s": args.duration,
         "runs": args.runs,
         "machine": sc.machine_versions(host),

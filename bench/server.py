@@ -32,8 +32,45 @@ def production_env(database_url: str) -> dict[str, str]:
     return env
 
 
+SERVERS = ("gunicorn", "granian")
+
+
+def _command(server: str, port: int, workers: int, threads: int) -> list[str]:
+    if server == "granian":
+        # Granian (a Rust HTTP server) running the same WSGI application: the same workers and
+        # threads per worker (its blocking threads run the WSGI calls), keep-alive on.
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface=wsgi",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--workers={workers}",
+            f"--blocking-threads={threads}",
+            "--backlog=2048",
+            "--log-level=warning",
+            "chuangwen.wsgi:application",
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "chuangwen.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--worker-class=gthread",
+        "--backlog=2048",
+        "--log-level=warning",
+        "--graceful-timeout=5",
+        "--keep-alive=5",
+        *(["--worker-tmp-dir=/dev/shm"] if Path("/dev/shm").is_dir() else []),
+    ]
+
+
 @contextmanager
-def gunicorn(database_url: str, workers: int | None = None, threads: int | None = None):
+def gunicorn(database_url: str, workers: int | None = None, threads: int | None = None, server: str = ""):
     """Start gunicorn on a free loopback port; yield its base URL and master pid; stop it on exit.
 
     Two gthread workers (one per core, as the issue sets) with four threads each: a request spends
@@ -42,27 +79,18 @@ def gunicorn(database_url: str, workers: int | None = None, threads: int | None 
     for the GIL). gthread also keeps the clients' connections alive between requests (the sync
     worker closes each one), which the closed-loop clients reuse. The heartbeat file goes to
     /dev/shm, so a busy disk never stalls a worker. ``BENCH_WORKERS`` / ``BENCH_THREADS`` override
-    the counts for experiments."""
+    the counts for experiments. ``server="granian"`` (or ``BENCH_SERVER=granian``; the bench's
+    ``--server``) serves the same application with granian instead, the documented alternative
+    where the Python server is the limit (docs/performance.md)."""
+    server = server or os.environ.get("BENCH_SERVER", "gunicorn")
+    if server not in SERVERS:
+        raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     workers = workers or int(os.environ.get("BENCH_WORKERS", "2"))
     threads = threads or int(os.environ.get("BENCH_THREADS", "4"))
     port = free_port()
     log = open(ROOT / "bench" / "out" / "gunicorn.log", "ab")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "chuangwen.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            f"--threads={threads}",
-            "--worker-class=gthread",
-            "--backlog=2048",
-            "--log-level=warning",
-            "--graceful-timeout=5",
-            "--keep-alive=5",
-            *(["--worker-tmp-dir=/dev/shm"] if Path("/dev/shm").is_dir() else []),
-        ],
+        _command(server, port, workers, threads),
         cwd=ROOT,
         env=production_env(database_url),
         stdout=log,
@@ -72,14 +100,14 @@ def gunicorn(database_url: str, workers: int | None = None, threads: int | None 
     try:
         for _ in range(300):
             if process.poll() is not None:
-                raise RuntimeError("gunicorn exited at start; see bench/out/gunicorn.log")
+                raise RuntimeError(f"{server} exited at start; see bench/out/gunicorn.log")
             try:
                 urllib.request.urlopen(base_url + "/login/", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("gunicorn did not answer within 30 s")
+            raise RuntimeError(f"{server} did not answer within 30 s")
         yield base_url, process.pid
     finally:
         process.terminate()

@@ -80,3 +80,19 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server, settin
     intakes = sum(1 for s in scenarios.LOAD_SCENARIOS if s.name.startswith("intake"))
     # The hot spot, the intakes and the import added theirs.
     assert Case.objects.count() == 1000 + 60 + 4 * intakes + 200
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_bench_serves_with_gunicorn_or_granian_and_refuses_another_server():
+    from bench.server import _command, gunicorn
+
+    for server, app, threads in (
+        ("gunicorn", "chuangwen.wsgi", "--threads=4"),
+        ("granian", "chuangwen.wsgi:application", "--blocking-threads=4"),
+    ):
+        command = _command(server, 8123, 2, 4)
+        assert command[1:3] == ["-m", server]
+        assert {app, "--workers=2", threads} <= set(command)
+        assert any(part.endswith("8123") for part in command)
+    with pytest.raises(ValueError, match="unknown server"), gunicorn("sqlite:///unused", server="uwsgi"):
+        pass
