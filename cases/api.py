@@ -1,8 +1,10 @@
 """Cases JSON API under /api/v1/cases/: the list and detail (with timeline), reporting with
 photos, every step of the loop, categories, the routing suggestion and the metrics.
 
-Every case is fetched through ``Case.objects.visible_to(user)`` (outside the scope: 404); every
-step calls its function in ``cases.services``, which checks role, scope and state.
+Every case is fetched through ``Case.objects.visible_to(user)`` (outside the scope: 404; the
+detail asks it only of a person whose scope is not the whole district, then reads the rows by
+compiled queries); every step calls its function in ``cases.services``, which checks role, scope
+and state.
 """
 
 from decimal import Decimal
