@@ -56,14 +56,19 @@ class Compiled:
 
     def rows(self, arguments: list[Any]) -> list[dict[str, Any]]:
         connection = connections[self.db]
-        params = [
+        with cursor_for(connection) as cursor:
+            cursor.execute(self.sql, self._params(connection, arguments))
+            return self._read(connection, cursor)
+
+    def _params(self, connection, arguments: list[Any]) -> list[Any]:
+        return [
             p if slot is None else self._adapt(connection, arguments[slot])
             for p, slot in zip(self.params, self.slots, strict=True)
         ]
-        with cursor_for(connection) as cursor:
-            cursor.execute(self.sql, params)
-            names = [column[0] for column in cursor.description]
-            found = [list(row) for row in cursor.fetchall()]
+
+    def _read(self, connection, cursor) -> list[dict[str, Any]]:
+        names = [column[0] for column in cursor.description]
+        found = [list(row) for row in cursor.fetchall()]
         for row in found:
             for pos, (functions, expression) in self.converters:
                 value = row[pos]
@@ -71,6 +76,29 @@ class Compiled:
                     value = convert(value, expression, connection)
                 row[pos] = value
         return [dict(zip(names, row, strict=True)) for row in found]
+
+
+def rows_together(calls: list[tuple[Compiled, list[Any]]]) -> list[list[dict[str, Any]]]:
+    """The rows of several compiled queries (each with its arguments), in order. On PostgreSQL they
+    are sent together in one round trip (psycopg's pipeline mode), so the statements of a page's
+    related tables do not each wait for the answer before them; elsewhere one after another."""
+    if not calls:
+        return []
+    connection = connections[calls[0][0].db]
+    if connection.vendor != "postgresql":
+        return [query.rows(arguments) for query, arguments in calls]
+    connection.ensure_connection()
+    cursors = []
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for query, arguments in calls:
+                cursor = cursor_for(connection)
+                cursors.append(cursor)
+                cursor.execute(query.sql, query._params(connection, arguments))
+        return [query._read(connection, cursor) for (query, _), cursor in zip(calls, cursors, strict=True)]
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def cursor_for(connection):

@@ -5,7 +5,7 @@ from django.db.models import F
 from django.db.models.signals import post_save, pre_save
 
 from org.compiled import insert
-from org.models import ApiToken, AuditLog, Region
+from org.models import ApiToken, AuditLog, Region, Unit
 from org.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +49,39 @@ def test_insert_refuses_an_expression_and_writes_nothing():
     with pytest.raises(TypeError, match="expression"):
         insert(Region(code="X", name=F("code"), level=Region.Level.DISTRICT, path="/X/"))
     assert not Region.objects.filter(code="X").exists()
+
+
+def test_rows_together_answers_each_query_as_rows_would_and_surfaces_errors():
+    from django.db import DatabaseError, connection, transaction
+
+    from org.compiled import compiled, rows_together
+    from org.tests.factories import RegionFactory, UnitFactory
+
+    district = RegionFactory(code="D", level=Region.Level.DISTRICT)
+    for code in ("S2", "S1"):
+        RegionFactory(code=code, level=Region.Level.STREET, parent=district)
+    UnitFactory(code="U1", name="区城管局", region=district)
+    by_level = compiled(
+        ("test.regions_by_level",),
+        lambda m: Region.objects.filter(level=m[0]).order_by("code").values("code"),
+        ["~level-marker~"],
+    )
+    by_code = compiled(
+        ("test.unit_by_code",), lambda m: Unit.objects.filter(code=m[0]).values("name"), ["~code-marker~"]
+    )
+    calls = [(by_level, ["street"]), (by_code, ["U1"]), (by_code, ["none"]), (by_level, ["district"])]
+    assert rows_together(calls) == [
+        [{"code": "S1"}, {"code": "S2"}],
+        [{"name": "区城管局"}],
+        [],
+        [{"code": "D"}],
+    ]
+    assert rows_together([]) == []
+    by_pk = compiled(
+        ("test.region_by_pk",), lambda m: Region.objects.filter(pk=m[0]).values("code"), [-7_310_999]
+    )
+    if connection.vendor == "postgresql":
+        # A statement the server refuses fails the call as Django's error; the connection goes on.
+        with pytest.raises(DatabaseError), transaction.atomic():
+            rows_together([(by_level, ["street"]), (by_pk, ["not a number"])])
+    assert rows_together([(by_pk, [district.pk])]) == [[{"code": "D"}]]
