@@ -257,7 +257,7 @@ def run(args, stamp: str) -> int:
 
     from bench import scenarios as sc
     from bench.generate import generate
-    from bench.server import gunicorn
+    from bench.server import serve
 
     started = time.perf_counter()
     host = machine()
@@ -278,7 +278,7 @@ def run(args, stamp: str) -> int:
     @contextmanager
     def serving():
         try:
-            with gunicorn(os.environ["DATABASE_URL"]) as server:
+            with serve(os.environ["DATABASE_URL"]) as server:
                 yield server
         finally:
             cancel_leftover_queries()

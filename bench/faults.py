@@ -215,7 +215,7 @@ def main(argv=None) -> int:
 
         from bench import scenarios as sc
         from bench.generate import generate
-        from bench.server import gunicorn
+        from bench.server import serve
 
         OUT.mkdir(exist_ok=True)
         call_command("migrate", verbosity=0)
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         ctx = sc.Context.build()
         connections.close_all()  # the restart would break this process's connection anyway
         drill = Drill()
-        with gunicorn(pg["PG_URL"]) as (base_url, master):
+        with serve(pg["PG_URL"]) as (base_url, master):
             started = time.perf_counter()
             import threading
 

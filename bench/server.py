@@ -70,8 +70,9 @@ def _command(server: str, port: int, workers: int, threads: int) -> list[str]:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int | None = None, threads: int | None = None, server: str = ""):
-    """Start gunicorn on a free loopback port; yield its base URL and master pid; stop it on exit.
+def serve(database_url: str, workers: int | None = None, threads: int | None = None, server: str = ""):
+    """Start the application server (gunicorn) on a free loopback port; yield its base URL and
+    master pid; stop it on exit.
 
     Two gthread workers (one per core, as the issue sets) with four threads each: a request spends
     part of its time waiting for PostgreSQL on the same two cores, and the threads fill that wait
@@ -88,7 +89,7 @@ def gunicorn(database_url: str, workers: int | None = None, threads: int | None 
     workers = workers or int(os.environ.get("BENCH_WORKERS", "2"))
     threads = threads or int(os.environ.get("BENCH_THREADS", "4"))
     port = free_port()
-    log = open(ROOT / "bench" / "out" / "gunicorn.log", "ab")  # noqa: SIM115 - closed below
+    log = open(ROOT / "bench" / "out" / "server.log", "ab")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         _command(server, port, workers, threads),
         cwd=ROOT,
@@ -100,7 +101,7 @@ def gunicorn(database_url: str, workers: int | None = None, threads: int | None 
     try:
         for _ in range(300):
             if process.poll() is not None:
-                raise RuntimeError(f"{server} exited at start; see bench/out/gunicorn.log")
+                raise RuntimeError(f"{server} exited at start; see bench/out/server.log")
             try:
                 urllib.request.urlopen(base_url + "/login/", timeout=1)
                 break

@@ -7,9 +7,11 @@ compiled queries); every step calls its function in ``cases.services``, which ch
 and state.
 """
 
+import functools
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,7 +20,7 @@ from ninja.pagination import CursorPagination, paginate
 
 from org import compiled, dump
 from org.audit import Actor
-from org.compiled import Compiled, M
+from org.compiled import M
 from org.models import Grid, Region, Unit, User
 from org.scope import scope_for
 from workdays.periods import aware, day_range, parse_month
@@ -113,9 +115,9 @@ def _part(case: Case, part_id: int | None) -> CasePart | None:
 _DETAIL_MARKS = [-7_310_021]
 
 
-def _detail_queries(marks: list) -> dict[str, Compiled]:
+def _detail_rows(marks: list) -> dict[str, QuerySet]:
     (case_id,) = marks
-    queries = {
+    return {
         "case": Case.objects.filter(pk=case_id).values(
             *compiled.columns(Case), *compiled.columns(Category, "category__")
         ),
@@ -133,10 +135,13 @@ def _detail_queries(marks: list) -> dict[str, Compiled]:
             *compiled.columns(FieldCheck), *compiled.columns(User, "verifier__")
         ),
     }
-    return {name: compiled.Compiled(qs, marks) for name, qs in queries.items()}
 
 
-_DETAIL: dict[str, dict[str, Compiled]] = {}
+def _detail_row(name: str, marks: list) -> QuerySet:
+    return _detail_rows(marks)[name]
+
+
+_DETAIL_NAMES = tuple(_detail_rows(_DETAIL_MARKS))  # the case first, then its related rows
 
 
 def _read_detail(request, case_id: int) -> Case:
@@ -147,15 +152,13 @@ def _read_detail(request, case_id: int) -> Case:
         and not Case.objects.visible_to(request.user).filter(pk=case_id).exists()
     ):
         raise Http404("案件不存在或不在您的范围内")
-    db = Case.objects.db
-    queries = _DETAIL.get(db)
-    if queries is None:
-        queries = _DETAIL[db] = _detail_queries(_DETAIL_MARKS)
+    queries = [
+        compiled.compiled(("cases.api.detail", name), functools.partial(_detail_row, name), _DETAIL_MARKS)
+        for name in _DETAIL_NAMES
+    ]
+    db = queries[0].db
     # The case and its related rows in one round trip on PostgreSQL (``rows_together``).
-    names = ("case", "parts", "extensions", "events", "photos", "field_checks")
-    found = dict(
-        zip(names, compiled.rows_together([(queries[name], [case_id]) for name in names]), strict=True)
-    )
+    found = dict(zip(_DETAIL_NAMES, compiled.rows_together([(q, [case_id]) for q in queries]), strict=True))
     if not found["case"]:
         raise Http404("案件不存在或不在您的范围内")
     case = compiled.instance(Case, db, found["case"][0], related=("category",))

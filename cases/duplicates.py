@@ -15,8 +15,7 @@ from django.conf import settings
 from django.db.models import F, FloatField, QuerySet, Value
 from django.db.models.functions import Cast
 
-from org import compiled as compiled_rows
-from org.compiled import compiled
+from org.compiled import columns, compiled, instance
 from org.models import User
 from org.scope import scope_for
 
@@ -64,7 +63,7 @@ def find_duplicates(
     )
     nearest = []
     for row in search.rows(arguments):
-        case = Case.from_db(search.db, FIELDS, [row[f] for f in FIELDS])
+        case = instance(Case, search.db, row)
         case.category = category  # all of the one category asked for: no join for it
         nearest.append(case)
     near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in nearest]
@@ -74,7 +73,6 @@ def find_duplicates(
 # The search, compiled once per process and shape (``org.compiled``): Django building the distance
 # expression cost more than the database answering it. Its marker arguments are values no search
 # sends (a negative category and case, latitudes and longitudes beyond ±180).
-FIELDS = [f.attname for f in Case._meta.concrete_fields]
 _MARKS: list[Any] = [
     -7_310_001,
     Decimal("-191.000001"),
@@ -97,7 +95,11 @@ def _nearest(count: int, marks: list[Any]) -> QuerySet:
     )
     if len(marks) > 8:
         candidates = candidates.exclude(pk=marks[8])
-    return candidates.alias(approx=dlat * dlat + dlng * dlng).order_by("approx", "pk").values(*FIELDS)[:count]
+    return (
+        candidates.alias(approx=dlat * dlat + dlng * dlng)
+        .order_by("approx", "pk")
+        .values(*columns(Case))[:count]
+    )
 
 
 def duplicate_suggestions(
@@ -145,7 +147,7 @@ def _open_by_ids(marks: list) -> QuerySet:
         Case.objects.open()
         .filter(pk__in=marks)
         .order_by()
-        .values(*compiled_rows.columns(Case), *compiled_rows.columns(Category, "category__"))
+        .values(*columns(Case), *columns(Category, "category__"))
     )
 
 
@@ -156,4 +158,4 @@ def _open_cases(user: User | None, ids: list[int]) -> list[Case]:
     if user is None or not scope_for(user).everything or len(ids) > len(_ID_MARKS):
         return list(Case.objects.visible_to(user).open().filter(pk__in=ids).select_related("category"))
     query = compiled(("duplicates.open_by_ids", len(ids)), _open_by_ids, _ID_MARKS[: len(ids)])
-    return [compiled_rows.instance(Case, query.db, row, related=("category",)) for row in query.rows(ids)]
+    return [instance(Case, query.db, row, related=("category",)) for row in query.rows(ids)]

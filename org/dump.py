@@ -32,7 +32,8 @@ from ninja.responses import NinjaJSONEncoder
 @dataclass(frozen=True)
 class _Field:
     name: str
-    path: tuple[str, ...]  # the alias, split at dots
+    key: str  # the alias, or the field's name
+    variable: Variable | None  # a dotted alias, parsed once (``Variable`` is slow to build)
     resolver: Any  # the schema's resolve_<name>, unwrapped, or None
     takes_context: bool
     nested: type[Schema] | None  # the schema of a nested object or of a list's items
@@ -62,10 +63,12 @@ def _plan(schema: type[Schema]) -> tuple[_Field, ...]:
     for name, info in schema.model_fields.items():
         resolver = schema._ninja_resolvers.get(name)  # type: ignore[attr-defined]
         nested, many = _nested(info.annotation)
+        key = info.alias or name
         fields.append(
             _Field(
                 name=name,
-                path=tuple((info.alias or name).split(".")),
+                key=key,
+                variable=Variable(key) if "." in key else None,
                 resolver=resolver._func if resolver else None,
                 takes_context=bool(resolver and resolver._takes_context),
                 nested=nested,
@@ -88,12 +91,12 @@ def _convert(value: Any) -> Any:
     return value
 
 
-def _attribute(obj: Any, path: tuple[str, ...]) -> Any:
+def _attribute(obj: Any, field: _Field) -> Any:
     if isinstance(obj, dict):
-        return obj[".".join(path)]
-    if len(path) == 1:
-        return getattr(obj, path[0])
-    return Variable(".".join(path)).resolve(obj)
+        return obj[field.key]
+    if field.variable is None:
+        return getattr(obj, field.key)
+    return field.variable.resolve(obj)
 
 
 def dump(schema: type[Schema], obj: Any, context: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def dump(schema: type[Schema], obj: Any, context: dict[str, Any]) -> dict[str, A
     out: dict[str, Any] = {}
     for field in _plan(schema):
         if field.resolver is None:
-            value = _attribute(obj, field.path)
+            value = _attribute(obj, field)
         elif field.takes_context:
             value = field.resolver(obj, context=context)
         else:

@@ -12,7 +12,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from .compiled import compiled
+from .compiled import columns, compiled, instance
 
 logger = logging.getLogger(__name__)
 
@@ -422,10 +422,9 @@ class ApiToken(models.Model):
         token = rows[0]
         if token["last_used_at"] is None or (now - token["last_used_at"]).total_seconds() > 300:
             cls.objects.filter(pk=token["pk"]).update(last_used_at=now)
-        return User.from_db(lookup.db, _USER_FIELDS, [token[f"user__{f}"] for f in _USER_FIELDS])
+        return instance(User, lookup.db, token, "user__")
 
 
-_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
 # Values no request sends: a key hash that is not hexadecimal and a moment long past.
 _TOKEN_MARKS = ["~token-hash-marker~", dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)]
 
@@ -435,7 +434,7 @@ def _valid_token(marks: list) -> models.QuerySet:
     return (
         ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values("pk", "last_used_at", *(f"user__{f}" for f in _USER_FIELDS))[:1]
+        .values("pk", "last_used_at", *columns(User, "user__"))[:1]
     )
 
 

@@ -99,14 +99,10 @@ def redis_url():
     from bench.redis_server import RedisMissing, redis_server
 
     try:
-        server = redis_server()
-        url = server.__enter__()
-    except RedisMissing as exc:
+        with redis_server() as url:
+            yield url
+    except RedisMissing as exc:  # raised before the server starts, never from the test
         pytest.skip(f"{exc}: Redis counters not tested")
-    try:
-        yield url
-    finally:
-        server.__exit__(None, None, None)
 
 
 def test_redis_counts_the_same_limits_in_one_round_trip(settings, redis_url):

@@ -84,7 +84,7 @@ def test_the_generator_and_every_scenario_run_without_errors(live_server, settin
 
 @pytest.mark.django_db(transaction=False)
 def test_the_bench_serves_with_gunicorn_or_granian_and_refuses_another_server():
-    from bench.server import _command, gunicorn
+    from bench.server import _command, serve
 
     for server, app, threads in (
         ("gunicorn", "chuangwen.wsgi", "--threads=4"),
@@ -94,5 +94,5 @@ def test_the_bench_serves_with_gunicorn_or_granian_and_refuses_another_server():
         assert command[1:3] == ["-m", server]
         assert {app, "--workers=2", threads} <= set(command)
         assert any(part.endswith("8123") for part in command)
-    with pytest.raises(ValueError, match="unknown server"), gunicorn("sqlite:///unused", server="uwsgi"):
+    with pytest.raises(ValueError, match="unknown server"), serve("sqlite:///unused", server="uwsgi"):
         pass
