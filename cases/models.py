@@ -6,6 +6,8 @@ Tables: the category catalogue 部件/事件 (``Category``), routing rules (``Ro
 Every state change goes through ``cases.services``; nothing here changes state on its own.
 """
 
+import functools
+
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -15,6 +17,11 @@ from org.models import Grid, Region, Role, Unit, User
 from org.scope import scope_for
 from workdays.clock import Deadline, add_working_hours, due_soon_until
 from workdays.models import DeadlineRule
+
+
+@functools.cache
+def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    return dict(choices.choices)
 
 
 class CategoryQuerySet(models.QuerySet):
@@ -354,6 +361,11 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.category.name}"
 
+    def get_status_display(self) -> str:  # type: ignore[no-redef]  # replaces Django's
+        # Django's own rebuilds a dict of the choices on every call; a detail asks about twenty
+        # times (its timeline, the checks behind the steps the caller may take).
+        return _labels(Case.Status).get(self.status, self.status)
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
@@ -439,6 +451,9 @@ class CasePart(models.Model):
                 self.case_reported_at = self.case.reported_at
         super().save(*args, **kwargs)
 
+    def get_status_display(self) -> str:  # type: ignore[no-redef]  # replaces Django's
+        return _labels(CasePart.Status).get(self.status, self.status)
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
@@ -516,6 +531,9 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def get_action_display(self) -> str:  # type: ignore[no-redef]  # replaces Django's
+        return _labels(CaseEvent.Action).get(self.action, self.action)
 
     @property
     def via_label(self) -> str:

@@ -12,7 +12,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from .compiled import columns, compiled, instance
+from .compiled import columns, compiled, instance, rows_together
 
 logger = logging.getLogger(__name__)
 
@@ -413,8 +413,12 @@ class ApiToken(models.Model):
         Asked by every API request, so one query compiled once per process (``org.compiled``):
         the token's row and its owner's, the owner built from the row as the ORM would."""
         now = timezone.now()
+        key_hash = cls.hash_key(key)
         lookup = compiled(("org.api_token",), _valid_token, _TOKEN_MARKS)
-        rows = lookup.rows([cls.hash_key(key), now])
+        memberships = compiled(("org.api_token.memberships",), _token_memberships, _TOKEN_MARKS[:1])
+        # The owner's memberships come with the token (one round trip on PostgreSQL): nearly
+        # every API request then asks for the person's scope (``org.scope``), which reads them.
+        rows, roles = rows_together([(lookup, [key_hash, now]), (memberships, [key_hash])])
         if not rows:
             # Unknown, revoked or expired, or its owner deactivated (the key itself is never logged).
             logger.warning("API token refused: no valid token with hash %s…", cls.hash_key(key)[:12])
@@ -422,7 +426,9 @@ class ApiToken(models.Model):
         token = rows[0]
         if token["last_used_at"] is None or (now - token["last_used_at"]).total_seconds() > 300:
             cls.objects.filter(pk=token["pk"]).update(last_used_at=now)
-        return instance(User, lookup.db, token, "user__")
+        user = instance(User, lookup.db, token, "user__")
+        user._chuangwen_memberships = roles  # type: ignore[attr-defined]
+        return user
 
 
 # Values no request sends: a key hash that is not hexadecimal and a moment long past.
@@ -436,6 +442,14 @@ def _valid_token(marks: list) -> models.QuerySet:
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .values("pk", "last_used_at", *columns(User, "user__"))[:1]
     )
+
+
+# What the scope needs of each of a person's memberships (``org.scope.compute_scope``).
+MEMBERSHIP_VALUES = ("role", "unit_id", "unit__kind", "unit__region__path")
+
+
+def _token_memberships(marks: list) -> models.QuerySet:
+    return Membership.objects.filter(user__api_tokens__key_hash=marks[0]).values(*MEMBERSHIP_VALUES)
 
 
 class AuditLog(models.Model):

@@ -19,7 +19,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 
 from .compiled import compiled
-from .models import Contract, Membership, Region, Role, Unit, User
+from .models import MEMBERSHIP_VALUES, Contract, Membership, Region, Role, Unit, User
 
 DISTRICT_WIDE_ROLES = frozenset({Role.HQ_ADMIN, Role.DISPATCHER, Role.INSPECTOR})
 # Roles that act for their unit as a whole, so the membership opens the unit's work and territory.
@@ -116,15 +116,16 @@ _MEMBERSHIP_MARKS = [-7_310_011]
 
 
 def _memberships(marks: list) -> QuerySet:
-    return Membership.objects.filter(user_id=marks[0]).values(
-        "role", "unit_id", "unit__kind", "unit__region__path"
-    )
+    return Membership.objects.filter(user_id=marks[0]).values(*MEMBERSHIP_VALUES)
 
 
 def compute_scope(user: User) -> Scope:
     if not user.is_authenticated or not user.is_active:
         return EMPTY
-    memberships = compiled(("org.scope.memberships",), _memberships, _MEMBERSHIP_MARKS).rows([user.pk])
+    # Read with the person's API token when they came with one (``ApiToken.authenticate``).
+    memberships = getattr(user, "_chuangwen_memberships", None)
+    if memberships is None:
+        memberships = compiled(("org.scope.memberships",), _memberships, _MEMBERSHIP_MARKS).rows([user.pk])
     roles = frozenset(m["role"] for m in memberships)
     unit_roles: dict[int, set[str]] = {}
     for m in memberships:

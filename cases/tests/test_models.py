@@ -79,3 +79,19 @@ def test_each_foreign_key_without_its_own_index_still_leads_one():
                 "SELECT tgname FROM pg_trigger WHERE tgrelid = 'cases_case'::regclass AND NOT tgisinternal"
             )
         assert {row[0] for row in cursor.fetchall()} >= set(mapcells.TRIGGERS)
+
+
+def test_status_and_action_labels_are_the_choices_labels():
+    """The labels the detail shows (its own methods, not Django's, which rebuild the choices on
+    every call): each value's label, an unknown stored value as it is."""
+    from cases.models import CaseEvent, CasePart
+
+    for model, field, choices in (
+        (Case, "status", Case.Status),
+        (CasePart, "status", CasePart.Status),
+        (CaseEvent, "action", CaseEvent.Action),
+    ):
+        display = getattr(model, f"get_{field}_display")
+        for value, label in choices.choices:
+            assert display(model(**{field: value})) == label
+        assert display(model(**{field: "no-such-value"})) == "no-such-value"

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from org.audit import Actor
 from org.errors import ActionRefused
-from org.models import ApiToken, AuditLog, Role, Unit
+from org.models import ApiToken, AuditLog, Role, Unit, User
+from org.scope import compute_scope
 from org.services import issue_token, revoke_token
 from org.tests.factories import UnitFactory, UserFactory, member
 
@@ -175,3 +176,20 @@ def test_tokens_page_cannot_revoke_a_token_of_someone_else(client, person):
     assert client.post(f"/org/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_the_token_brings_its_owners_memberships_for_the_scope(person, django_assert_num_queries):
+    """The owner's memberships come with the token (one round trip on PostgreSQL), so the scope
+    asked next reads no memberships again; it is the scope the person has without a token."""
+    other = member(UnitFactory(code="C2", kind=Unit.Kind.COMMUNITY_COMMITTEE), Role.HANDLER, username="qian")
+    issue_token(Actor(user=other), other, "手机")
+    _token, key = issue_token(Actor(user=person), person, "手机")
+    user = ApiToken.authenticate(key)
+    assert user == person
+    assert sorted((m["role"], m["unit_id"]) for m in user._chuangwen_memberships) == [
+        (Role.COLLECTOR, person.memberships.get().unit_id)
+    ]
+    fresh = compute_scope(User.objects.get(pk=person.pk))
+    # A collector's scope reads their grids and segments (and contracts), not their memberships.
+    with django_assert_num_queries(3):
+        assert compute_scope(user) == fresh
