@@ -13,11 +13,13 @@ Rates are ``count/period`` strings (``20/h``, ``5/m``, ``100/10s``) and may be t
 ``APPEALS_RATE_LIMITS = {"submit": {"ip": "20/h", "phone": "5/h"}, ...}``; a rate of ``None`` turns
 that limit off and nothing is counted for it (behind a proxy that hides the clients' addresses,
 say, or in the benchmark, whose clients all share one address). Windows are fixed (aligned on
-the period); keys are hashed, so no phone number is stored. Every attempt counts, a refused one
-too, unless the transaction it was counted in rolls back. An Open311 POST counts before the
-case's transaction, in a short one of its own (rolled back when refused, so the counters stay at
-their limit): all the POSTs of one client count on one row, which the case's transaction would
-keep locked until its commit.
+the period); keys are hashed, so no phone number is stored. A refused attempt is taken back from
+every counter it was counted on (one more statement or pipeline, on the refused path only), so a
+flood on one phone number does not use up the IP's or the Open311 client's allowance; for that
+moment an attempt of the same client at its limit may be refused too. The counting statement
+runs alone, outside any transaction of the caller's (an Open311 POST counts before the case's
+transaction: all the POSTs of one client count on one row, which that transaction would keep
+locked until its commit).
 """
 
 import functools
@@ -32,6 +34,7 @@ from django.db import connection
 from django.http import HttpRequest
 
 from org.audit import client_ip
+from org.compiled import cursor_for
 
 from .models import RateCounter
 
@@ -99,7 +102,7 @@ def count_in_database(counters: list[tuple[str, int, int]], now: int) -> dict[st
     params: list[Any] = []
     for key, window, period in counters:
         params += [key, window, window + period]
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:  # prepared on PostgreSQL, once per shape and connection
         cursor.execute(
             f"INSERT INTO {table} (name, window_start, count, expires) VALUES {values} "
             f"ON CONFLICT (name, window_start) DO UPDATE SET count = {table}.count + 1 "
@@ -107,6 +110,17 @@ def count_in_database(counters: list[tuple[str, int, int]], now: int) -> dict[st
             params,
         )
         return dict(cursor.fetchall())
+
+
+def uncount_in_database(counters: list[tuple[str, int, int]]) -> None:
+    """Take one back from each (key, window start, period) counter, in one statement."""
+    table = RateCounter._meta.db_table
+    rows = " OR ".join(["(name = %s AND window_start = %s)"] * len(counters))
+    params: list[Any] = []
+    for key, window, _period in counters:
+        params += [key, window]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET count = count - 1 WHERE {rows}", params)
 
 
 @functools.cache
@@ -127,6 +141,14 @@ def count_in_redis(url: str, counters: list[tuple[str, int, int]]) -> dict[str, 
     return {key: int(replies[2 * i]) for i, (key, _window, _period) in enumerate(counters)}
 
 
+def uncount_in_redis(url: str, counters: list[tuple[str, int, int]]) -> None:
+    """DECR per counter, in one pipeline."""
+    pipe = _redis(url).pipeline(transaction=False)
+    for key, window, _period in counters:
+        pipe.decr(f"rl:{key}:{window}")
+    pipe.execute()
+
+
 def count(counters: list[tuple[str, int, int]], now: int) -> dict[str, int]:
     url = getattr(settings, "RATE_LIMIT_REDIS_URL", "")
     if url:
@@ -134,9 +156,18 @@ def count(counters: list[tuple[str, int, int]], now: int) -> dict[str, int]:
     return count_in_database(counters, now)
 
 
+def uncount(counters: list[tuple[str, int, int]]) -> None:
+    url = getattr(settings, "RATE_LIMIT_REDIS_URL", "")
+    if url:
+        uncount_in_redis(url, counters)
+    else:
+        uncount_in_database(counters)
+
+
 def check(request: HttpRequest, action: str, phone: str = "", client: str = "") -> None:
     """Count one attempt of ``action`` for the client's IP (and ``phone``, and the Open311
-    ``client``); raise Throttled beyond a limit (the first one exceeded, in the order of the rates)."""
+    ``client``); beyond a limit take it back and raise Throttled (naming the first limit exceeded,
+    in the order of the rates)."""
     keys = {"ip": client_ip(request) or "unknown", "phone": phone, "client": client}
     now = int(time.time())
     wanted: list[tuple[str, str, int, str]] = []  # who, rate, limit, key
@@ -154,6 +185,7 @@ def check(request: HttpRequest, action: str, phone: str = "", client: str = "") 
     counts = count(counters, now)
     for who, rate, limit, key in wanted:
         if counts[key] > limit:
+            uncount(counters)
             # Operators see who is held back (the IP or Open311 client; never a phone number).
             logger.warning(
                 "rate limit: %s refused for %s %s (%s)",

@@ -76,7 +76,7 @@ def endpoint(*methods: str, action: str = "read"):
                 if given and given != jurisdiction():
                     raise Open311Error(404, f"jurisdiction_id 不存在：{given}（jurisdiction_id not found）")
                 if request.method == "GET":
-                    # A POST is counted per client key and phone, inside its own transaction.
+                    # A POST is counted per client key and phone, before the case's transaction.
                     limits.check(request, action)
                 return view(request, fmt, params, **kwargs)
             except limits.Throttled as exc:
@@ -531,8 +531,8 @@ def _create(request, fmt, params):
     if not key:
         raise Open311Error(403, "缺少 api_key（api_key is missing）")
     # The client and the services from the shared cache (one read); the rate-limit counters (one
-    # UPSERT in a transaction of its own: every POST of a client counts on the same row, and
-    # counted inside the case's transaction the row stayed locked until that commit, so a busy
+    # UPSERT on its own, before the case's transaction: every POST of a client counts on the same
+    # row, and counted inside that transaction the row stayed locked until its commit, so a busy
     # client's POSTs queued behind each other); then one transaction: the case, its report event,
     # the appeal and the audit entry. An authenticated attempt counts unless it is refused.
     client_key = Open311Client.cache_key(Open311Client.hash_key(key))
@@ -545,10 +545,7 @@ def _create(request, fmt, params):
         cache.set(client_key, client, CLIENT_SECONDS)
     phone = params.get("phone", "").strip()
     try:
-        # A transaction of its own: a refused attempt counts nothing (the counters stay at their
-        # limit), and the counter rows are held for one statement, not while the case is written.
-        with transaction.atomic():
-            limits.check(request, "open311", phone=phone, client=str(client.pk))
+        limits.check(request, "open311", phone=phone, client=str(client.pk))
     except limits.Throttled as exc:
         raise Open311Error(429, str(exc)) from None
     code = params.get("service_code", "").strip()

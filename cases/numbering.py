@@ -9,6 +9,8 @@ import datetime as dt
 from django.db import connection, transaction
 from django.utils import timezone
 
+from org.compiled import cursor_for
+
 from .models import Case, CaseCounter
 
 
@@ -66,36 +68,38 @@ def _next_from_sequence(year: int) -> int:
     bulk load since) draws the sequence forward past it. Both under the counter row's lock."""
     table = _counter_table()
     name = f"cases_case_number_{int(year)}"
-    with connection.cursor() as cursor:
+    # Prepared once per connection (``cursor_for``): planning the catalogue lookup took as long
+    # as running it.
+    with cursor_for(connection) as cursor:
         cursor.execute(
             f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s) FROM pg_class c "
             "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
             [year, name],
         )
         row = cursor.fetchone()
-        if row is not None and row[1] is not None and row[0] > row[1]:
-            return int(row[0])
-        with transaction.atomic():
-            cursor.execute(
-                f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING RETURNING year",
-                [year],
-            )
-            started = cursor.fetchone() is not None
-            cursor.execute(f"SELECT last FROM {table} WHERE year = %s FOR UPDATE", [year])
-            floor = int(cursor.fetchone()[0])
-            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
-            if started:
-                # Nobody draws meanwhile: they wait for this row. The next value is floor + 1.
-                floor = max(floor, _highest_number(year))
-                cursor.execute("SELECT setval(%s, %s, %s)", [name, max(floor, 1), floor > 0])
-            while True:
-                # Otherwise forward only (never setval back): values at or below the floor are
-                # skipped, so a report drawing at the same time can never get a number twice.
-                cursor.execute("SELECT nextval(%s)", [name])
-                number = int(cursor.fetchone()[0])
-                if number > floor:
-                    return number
-                cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)", [name, floor - number])
+    if row is not None and row[1] is not None and row[0] > row[1]:
+        return int(row[0])
+    with connection.cursor() as cursor, transaction.atomic():
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING RETURNING year",
+            [year],
+        )
+        started = cursor.fetchone() is not None
+        cursor.execute(f"SELECT last FROM {table} WHERE year = %s FOR UPDATE", [year])
+        floor = int(cursor.fetchone()[0])
+        cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+        if started:
+            # Nobody draws meanwhile: they wait for this row. The next value is floor + 1.
+            floor = max(floor, _highest_number(year))
+            cursor.execute("SELECT setval(%s, %s, %s)", [name, max(floor, 1), floor > 0])
+        while True:
+            # Otherwise forward only (never setval back): values at or below the floor are
+            # skipped, so a report drawing at the same time can never get a number twice.
+            cursor.execute("SELECT nextval(%s)", [name])
+            number = int(cursor.fetchone()[0])
+            if number > floor:
+                return number
+            cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)", [name, floor - number])
 
 
 def _highest_number(year: int) -> int:

@@ -120,3 +120,35 @@ def test_redis_counts_the_same_limits_in_one_round_trip(settings, redis_url):
     # ip counters of three addresses, phone counters of two numbers; each expires with its window
     assert len(keys) == 5
     assert all(0 < redis.Redis.from_url(redis_url).ttl(k) <= 3601 for k in keys)
+
+
+def _refused_attempts_count_nothing():
+    """Two attempts on one phone allowed, the third refused and taken back from the phone's and
+    the IP's counters: the IP still has its allowance, the phone stays at its limit."""
+    check(_request(), "track", phone="13812345678")
+    check(_request(), "track", phone="13812345678")
+    for _ in range(3):
+        with pytest.raises(Throttled):
+            check(_request(), "track", phone="13812345678")
+    check(_request(), "track", phone="13912345678")  # the IP's 3rd counted attempt of 3
+    with pytest.raises(Throttled) as info:
+        check(_request(), "track", phone="13700000000")
+    assert "网络地址" in str(info.value)
+
+
+@pytest.mark.django_db
+def test_a_refused_attempt_is_taken_back_from_every_counter(settings):
+    settings.APPEALS_RATE_LIMITS = {"track": {"ip": "3/h", "phone": "2/m"}}
+    _refused_attempts_count_nothing()
+    # Counted: the IP 3 (and the refused 4th taken back), the first phone 2, the second 1.
+    assert sorted(RateCounter.objects.values_list("count", flat=True)) == [0, 1, 2, 3]
+
+
+def test_redis_takes_a_refused_attempt_back_from_every_counter(settings, redis_url):
+    import redis
+
+    settings.RATE_LIMIT_REDIS_URL = redis_url
+    settings.APPEALS_RATE_LIMITS = {"track": {"ip": "3/h", "phone": "2/m"}}
+    _refused_attempts_count_nothing()
+    server = redis.Redis.from_url(redis_url)
+    assert sorted(int(server.get(k)) for k in server.keys("rl:*")) == [0, 1, 2, 3]
