@@ -485,7 +485,8 @@ LOAD_SCENARIOS = [
         "case intake POST /api/v1/cases/cases (坐席录入)",
         "/api/v1/cases/cases",
         _intake_api,
-        Target(150, 400),
+        # Issue 22: at least the Open311 POST's targets; 400 req/s stays the goal.
+        Target(150, 400, rps_at={4: 335, 32: 310}),
     ),
     Scenario("list_api", "case list API, filters + cursor", "/api/v1/cases/cases", _list_api, Target(50)),
     Scenario("list_page", "case list page /cases/ with filters", "/cases/", _list_page, Target(50)),
@@ -494,7 +495,8 @@ LOAD_SCENARIOS = [
         "case detail API with timeline",
         "/api/v1/cases/cases",
         _detail_api,
-        Target(30),
+        # Issue 22: the Open311 detail's targets.
+        Target(30, rps_at={4: 585, 32: 630}),
         DETAIL_OK,
     ),
     Scenario(
