@@ -421,7 +421,7 @@ class ApiToken(models.Model):
         rows, roles = rows_together([(lookup, [key_hash, now]), (memberships, [key_hash])])
         if not rows:
             # Unknown, revoked or expired, or its owner deactivated (the key itself is never logged).
-            logger.warning("API token refused: no valid token with hash %s…", cls.hash_key(key)[:12])
+            logger.warning("API token refused: no valid token with hash %s…", key_hash[:12])
             return None
         token = rows[0]
         if token["last_used_at"] is None or (now - token["last_used_at"]).total_seconds() > 300:
