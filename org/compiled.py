@@ -7,6 +7,7 @@ every report and step inserts: ``insert``).
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -14,6 +15,19 @@ from django.db import connections, router
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import ForeignKey, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
+from psycopg import sql
+
+# A parameter's place in Django's SQL (``%%`` is a literal percent sign).
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _constant(param: Any) -> str | int | bool | None:
+    """``param`` as a plain string, integer or truth value (a choice's enum member is one), else
+    None: only those are written into a query's text."""
+    for kind in (bool, int, str):
+        if isinstance(param, kind):
+            return kind(param)
+    return None
 
 
 class Compiled:
@@ -37,6 +51,8 @@ class Compiled:
         # Every marker found (an expression used twice, as a square, carries its argument twice).
         if {s for s in self.slots if s is not None} != set(range(len(marks))):
             raise RuntimeError("a marker argument was not found in the compiled query")
+        if connection.vendor == "postgresql":
+            self._inline_constants()
         self.converters = list(
             compiler.get_converters([col[0] for col in compiler.select[: compiler.col_count]]).items()
         )
@@ -44,6 +60,31 @@ class Compiled:
         # column object per column each time ``description`` is read (≈ 0.2 ms for the detail's
         # 160 columns).
         self.names: list[str] | None = None
+
+    def _inline_constants(self) -> None:
+        """Write the query's own constants (a status list, a flag) into its text, leaving only the
+        callers' arguments as parameters. PostgreSQL plans a prepared statement once for any
+        arguments (its generic plan) only if that plan is not costlier than planning each run; a
+        partial index's condition (``status IN (…)``) can be proven only against literals, so
+        with the statuses as parameters the duplicate search lost its index in the generic plan
+        and was planned again on every report (0.2 ms of the database's time, 4× running it)."""
+        params, slots = [], []
+        pairs = iter(zip(self.params, self.slots, strict=True))
+
+        def place(match: re.Match) -> str:
+            if match.group() == "%%":
+                return "%%"
+            param, slot = next(pairs)
+            constant = _constant(param) if slot is None else None
+            if constant is not None:
+                # psycopg quotes the literal; the statement is still formatted, so % is doubled.
+                return sql.Literal(constant).as_string().strip().replace("%", "%%")
+            params.append(param)
+            slots.append(slot)
+            return "%s"
+
+        self.sql = _PLACEHOLDER.sub(place, self.sql)
+        self.params, self.slots = params, slots
 
     @staticmethod
     def _adapt(connection, value: Any) -> Any:

@@ -55,3 +55,27 @@ def test_the_limit_and_the_radius_both_bound_the_answer(settings):
     assert find_duplicates(garbage, *SPOT) == [near]
     settings.CASE_DUPLICATE_LIMIT = 1
     assert find_duplicates(garbage, *SPOT, metres=100) == [near]
+
+
+def test_the_search_states_the_open_statuses_in_its_prepared_text_on_postgresql():
+    """The open statuses are written into the search's text, so PostgreSQL's one plan for every
+    search (the generic plan of its prepared statement) may use the partial index of open cases
+    (``case_open_category_point``, whose condition is proven against literals only); with the
+    statuses as parameters it could not, and PostgreSQL planned the search again on every report
+    (0.2 ms, four times running it, at 10,000 cases)."""
+    garbage = category("0102")
+    CaseFactory(category=garbage, lat=SPOT[0], lng=SPOT[1])
+    for _ in range(6):
+        assert len(find_duplicates(garbage, *SPOT)) == 1
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's; on SQLite the answers above are the check")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"cases_case"."lat" BETWEEN%'],
+        )
+        ((statement, generic),) = cursor.fetchall()
+    statuses = ", ".join(f"'{s}'" for s in Case.OPEN_STATUSES)
+    assert f'"cases_case"."status" IN ({statuses})' in statement, statement
+    assert "$11" in statement and "$12" not in statement  # only the search's own arguments
+    assert generic > 0

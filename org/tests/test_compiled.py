@@ -85,3 +85,30 @@ def test_rows_together_answers_each_query_as_rows_would_and_surfaces_errors():
         with pytest.raises(DatabaseError), transaction.atomic():
             rows_together([(by_level, ["street"]), (by_pk, ["not a number"])])
     assert rows_together([(by_pk, [district.pk])]) == [[{"code": "D"}]]
+
+
+def test_a_compiled_query_writes_its_own_constants_into_its_text_on_postgresql():
+    """The query's constants (here a pattern with a percent sign, a quote and a backslash, and a
+    choice) become literals, so PostgreSQL's one plan for every run can use what they say (a
+    partial index's condition); the callers' arguments stay parameters. The rows are the same."""
+    from django.db import connection
+
+    from org.compiled import compiled
+    from org.tests.factories import RegionFactory, UnitFactory
+
+    district = RegionFactory(code="D", level=Region.Level.DISTRICT)
+    UnitFactory(code="U1", name="50%'s \\ 区城管局", region=district, kind=Unit.Kind.DEPARTMENT)
+    UnitFactory(code="U2", name="50%'s \\ 区城管局", region=district, kind=Unit.Kind.ENTERPRISE)
+    UnitFactory(code="U3", name="区城管局", region=district, kind=Unit.Kind.DEPARTMENT)
+    query = compiled(
+        ("test.units_named",),
+        lambda m: Unit.objects.filter(
+            name__contains="50%'s \\", kind=Unit.Kind.DEPARTMENT, region__code=m[0]
+        ).values("code"),
+        ["~region-marker~"],
+    )
+    assert query.rows(["D"]) == [{"code": "U1"}]
+    assert query.rows(["X"]) == []
+    if connection.vendor == "postgresql":
+        assert query.params == ["~region-marker~"] and query.sql.count("%s") == 1
+        assert "'department'" in query.sql
