@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from appeals.tests.factories import AppealFactory
 from cases.models import Category
+from org.tests.prepared import prepared_statements
 
 from .conftest import IN_DISTRICT
 
@@ -153,12 +154,5 @@ def test_the_request_rows_query_is_planned_once_and_reused_on_postgresql(world):
         assert body[0]["service_request_id"] == appeal.case.number
         # Logged with its arguments, as every other statement (the query log, the budgets).
         assert any(appeal.case.number in (q["sql"] or "") for q in ctx.captured_queries)
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's; on SQLite the answers above are the check")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%appeals_appeal%"],
-        )
-        runs = [row[0] for row in cursor.fetchall()]
+    runs = [generic + custom for _text, generic, custom in prepared_statements("%appeals_appeal%")]
     assert runs == [3]

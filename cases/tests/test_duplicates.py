@@ -11,6 +11,7 @@ from cases import geo
 from cases.duplicates import duplicate_limit, find_duplicates
 from cases.models import Case
 from cases.tests.factories import CaseFactory, category
+from org.tests.prepared import prepared_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +68,7 @@ def test_the_search_states_the_open_statuses_in_its_prepared_text_on_postgresql(
     CaseFactory(category=garbage, lat=SPOT[0], lng=SPOT[1])
     for _ in range(6):
         assert len(find_duplicates(garbage, *SPOT)) == 1
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's; on SQLite the answers above are the check")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            ['%"cases_case"."lat" BETWEEN%'],
-        )
-        ((statement, generic),) = cursor.fetchall()
+    ((statement, generic, _custom),) = prepared_statements('%"cases_case"."lat" BETWEEN%')
     statuses = ", ".join(f"'{s}'" for s in Case.OPEN_STATUSES)
     assert f'"cases_case"."status" IN ({statuses})' in statement, statement
     assert "$11" in statement and "$12" not in statement  # only the search's own arguments
