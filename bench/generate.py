@@ -289,9 +289,9 @@ def ensure_world(total_units: int = TOTAL_UNITS) -> None:
             ]
         )
     if connection.vendor == "postgresql":
-        # Statistics for the planner on the tables just filled, as for the case tables below: a
-        # plan made on those of an emptier table (a test database flushed and filled again) can
-        # nest scans of every membership, person and unit.
+        # Statistics for the planner on the tables just filled, as for the case tables below
+        # (the tiny bench fills them in a test database that earlier tests emptied, whose
+        # statistics may still describe the empty tables).
         with connection.cursor() as cur:
             for model in (Unit, User, Membership):
                 cur.execute(f"ANALYZE {model._meta.db_table}")

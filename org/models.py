@@ -449,9 +449,10 @@ MEMBERSHIP_VALUES = ("role", "unit_id", "unit__kind", "unit__region__path")
 
 
 def _token_memberships(marks: list) -> models.QuerySet:
-    # The owner as a scalar subquery (run once), then their memberships by the user index: joined
-    # through the user and token tables instead, a plan made on stale statistics (tables just
-    # loaded) nested seq scans of memberships, users and units and ran for minutes.
+    # The owner as a scalar subquery (run once), then their memberships by the user index, a plan
+    # with little room to go wrong. The join through the user and token tables it replaces was
+    # seen running for minutes in the tiny bench test on PostgreSQL (twice in seven runs; the
+    # plan it ran was never captured, so the cause is not confirmed: docs/performance.md).
     owner = ApiToken.objects.filter(key_hash=marks[0]).values("user_id")[:1]
     return Membership.objects.filter(user_id=Subquery(owner)).values(*MEMBERSHIP_VALUES)
 
