@@ -18,7 +18,6 @@ from django.utils import timezone
 from cases import photos
 from cases import services as case_services
 from cases.models import Case, Category
-from org import compiled
 from org.audit import Actor, record
 from org.errors import ActionRefused
 from org.models import Region, Role
@@ -150,6 +149,29 @@ def submit_appeal(
         lat, lng = approximate_point()
 
     with photos.atomic():  # the case's photos go if the appeal is not saved
+
+        def appeal_of(case: Case) -> list[Appeal]:
+            return [
+                Appeal(
+                    case=case,
+                    # 31^10 ≈ 8×10^14 codes: no look-up first; the unique index refuses the
+                    # astronomically rare repeat (a 500 the client retries), one statement fewer
+                    # on every submission.
+                    code=new_tracking_code(),
+                    channel=channel,
+                    received_at=case.reported_at,
+                    phone=phone,
+                    name=name,
+                    category_unsure=category is None,
+                    location_approximate=not has_point,
+                    media_url=media_url,
+                    attributes=attributes or {},
+                    entered_by=actor.user if channel in Appeal.CLERK_CHANNELS else None,
+                    client=client if channel == Appeal.Channel.OPEN311 else None,
+                )
+            ]
+
+        # The appeal is written with the case and its report event (one round trip).
         case = case_services.report_case(
             actor,
             category=category or unsure_category(),
@@ -160,25 +182,9 @@ def submit_appeal(
             photos_uploaded=uploads,
             source=SOURCES.get(channel, Case.Source.CLERK),
             for_citizen=True,
+            beside=appeal_of,
         )
-        appeal = compiled.insert(
-            Appeal(
-                case=case,
-                # 31^10 ≈ 8×10^14 codes: no look-up first; the unique index refuses the astronomically
-                # rare repeat (a 500 the client retries), one statement fewer on every submission.
-                code=new_tracking_code(),
-                channel=channel,
-                received_at=case.reported_at,
-                phone=phone,
-                name=name,
-                category_unsure=category is None,
-                location_approximate=not has_point,
-                media_url=media_url,
-                attributes=attributes or {},
-                entered_by=actor.user if channel in Appeal.CLERK_CHANNELS else None,
-                client=client if channel == Appeal.Channel.OPEN311 else None,
-            )
-        )
+        (appeal,) = case.reported.beside  # type: ignore[attr-defined]
         record(
             actor,
             "appeal.submit",

@@ -1,13 +1,14 @@
 """Duplicate suggestions 疑似重复: the nearest open cases of the same category near a point.
 
 ``find_duplicates`` is the search itself (recorded on the report event at intake, where it must
-see every case). Everything shown to a person goes through ``duplicate_suggestions`` or
+see every case; ``search_duplicates`` sends it with other statements). Everything shown to a person goes through ``duplicate_suggestions`` or
 ``suggestions_for``: the same search limited to what that person may see, so no page or answer
 names a case outside their scope.
 """
 
 import functools
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,20 @@ def find_duplicates(
     over 50 m) with a LIMIT, so a hot spot with thousands of open reports at one place costs one
     query returning ``limit`` rows, never every candidate measured in Python. The exact distance
     then drops the box's corners."""
+    return search_duplicates(category, lat, lng, exclude=exclude, metres=metres, limit=limit)()
+
+
+def search_duplicates(
+    category: Category,
+    lat,
+    lng,
+    *,
+    exclude: Case | None = None,
+    metres: float | None = None,
+    limit: int | None = None,
+) -> Callable[[], list[Case]]:
+    """``find_duplicates``' query sent now; the function returned reads its answer (so the search
+    can go to the database with other statements: ``org.compiled.together``)."""
     radius = duplicate_metres() if metres is None else metres
     lat_min, lat_max, lng_min, lng_max = geo.bounding_box(lat, lng, radius)
     east = math.cos(math.radians(float(lat)))
@@ -61,13 +76,18 @@ def find_duplicates(
         functools.partial(_nearest, count),
         _MARKS[: len(arguments)],
     )
-    nearest = []
-    for row in search.rows(arguments):
-        case = instance(Case, search.db, row)
-        case.category = category  # all of the one category asked for: no join for it
-        nearest.append(case)
-    near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in nearest]
-    return [c for d, c in sorted(near, key=lambda x: (x[0], x[1].pk)) if d <= radius]
+    read = search.send(arguments)
+
+    def nearest_within_radius() -> list[Case]:
+        nearest = []
+        for row in read():
+            case = instance(Case, search.db, row)
+            case.category = category  # all of the one category asked for: no join for it
+            nearest.append(case)
+        near = [(geo.distance_m(lat, lng, c.lat, c.lng), c) for c in nearest]
+        return [c for d, c in sorted(near, key=lambda x: (x[0], x[1].pk)) if d <= radius]
+
+    return nearest_within_radius
 
 
 # The search, compiled once per process and shape (``org.compiled``): Django building the distance

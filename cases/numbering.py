@@ -5,6 +5,7 @@ anyway) one upsert of the year's ``CaseCounter`` row. Database-specific SQL live
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,9 +18,26 @@ from .models import Case, CaseCounter
 def next_number(moment: dt.datetime) -> str:
     """The next case number of the year of ``moment``: ``YYYY-NNNNNN``, unique and increasing
     within the year. A number drawn for a report that then fails is not reused (a gap)."""
+    return draw_case_keys(moment)()[0]
+
+
+def draw_case_keys(moment: dt.datetime) -> Callable[[], tuple[str, int | None]]:
+    """``next_number`` with, on PostgreSQL, the new case's id drawn from its sequence in the same
+    statement (the case can then be inserted with the rows that refer to it, in one round trip:
+    ``org.compiled.insert_all``); None elsewhere, where the insert returns it. The statement is
+    sent now; the function returned reads it (so the draw can go with other statements:
+    ``org.compiled.together``)."""
     year = timezone.localtime(moment).year
-    number = _next_from_sequence(year) if connection.vendor == "postgresql" else _next_from_counter(year)
-    return f"{year}-{number:06d}"
+    if connection.vendor != "postgresql":
+        number = _next_from_counter(year)
+        return lambda: (f"{year}-{number:06d}", None)
+    read = _send_sequence_draw(year)
+
+    def keys() -> tuple[str, int | None]:
+        number, case_id = read()
+        return f"{year}-{number:06d}", case_id
+
+    return keys
 
 
 def last_case_numbers() -> dict[int, int]:
@@ -56,10 +74,11 @@ def _next_from_counter(year: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _next_from_sequence(year: int) -> int:
+def _send_sequence_draw(year: int) -> Callable[[], tuple[int, int | None]]:
     """PostgreSQL: a sequence per year (``cases_case_number_<year>``). ``nextval`` takes no row
     lock and is not undone by a rollback, so concurrent reports never wait for each other's
-    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it.
+    transactions. One query: the sequence's next value with the year's ``CaseCounter`` beside it,
+    and the next id of the case table.
 
     The counter row marks the year's numbering as started and is the floor that bulk loaders
     (demo, benchmark generator) move when they write numbers themselves. Without the row (the
@@ -70,15 +89,32 @@ def _next_from_sequence(year: int) -> int:
     name = f"cases_case_number_{int(year)}"
     # Prepared once per connection (``cursor_for``): planning the catalogue lookup took as long
     # as running it.
-    with cursor_for(connection) as cursor:
+    cursor = cursor_for(connection)
+    try:
         cursor.execute(
-            f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s) FROM pg_class c "
+            f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s), "
+            "nextval(pg_get_serial_sequence(%s, 'id')) FROM pg_class c "
             "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
-            [year, name],
+            [year, Case._meta.db_table, name],
         )
-        row = cursor.fetchone()
-    if row is not None and row[1] is not None and row[0] > row[1]:
-        return int(row[0])
+    except BaseException:
+        cursor.close()
+        raise
+
+    def read() -> tuple[int, int | None]:
+        with cursor:
+            row = cursor.fetchone()
+        if row is not None and row[1] is not None and row[0] > row[1]:
+            return int(row[0]), int(row[2])
+        return _start_sequence(year, name), None if row is None else int(row[2])
+
+    return read
+
+
+def _start_sequence(year: int, name: str) -> int:
+    """The year's number when its sequence is missing or not past the floor yet (see
+    ``_send_sequence_draw``)."""
+    table = _counter_table()
     with connection.cursor() as cursor, transaction.atomic():
         cursor.execute(
             f"INSERT INTO {table} (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING RETURNING year",

@@ -28,12 +28,13 @@ guard is called with the locked case inside ``verify_case``'s transaction and re
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from org import compiled
@@ -45,10 +46,10 @@ from workdays.clock import Deadline, add_working_days, deadline_after, extend
 from workdays.models import DeadlineRule
 
 from . import geo, photos
-from .duplicates import duplicate_suggestions, find_duplicates, suggestions_for
+from .duplicates import duplicate_suggestions, find_duplicates, search_duplicates, suggestions_for
 from .models import Case, CaseEvent, CasePart, CasePhoto, Category, ExtensionRequest, FieldCheck
 from .notices import notify_case
-from .numbering import last_case_numbers, next_number
+from .numbering import draw_case_keys, last_case_numbers
 from .permissions import (
     COMMAND_ROLES,
     FIGURE_ROLES,
@@ -181,7 +182,14 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update().select_related("category").get(pk=case.pk)
 
 
-def _event(
+def _event(*args, **kwargs) -> CaseEvent:
+    """The step's event (``_new_event``'s arguments) saved, and told to whom it concerns."""
+    event = compiled.insert(_new_event(*args, **kwargs))
+    notify_case(event)  # the outbox, in the step's transaction (cases.notices)
+    return event
+
+
+def _new_event(
     actor: Actor,
     case: Case,
     action: str,
@@ -193,23 +201,21 @@ def _event(
     at: dt.datetime | None = None,
     **data,
 ) -> CaseEvent:
-    event = compiled.insert(
-        CaseEvent(
-            case=case,
-            part=part,
-            action=action,
-            actor=actor.user,
-            actor_role=role,
-            actor_unit_id=unit_id,
-            at=at or timezone.now(),
-            reason=reason,
-            via=actor.via,
-            ip=actor.ip,
-            data=data,
-        )
+    """The step's event, not saved yet: who, when, from where (``_event`` saves it and tells
+    whom it concerns)."""
+    return CaseEvent(
+        case=case,
+        part=part,
+        action=action,
+        actor=actor.user,
+        actor_role=role,
+        actor_unit_id=unit_id,
+        at=at or timezone.now(),
+        reason=reason,
+        via=actor.via,
+        ip=actor.ip,
+        data=data,
     )
-    notify_case(event)  # the outbox, in the step's transaction (cases.notices)
-    return event
 
 
 def handle_deadline(case: Case, start: dt.datetime) -> Deadline:
@@ -264,8 +270,12 @@ def report_case(
     photos_uploaded: Iterable = (),
     source: str | None = None,
     for_citizen: bool = False,
+    beside: Callable[[Case], Iterable[Model]] | None = None,
 ) -> Case:
     """上报: a new case with its place (region and grid derived from the point) and before-photos.
+
+    ``beside``: rows the caller writes with the report (an appeal), built from the new case and
+    inserted with it and its event (``case.reported.beside``).
 
     ``for_citizen``: a clerk takes down a citizen's report (appeals), so citizens-only
     categories are allowed as they are for anonymous sources; staff's own reports may not use them.
@@ -297,42 +307,58 @@ def report_case(
         now = timezone.now()
         # Open cases of the category nearby, looked for before the new case exists (so it is not
         # among them): recorded on the report event for the dispatcher who accepts or merges.
-        duplicates = find_duplicates(category, lat_d, lng_d)
-        case = compiled.insert(
-            Case(
-                number=next_number(now),
-                source=source,
-                category=category,
-                description=description,
-                address=address,
-                lat=lat_d,
-                lng=lng_d,
-                region=region,
-                grid=grid,
-                urgent=urgent,
-                reporter=actor.user,
-                reporter_unit_id=unit_id,
-                reported_at=now,
-            )
+        # Asked for with the case's number and id: one round trip on PostgreSQL.
+        with compiled.together():
+            read_duplicates = search_duplicates(category, lat_d, lng_d)
+            read_keys = draw_case_keys(now)
+        duplicates = read_duplicates()
+        number, case_id = read_keys()
+        case = Case(
+            pk=case_id,
+            number=number,
+            source=source,
+            category=category,
+            description=description,
+            address=address,
+            lat=lat_d,
+            lng=lng_d,
+            region=region,
+            grid=grid,
+            urgent=urgent,
+            reporter=actor.user,
+            reporter_unit_id=unit_id,
+            reported_at=now,
         )
-        event = _event(
+        rows: list = [case]
+        if case.pk is None:  # its id comes back from its insert (SQLite; a year's first report)
+            compiled.insert(case)
+            rows = []
+        event = _new_event(
             actor, case, CaseEvent.Action.REPORT, role, unit_id, at=now, duplicates=[c.pk for c in duplicates]
         )
+        written = list(beside(case)) if beside is not None else []
+        # The case, its event and the caller's rows in one round trip on PostgreSQL.
+        compiled.insert_all([*rows, event, *written])
+        notify_case(event)
         stored = [
             photos.store(case, photo, CasePhoto.Kind.BEFORE, event=event, user=actor.user) for photo in valid
         ]
     # What the report wrote, so that its answer needs no second look-up (see ``Reported``).
-    case.reported = Reported(event=event, photos=stored, duplicates=duplicates)  # type: ignore[attr-defined]
+    case.reported = Reported(  # type: ignore[attr-defined]
+        event=event, photos=stored, duplicates=duplicates, beside=written
+    )
     return case
 
 
 @dataclass(frozen=True)
 class Reported:
-    """What ``report_case`` wrote beside the case: its event, photos and the duplicates found."""
+    """What ``report_case`` wrote beside the case: its event, photos, the duplicates found and the
+    caller's own rows (``beside``)."""
 
     event: CaseEvent
     photos: list[CasePhoto]
     duplicates: list[Case]
+    beside: list = field(default_factory=list)
 
 
 def accept_case(actor: Actor, case: Case, note: str = "") -> Case:

@@ -5,13 +5,14 @@ PostgreSQL plan on every run (Open311's request rows, the duplicate search at in
 every report and step inserts: ``insert``).
 """
 
+import contextlib
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import ForeignKey, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
@@ -100,10 +101,27 @@ class Compiled:
         return None
 
     def rows(self, arguments: list[Any]) -> list[dict[str, Any]]:
+        return self.send(arguments)()
+
+    def send(self, arguments: list[Any]) -> Callable[[], list[dict[str, Any]]]:
+        """Send the query with ``arguments`` now and return the function that reads its rows:
+        inside ``together()`` the query goes with the statements around it, and the first read
+        waits for the answers of everything sent before it."""
         connection = connections[self.db]
-        with cursor_for(connection) as cursor:
+        cursor = cursor_for(connection)
+        try:
             cursor.execute(self.sql, self._params(connection, arguments))
-            return self._read(connection, cursor)
+        except BaseException:
+            cursor.close()
+            raise
+
+        def read() -> list[dict[str, Any]]:
+            try:
+                return self._read(connection, cursor)
+            finally:
+                cursor.close()
+
+        return read
 
     def _params(self, connection, arguments: list[Any]) -> list[Any]:
         return [
@@ -125,27 +143,31 @@ class Compiled:
         return [dict(zip(names, row, strict=True)) for row in found]
 
 
+@contextlib.contextmanager
+def together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Statements sent inside the block go to PostgreSQL without waiting for each other's answers
+    (psycopg's pipeline mode): reading an answer (``Compiled.send``'s reader, an insert's new id)
+    waits for everything sent before it, in one round trip, and the block's end for the rest. An
+    error is raised where its answer is read, or at the block's end. Elsewhere nothing changes:
+    each statement runs when it is sent. Django's ``BEGIN`` is not saved: psycopg waits for it."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
 def rows_together(calls: list[tuple[Compiled, list[Any]]]) -> list[list[dict[str, Any]]]:
-    """The rows of several compiled queries (each with its arguments), in order. On PostgreSQL they
-    are sent together in one round trip (psycopg's pipeline mode), so the statements of a page's
-    related tables do not each wait for the answer before them; elsewhere one after another."""
+    """The rows of several compiled queries (each with its arguments), in order, sent together
+    (``together``: one round trip on PostgreSQL), so the statements of a page's related tables do
+    not each wait for the answer before them."""
     if not calls:
         return []
-    connection = connections[calls[0][0].db]
-    if connection.vendor != "postgresql":
-        return [query.rows(arguments) for query, arguments in calls]
-    connection.ensure_connection()
-    cursors = []
-    try:
-        with connection.wrap_database_errors, connection.connection.pipeline():
-            for query, arguments in calls:
-                cursor = cursor_for(connection)
-                cursors.append(cursor)
-                cursor.execute(query.sql, query._params(connection, arguments))
-        return [query._read(connection, cursor) for (query, _), cursor in zip(calls, cursors, strict=True)]
-    finally:
-        for cursor in cursors:
-            cursor.close()
+    with together(calls[0][0].db):
+        readers = [query.send(arguments) for query, arguments in calls]
+    return [read() for read in readers]
 
 
 def cursor_for(connection):
@@ -202,13 +224,16 @@ def compiled(shape: tuple, build: Callable[[list[Any]], QuerySet], marks: list[A
 
 
 class _Insert:
-    """One model's ``INSERT … RETURNING pk`` with every concrete column, compiled once."""
+    """One model's ``INSERT … RETURNING pk`` with every concrete column, compiled once; ``with_pk``:
+    with the primary key's column too, for a row whose id was drawn beforehand."""
 
-    def __init__(self, model: type[Model], connection):
+    def __init__(self, model: type[Model], connection, with_pk: bool):
         meta = model._meta
         if meta.parents or meta.auto_field is None:
             raise TypeError(f"{meta.label}: only models with their own auto primary key")
-        self.fields = [f for f in meta.concrete_fields if f is not meta.auto_field and not f.generated]
+        self.fields = [
+            f for f in meta.concrete_fields if (with_pk or f is not meta.auto_field) and not f.generated
+        ]
         quote = connection.ops.quote_name
         self.returning = connection.features.can_return_columns_from_insert
         self.sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
@@ -219,7 +244,7 @@ class _Insert:
         )
 
 
-_INSERTS: dict[tuple[type[Model], str], _Insert] = {}
+_INSERTS: dict[tuple[type[Model], str, bool], _Insert] = {}
 
 
 M = TypeVar("M", bound=Model)
@@ -233,13 +258,34 @@ def insert(obj: M) -> M:
     Django builds and compiles an insert afresh for every ``create()`` (≈ 0.2 ms of CPU for a row
     of the case table on the benchmark machine), more than PostgreSQL takes to plan and run it;
     a report writes four such rows (the case, its event, the appeal, the audit entry). Only for
-    rows with an auto primary key and plain values (no expressions)."""
+    rows with an auto primary key and plain values (no expressions). A row whose id is already set
+    (drawn from its sequence beforehand) is inserted with that id."""
+    insert_all([obj])
+    return obj
+
+
+def insert_all(objs: Sequence[Model]) -> None:
+    """``insert`` for several new rows, sent together (``together``: one round trip on
+    PostgreSQL). A row may refer to one before it only if that row's id was drawn beforehand (its
+    ``pk`` set). Each row's ``pre_save`` signal is sent before its statement, every ``post_save``
+    after the last answer."""
+    if not objs:
+        return
+    first = objs[0]
+    with together(router.db_for_write(type(first), instance=first)):
+        readers = [_send_insert(obj) for obj in objs]
+    for read in readers:
+        read()
+
+
+def _send_insert(obj: Model) -> Callable[[], None]:
     model = type(obj)
     alias = router.db_for_write(model, instance=obj)
     connection = connections[alias]
-    compiled_insert = _INSERTS.get((model, alias))
+    key = (model, alias, obj.pk is not None)
+    compiled_insert = _INSERTS.get(key)
     if compiled_insert is None:
-        compiled_insert = _INSERTS[(model, alias)] = _Insert(model, connection)
+        compiled_insert = _INSERTS[key] = _Insert(model, connection, obj.pk is not None)
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
     params = []
@@ -248,18 +294,26 @@ def insert(obj: M) -> M:
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"{model._meta.label}.{field.name}: an expression cannot be inserted here")
         params.append(field.get_db_prep_save(value, connection))
-    with cursor_for(connection) as cursor:
+    cursor = cursor_for(connection)
+    try:
         cursor.execute(compiled_insert.sql, params)
-        if compiled_insert.returning:
-            pk = cursor.fetchone()[0]
-        else:  # pragma: no cover - SQLite before 3.35
-            pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
-    auto_field = model._meta.auto_field
-    assert auto_field is not None, "insert() needs an auto primary key"
-    setattr(obj, auto_field.attname, pk)
-    obj._state.adding, obj._state.db = False, alias
-    post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
-    return obj
+    except BaseException:
+        cursor.close()
+        raise
+
+    def read() -> None:
+        with cursor:
+            if compiled_insert.returning:
+                pk = cursor.fetchone()[0]
+            else:  # pragma: no cover - SQLite before 3.35
+                pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+        auto_field = model._meta.auto_field
+        assert auto_field is not None, "insert() needs an auto primary key"
+        setattr(obj, auto_field.attname, pk)
+        obj._state.adding, obj._state.db = False, alias
+        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+
+    return read
 
 
 def columns(model: type[Model], prefix: str = "") -> list[str]:

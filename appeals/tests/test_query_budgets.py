@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from appeals.tests.factories import AppealFactory
 from cases.models import Category
-from org.tests.prepared import prepared_statements
+from org.tests.prepared import prepared_statements, round_trips
 
 from .conftest import IN_DISTRICT
 
@@ -91,6 +91,22 @@ def test_a_post_is_at_most_8_statements_its_writes_in_one_transaction(world):
     assert not any(q.startswith("SAVEPOINT") for q in sql[opened + 1 : -1]), sql
     statements = [q for q in sql if "SAVEPOINT" not in q]
     assert len(statements) <= 8, "\n".join(statements)
+
+
+def test_a_post_writes_in_four_round_trips_on_postgresql(world):
+    """On PostgreSQL the POST's transaction waits for the server four times after opening it: the
+    duplicate search with the case's number and id drawn (``org.compiled.together``), the case
+    with its report event and the appeal (the case's id known beforehand, so nothing waits for
+    it), the audit entry (it names the appeal's id), and the commit."""
+    _post(world, phone="13900000000")  # warm up (boundaries, calendar, prepared statements)
+    with CaptureQueriesContext(connection) as ctx, round_trips() as counted:
+        response = _post(world)
+    assert response.status_code == 200, response.content[:300]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    opened = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))
+    # Before it: the shared cache's read and the counters' UPSERT, one round trip each; the
+    # savepoint that stands for BEGIN under the test's transaction is one more.
+    assert counted[0] == opened + 1 + 4, sql
 
 
 def test_a_request_detail_is_at_most_3_statements(world):

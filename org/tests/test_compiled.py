@@ -112,3 +112,29 @@ def test_a_compiled_query_writes_its_own_constants_into_its_text_on_postgresql()
     if connection.vendor == "postgresql":
         assert query.params == ["~region-marker~"] and query.sql.count("%s") == 1
         assert "'department'" in query.sql
+
+
+def test_insert_all_writes_rows_that_refer_to_one_with_a_drawn_id_and_fails_whole():
+    """Rows sent together (one round trip on PostgreSQL): a unit and the region it belongs to,
+    whose id was set before either was written; a refused row fails the block's transaction."""
+    from django.db import IntegrityError, connection, transaction
+
+    from org.compiled import insert_all
+
+    drawn = (Region.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('org_region', 'id'))")
+            drawn = cursor.fetchone()[0]
+    region = Region(pk=drawn, code="D9", name="九区", level=Region.Level.DISTRICT, path="/D9/")
+    unit = Unit(code="U9", name="九区城管局", region=region)
+    entry = AuditLog(action="test.insert_all", summary="两行")
+    insert_all([region, unit, entry])
+    assert region.pk == drawn and unit.pk is not None and entry.pk is not None
+    assert not region._state.adding and not unit._state.adding
+    assert Unit.objects.get(pk=unit.pk).region_id == drawn == Region.objects.get(code="D9").pk
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_all([AuditLog(action="test.kept?"), Unit(code="U9", name="重复编码", region=region)])
+    assert not AuditLog.objects.filter(action="test.kept?").exists()
+    assert Unit.objects.filter(code="U9").count() == 1
