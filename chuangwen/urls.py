@@ -8,7 +8,12 @@ from .api import api
 admin.site.site_header = "创文指挥平台管理后台"
 admin.site.site_title = "创文管理后台"
 
+# Django tries the patterns in order: the JSON API and the public appeal and Open311 endpoints,
+# the busiest, come first (no other pattern begins with their prefixes).
 urlpatterns = [
+    path("api/v1/", api.urls),
+    # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
+    path("", include("appeals.urls")),
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("", include("org.urls")),
@@ -23,10 +28,7 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("streets/", include("streets.urls")),
     path("dashboards/", include("dashboards.urls")),
-    # The public appeal pages (no login) and the Open311 GeoReport v2 endpoints.
-    path("", include("appeals.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
 ]
 
 
