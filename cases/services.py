@@ -329,16 +329,15 @@ def report_case(
             reporter_unit_id=unit_id,
             reported_at=now,
         )
-        rows: list = [case]
         if case.pk is None:  # its id comes back from its insert (SQLite; a year's first report)
             compiled.insert(case)
-            rows = []
         event = _new_event(
             actor, case, CaseEvent.Action.REPORT, role, unit_id, at=now, duplicates=[c.pk for c in duplicates]
         )
         written = list(beside(case)) if beside is not None else []
-        # The case, its event and the caller's rows in one round trip on PostgreSQL.
-        compiled.insert_all([*rows, event, *written])
+        # The case (unless written above), its event and the caller's rows: one round trip on
+        # PostgreSQL.
+        compiled.insert_all([case, event, *written] if case._state.adding else [event, *written])
         notify_case(event)
         stored = [
             photos.store(case, photo, CasePhoto.Kind.BEFORE, event=event, user=actor.user) for photo in valid
