@@ -1,9 +1,9 @@
 """Duplicate suggestions 疑似重复: the nearest open cases of the same category near a point.
 
 ``find_duplicates`` is the search itself (recorded on the report event at intake, where it must
-see every case; ``search_duplicates`` sends it with other statements). Everything shown to a person goes through ``duplicate_suggestions`` or
-``suggestions_for``: the same search limited to what that person may see, so no page or answer
-names a case outside their scope.
+see every case; ``search_duplicates`` sends it with other statements). Everything shown to a
+person goes through ``duplicate_suggestions`` or ``suggestions_for``: the same search limited to
+what that person may see, so no page or answer names a case outside their scope.
 """
 
 import functools

@@ -116,7 +116,7 @@ class RoutingRule(models.Model):
 
 class CaseCounter(models.Model):
     """A year's case numbering: on SQLite the last number handed out; on PostgreSQL the floor of
-    the year's number sequence (bulk loaders move it; see ``cases.numbering.next_number``)."""
+    the year's number sequence (bulk loaders move it; see ``cases.numbering.draw_case_keys``)."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)

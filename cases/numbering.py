@@ -10,20 +10,15 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from org.compiled import cursor_for
+from org.compiled import send
 
 from .models import Case, CaseCounter
 
 
-def next_number(moment: dt.datetime) -> str:
-    """The next case number of the year of ``moment``: ``YYYY-NNNNNN``, unique and increasing
-    within the year. A number drawn for a report that then fails is not reused (a gap)."""
-    return draw_case_keys(moment)()[0]
-
-
 def draw_case_keys(moment: dt.datetime) -> Callable[[], tuple[str, int | None]]:
-    """``next_number`` with, on PostgreSQL, the new case's id drawn from its sequence in the same
-    statement (the case can then be inserted with the rows that refer to it, in one round trip:
+    """The next case number of the year of ``moment``: ``YYYY-NNNNNN``, unique and increasing
+    within the year (a number drawn for a report that then fails is not reused: a gap), with, on
+    PostgreSQL, the new case's id drawn from its sequence in the same statement (the case can then be inserted with the rows that refer to it, in one round trip:
     ``org.compiled.insert_all``); None elsewhere, where the insert returns it. The statement is
     sent now; the function returned reads it (so the draw can go with other statements:
     ``org.compiled.together``)."""
@@ -89,17 +84,13 @@ def _send_sequence_draw(year: int) -> Callable[[], tuple[int, int | None]]:
     name = f"cases_case_number_{int(year)}"
     # Prepared once per connection (``cursor_for``): planning the catalogue lookup took as long
     # as running it.
-    cursor = cursor_for(connection)
-    try:
-        cursor.execute(
-            f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s), "
-            "nextval(pg_get_serial_sequence(%s, 'id')) FROM pg_class c "
-            "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
-            [year, Case._meta.db_table, name],
-        )
-    except BaseException:
-        cursor.close()
-        raise
+    cursor = send(
+        connection,
+        f"SELECT nextval(c.oid), (SELECT last FROM {table} WHERE year = %s), "
+        "nextval(pg_get_serial_sequence(%s, 'id')) FROM pg_class c "
+        "WHERE c.relname = %s AND c.relkind = 'S' AND pg_table_is_visible(c.oid)",
+        [year, Case._meta.db_table, name],
+    )
 
     def read() -> tuple[int, int | None]:
         with cursor:

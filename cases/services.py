@@ -28,7 +28,7 @@ guard is called with the locked case inside ``verify_case``'s transaction and re
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -357,7 +357,7 @@ class Reported:
     event: CaseEvent
     photos: list[CasePhoto]
     duplicates: list[Case]
-    beside: list = field(default_factory=list)
+    beside: list
 
 
 def accept_case(actor: Actor, case: Case, note: str = "") -> Case:

@@ -108,12 +108,7 @@ class Compiled:
         inside ``together()`` the query goes with the statements around it, and the first read
         waits for the answers of everything sent before it."""
         connection = connections[self.db]
-        cursor = cursor_for(connection)
-        try:
-            cursor.execute(self.sql, self._params(connection, arguments))
-        except BaseException:
-            cursor.close()
-            raise
+        cursor = send(connection, self.sql, self._params(connection, arguments))
 
         def read() -> list[dict[str, Any]]:
             try:
@@ -168,6 +163,19 @@ def rows_together(calls: list[tuple[Compiled, list[Any]]]) -> list[list[dict[str
     with together(calls[0][0].db):
         readers = [query.send(arguments) for query, arguments in calls]
     return [read() for read in readers]
+
+
+def send(connection, statement: str, params: list[Any]):
+    """``statement`` executed on a ``cursor_for`` cursor, which is returned for its answer to be
+    read (inside ``together()`` the statement is only sent); the cursor is closed if sending
+    fails. The caller closes it after reading."""
+    cursor = cursor_for(connection)
+    try:
+        cursor.execute(statement, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def cursor_for(connection):
@@ -271,6 +279,9 @@ def insert_all(objs: Sequence[Model]) -> None:
     after the last answer."""
     if not objs:
         return
+    if len(objs) == 1:  # one statement: nothing to send together, no pipeline to open
+        _send_insert(objs[0])()
+        return
     first = objs[0]
     with together(router.db_for_write(type(first), instance=first)):
         readers = [_send_insert(obj) for obj in objs]
@@ -294,12 +305,7 @@ def _send_insert(obj: Model) -> Callable[[], None]:
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"{model._meta.label}.{field.name}: an expression cannot be inserted here")
         params.append(field.get_db_prep_save(value, connection))
-    cursor = cursor_for(connection)
-    try:
-        cursor.execute(compiled_insert.sql, params)
-    except BaseException:
-        cursor.close()
-        raise
+    cursor = send(connection, compiled_insert.sql, params)
 
     def read() -> None:
         with cursor:
