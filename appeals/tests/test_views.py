@@ -77,7 +77,13 @@ def test_units_see_only_their_own_appeals_and_other_roles_none(client, world):
     loop.accept_case(actor(world.dispatcher), appeal.case)
     loop.dispatch_case(actor(world.dispatcher), Case.objects.get(pk=appeal.case_id), world.dept)
     client.force_login(world.handler)
-    assert appeal.code in client.get("/appeals/").content.decode()
+    page = client.get("/appeals/").content.decode()
+    assert appeal.code in page
+    # On a phone each row is a card whose cells carry their column's name (app.css: table.stack).
+    assert (
+        '<table class="stack">' in page
+        and f'<td data-label="查询码"><a href="/appeals/{appeal.pk}/">' in page
+    )
     client.force_login(world.other_handler)
     assert appeal.code not in client.get("/appeals/").content.decode()
     assert client.get(f"/appeals/{appeal.pk}/").status_code == 404
