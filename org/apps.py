@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_save
 
 
@@ -7,7 +8,7 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与责任"
 
     def ready(self) -> None:
-        from . import imports, xlsx
+        from . import db, imports, xlsx
         from .models import Role
         from .scope import scope_for
         from .text import refuse_unsafe_text
@@ -25,3 +26,8 @@ class OrgConfig(AppConfig):
 
         # Every model of every app: no text PostgreSQL would refuse reaches the database.
         pre_save.connect(refuse_unsafe_text, dispatch_uid="org.text.refuse_unsafe_text")
+
+        # PostgreSQL's datetimes parsed by psycopg's compiled loader (org.db).
+        connection_created.connect(
+            db.native_timestamptz_loader, dispatch_uid="org.db.native_timestamptz_loader"
+        )

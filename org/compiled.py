@@ -15,7 +15,8 @@ from typing import Any, TypeVar, cast
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import ForeignKey, Model, QuerySet
-from django.db.models.signals import post_save, pre_save
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, post_save, pre_init, pre_save
 from psycopg import sql
 
 # A parameter's place in Django's SQL (``%%`` is a literal percent sign).
@@ -149,7 +150,7 @@ def together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
-    connection.ensure_connection()
+    _connect(connection)
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
 
@@ -187,7 +188,7 @@ def cursor_for(connection):
     Django (database errors, query logging, execute wrappers)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    connection.ensure_connection()
+    _connect(connection)
     conn = connection.connection
     if conn.prepare_threshold is None:
         # Django opens connections with preparing off (None), which also refuses an explicit
@@ -198,6 +199,15 @@ def cursor_for(connection):
         raw = _preparing_cursor()(conn)
     connection.validate_thread_sharing()
     return _DebugCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def _connect(connection) -> None:
+    """Connect, as Django's own cursors do: a persistent connection is first health-checked once
+    per request (``CONN_HEALTH_CHECKS``), so one the server dropped (a restart, an idle timeout) is
+    replaced instead of failing the request's first statement. Without this, a request whose
+    statements all run here (an API detail, Open311's rows) never checked its connection."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
 
 
 class _DebugCursor(CursorDebugWrapper):
@@ -339,7 +349,7 @@ def instance(model: type[M], db: str, row: dict[str, Any], prefix: str = "", rel
     read too (``columns(related_model, prefix + name + "__")``) and is cached on the object, as
     ``select_related`` does (None when the key is empty)."""
     names = _attnames(model)
-    obj = model.from_db(db, names, [row[prefix + name] for name in names])
+    obj = _from_db(model, db, names, [row[prefix + name] for name in names])
     for name in related:
         field = model._meta.get_field(name)
         assert isinstance(field, ForeignKey), f"{model._meta.label}.{name} is not a foreign key"
@@ -350,3 +360,21 @@ def instance(model: type[M], db: str, row: dict[str, Any], prefix: str = "", rel
             found = instance(target, db, row, inner)
         field.set_cached_value(obj, found)
     return obj
+
+
+def _from_db(model: type[M], db: str, names: tuple[str, ...], values: list[Any]) -> M:
+    """``model.from_db(db, names, values)`` for every concrete field: what ``Model.__init__``
+    leaves behind (each value under its attname, a state neither adding nor unbound) set
+    directly, ≈ 4× faster, when the model has no ``pre_init``/``post_init`` receivers (an image
+    field with dimension fields has one) and no ``from_db`` of its own; else ``from_db`` itself."""
+    if model.from_db.__func__ is not Model.from_db.__func__ or _init_receivers(model):  # type: ignore[attr-defined]
+        return model.from_db(db, names, values)
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding, state.db = False, db
+    return obj
+
+
+def _init_receivers(model: type[Model]) -> bool:
+    return pre_init.has_listeners(model) or post_init.has_listeners(model)

@@ -4,6 +4,7 @@ Only code that opts in reads from the replica: ``Model.objects.using(read_db())`
 and every write, uses the primary, so a request never reads its own write from a lagging copy.
 """
 
+import functools
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -63,3 +64,42 @@ def insert_many(model, template, varying: list[str], rows: Iterable[Sequence], b
             cursor.executemany(sql, params)
             count += len(params)
     return count
+
+
+def native_timestamptz_loader(sender, connection, **kwargs) -> None:
+    """``connection_created``: read ``timestamptz`` values on a new PostgreSQL connection with
+    psycopg's compiled parser instead of its pure-Python one.
+
+    Django registers its own loader (``BaseTzLoader``: the parsed value given the connection's
+    time zone), a subclass of psycopg's Python ``TimestamptzLoader``, so every datetime read is
+    parsed in Python (≈ 4 µs a value on the benchmark machine: 2 ms for an Open311 list of 100
+    requests). The loader here is Django's class, with the same time zone, whose ``load`` asks
+    psycopg's compiled loader (≈ 0.2 µs) and then does what Django's does; Django's own check of
+    the connection's loader (``create_cursor``) finds the time zone it expects. Without psycopg's
+    compiled extension nothing changes."""
+    if connection.vendor != "postgresql":
+        return
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    oid = adapters.types["timestamptz"].oid
+    native = adapters.get_loader(oid, Format.TEXT)
+    if native is None or native.__module__.split(".")[0] == "psycopg":  # the pure-Python one
+        return
+    connection.connection.adapters.register_loader(oid, _native_loader(native, connection.timezone))
+
+
+@functools.cache
+def _native_loader(native: type, timezone) -> type:
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    class NativeTzLoader(BaseTzLoader):
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self._parse = native(oid, context).load
+
+        def load(self, data):
+            return self._parse(data).replace(tzinfo=self.timezone)
+
+    NativeTzLoader.timezone = timezone
+    return NativeTzLoader

@@ -87,6 +87,41 @@ def test_rows_together_answers_each_query_as_rows_would_and_surfaces_errors():
     assert rows_together([(by_pk, [district.pk])]) == [[{"code": "D"}]]
 
 
+def test_compiled_queries_health_check_a_reused_connection_once_a_request_as_django_cursors_do(monkeypatch):
+    """With ``CONN_HEALTH_CHECKS`` a persistent connection is checked before a request's first
+    statement and replaced if the server dropped it; a request whose statements are all compiled
+    ones (an API detail, Open311's rows) is checked too, once."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from org.compiled import compiled, rows_together
+    from org.tests.factories import RegionFactory
+
+    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the proxy, to patch
+    district = RegionFactory(code="D", level=Region.Level.DISTRICT)
+    by_pk = compiled(
+        ("test.region_by_pk",), lambda m: Region.objects.filter(pk=m[0]).values("code"), [-7_310_999]
+    )
+    connection.ensure_connection()
+    asked: list[str] = []
+    closed: list[str] = []
+
+    def is_usable() -> bool:
+        asked.append("checked")
+        return False  # the server dropped it
+
+    # A new request on a reused connection that has since been dropped (``close`` only noted: the
+    # test's own transaction stays open).
+    monkeypatch.setattr(connection, "health_check_enabled", True)
+    monkeypatch.setattr(connection, "health_check_done", False)
+    monkeypatch.setattr(connection, "is_usable", is_usable)
+    monkeypatch.setattr(connection, "close", lambda: closed.append("closed"))
+    assert rows_together([(by_pk, [district.pk])]) == [[{"code": "D"}]]
+    assert (asked, closed) == (["checked"], ["closed"])
+    assert by_pk.rows([district.pk]) == [{"code": "D"}]
+    insert(AuditLog(action="test.health", summary="检查"))
+    assert (asked, closed) == (["checked"], ["closed"])  # once a request
+
+
 def test_a_compiled_query_writes_its_own_constants_into_its_text_on_postgresql():
     """The query's constants (here a pattern with a percent sign, a quote and a backslash, and a
     choice) become literals, so PostgreSQL's one plan for every run can use what they say (a
@@ -138,3 +173,85 @@ def test_insert_all_writes_rows_that_refer_to_one_with_a_drawn_id_and_fails_whol
         insert_all([AuditLog(action="test.kept?"), Unit(code="U9", name="重复编码", region=region)])
     assert not AuditLog.objects.filter(action="test.kept?").exists()
     assert Unit.objects.filter(code="U9").count() == 1
+
+
+def test_instance_builds_the_object_from_db_would_and_lets_init_receivers_run():
+    from django.db.models.signals import post_init
+
+    from org.compiled import columns, instance
+    from org.tests.factories import RegionFactory
+
+    region = RegionFactory(code="D", level=Region.Level.DISTRICT)
+    row = Region.objects.filter(pk=region.pk).values(*columns(Region)).get()
+    built = instance(Region, "default", row)
+    expected = Region.from_db(
+        "default", [f.attname for f in Region._meta.concrete_fields], list(row.values())
+    )
+
+    def fields(obj):
+        return {k: v for k, v in vars(obj).items() if k != "_state"}
+
+    assert (
+        fields(built)
+        == fields(expected)
+        == {f.attname: getattr(region, f.attname) for f in Region._meta.concrete_fields}
+    )
+    assert (built._state.adding, built._state.db) == (False, "default") and built == region
+    built.name = "改名"
+    built.save()  # an update, not an insert
+    assert Region.objects.get(pk=region.pk).name == "改名" and Region.objects.filter(code="D").count() == 1
+    seen = []
+
+    def on_init(sender, instance, **kwargs):
+        seen.append(instance.code)
+
+    post_init.connect(on_init, sender=Region)
+    try:
+        instance(Region, "default", row)
+    finally:
+        post_init.disconnect(on_init, sender=Region)
+    assert seen == ["D"]
+
+
+def test_datetimes_are_read_by_psycopgs_compiled_loader_with_the_values_djangos_gives():
+    """``org.db.native_timestamptz_loader``: on PostgreSQL a ``timestamptz`` is parsed by
+    psycopg's compiled loader, into the value Django's own loader gives (aware, in UTC)."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's loaders are PostgreSQL's; SQLite's datetimes are Django's own")
+    from psycopg import DataError, adapters
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    oid = adapters.types["timestamptz"].oid
+    ours = connection.connection.adapters.get_loader(oid, Format.TEXT)
+    assert ours.__name__ == "NativeTzLoader" and ours.timezone == connection.timezone
+
+    class Djangos:  # the loader Django registers, in a throwaway map
+        adapters = type(connection.connection.adapters)(connection.connection.adapters)
+
+    register_tzloader(connection.timezone, Djangos)
+    theirs = Djangos.adapters.get_loader(oid, Format.TEXT)
+    assert theirs is not ours
+    samples = [
+        b"2026-12-03 18:34:51.102898+00",
+        b"2026-02-28 23:59:59+00",
+        b"1901-02-03 04:05:06.5+00",
+        b"0001-01-01 00:00:00+00",
+        b"9999-12-31 23:59:59.999999+00",
+    ]
+    for data in samples:
+        got = ours(oid, connection.connection).load(data)
+        assert got == theirs(oid, connection.connection).load(data)
+        assert got.tzinfo is dt.UTC and got.utcoffset() == dt.timedelta(0)
+    for loader in (ours, theirs):
+        with pytest.raises(DataError):
+            loader(oid, connection.connection).load(b"infinity")
+    # Through the ORM, a stored moment comes back as it went in.
+    moment = dt.datetime(2026, 12, 3, 18, 34, 51, 102898, tzinfo=dt.UTC)
+    entry = AuditLog.objects.create(action="test.moment", summary="时间", at=moment)
+    assert AuditLog.objects.values_list("at", flat=True).get(pk=entry.pk) == moment
