@@ -119,6 +119,11 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["org.db.ReplicaRouter"]
+# PostgreSQL through Django's own backend with a health check that sends no statement
+# (org/postgresql/base.py).
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["ENGINE"] = "org.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -388,7 +388,16 @@ def test_the_detail_answer_equals_ninjas_validated_answer_at_every_step(world, c
         ),
     )
     same(w.handler, post(handler, f"/cases/{case_id}/start"))
+    # Two requests on the lead part (the detail reads them with their part, a row each).
     ext_id = post(handler, f"/cases/{case_id}/extensions", {"days": 2, "reason": "等待材料"}).json()["id"]
+    r = post(
+        dispatcher, f"/cases/{case_id}/extensions/{ext_id}/decide", {"approve": False, "note": "理由不足"}
+    )
+    assert r.status_code == 200, r.content
+    same(w.handler, handler.get(f"{BASE}/cases/{case_id}"))
+    ext_id = post(
+        handler, f"/cases/{case_id}/extensions", {"days": 2, "reason": "材料已申请，待送达"}
+    ).json()["id"]
     post(dispatcher, f"/cases/{case_id}/extensions/{ext_id}/decide", {"approve": True, "note": "同意"})
     same(w.handler, handler.get(f"{BASE}/cases/{case_id}"))
     same(w.handler, handler.post(f"{BASE}/cases/{case_id}/handle", {"photos": [jpeg()]}))
@@ -401,4 +410,4 @@ def test_the_detail_answer_equals_ninjas_validated_answer_at_every_step(world, c
     assert statuses[-1] == "closed" and {"reported", "accepted", "dispatched", "handling", "handled"} <= set(
         statuses
     )
-    assert final["field_checks"] and final["extensions"] and len(final["parts"]) == 2
+    assert final["field_checks"] and len(final["extensions"]) == 2 and len(final["parts"]) == 2

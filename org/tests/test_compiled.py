@@ -94,6 +94,7 @@ def test_compiled_queries_health_check_a_reused_connection_once_a_request_as_dja
     from django.db import DEFAULT_DB_ALIAS, connections
 
     from org.compiled import compiled, rows_together
+    from org.postgresql import base as postgresql
     from org.tests.factories import RegionFactory
 
     connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the proxy, to patch
@@ -105,21 +106,65 @@ def test_compiled_queries_health_check_a_reused_connection_once_a_request_as_dja
     asked: list[str] = []
     closed: list[str] = []
 
-    def is_usable() -> bool:
+    def dropped(*args) -> bool:
         asked.append("checked")
         return False  # the server dropped it
 
     # A new request on a reused connection that has since been dropped (``close`` only noted: the
-    # test's own transaction stays open).
+    # test's own transaction stays open). SQLite's check is Django's ``is_usable``, PostgreSQL's
+    # ``org.postgresql``'s.
     monkeypatch.setattr(connection, "health_check_enabled", True)
     monkeypatch.setattr(connection, "health_check_done", False)
-    monkeypatch.setattr(connection, "is_usable", is_usable)
+    monkeypatch.setattr(connection, "is_usable", dropped)
+    monkeypatch.setattr(postgresql, "still_open", dropped)
     monkeypatch.setattr(connection, "close", lambda: closed.append("closed"))
     assert rows_together([(by_pk, [district.pk])]) == [[{"code": "D"}]]
     assert (asked, closed) == (["checked"], ["closed"])
     assert by_pk.rows([district.pk]) == [{"code": "D"}]
     insert(AuditLog(action="test.health", summary="检查"))
     assert (asked, closed) == (["checked"], ["closed"])  # once a request
+
+
+def test_the_health_check_finds_a_connection_the_server_ended_without_a_statement():
+    """``org.postgresql``: a live idle connection passes without a round trip; one whose server
+    process was ended is found by its socket and replaced, and the next statement runs."""
+    import select
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the check is the PostgreSQL backend's; SQLite has no server to lose")
+    from org.postgresql.base import still_open
+
+    other = connections.create_connection("default")
+    try:
+        other.ensure_connection()
+        assert type(other).__module__ == "org.postgresql.base"
+        pid = other.connection.info.backend_pid
+
+        def unasked(*args):
+            raise AssertionError("the health check sent a statement")
+
+        other.is_usable = unasked  # type: ignore[method-assign]
+        other.health_check_enabled, other.health_check_done = True, False
+        other.close_if_health_check_failed()
+        assert other.connection is not None and other.health_check_done  # live: kept, nothing sent
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            assert cursor.fetchone() == (True,)
+        # The server's goodbye arrives on the socket (waited for, up to 10 s).
+        poller = select.poll()
+        poller.register(other.connection.pgconn.socket, select.POLLIN)
+        assert poller.poll(10_000)
+        assert not still_open(other.connection)
+        other.health_check_done = False  # the next request
+        other.close_if_health_check_failed()
+        assert other.connection is None  # replaced, not used
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] != pid
+    finally:
+        other.close()
 
 
 def test_a_compiled_query_writes_its_own_constants_into_its_text_on_postgresql():
